@@ -1,0 +1,57 @@
+// Airbyte protocol output: one AirbyteMessage JSON object per line on stdout (buffered,
+// flushed at the end of each command and whenever a state is written), nothing else.
+// Converts the typed tsdb_source.v1 messages into their Airbyte form.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include <string_view>
+#include "tsdb_source/v1/catalog.pb.h"
+#include "tsdb_source/v1/source_service.pb.h"
+
+namespace tsdb_source::client {
+
+// Airbyte failure_type values.
+inline constexpr std::string_view kConfigError = "config_error";
+inline constexpr std::string_view kSystemError = "system_error";
+inline constexpr std::string_view kTransientError = "transient_error";
+
+// Milliseconds since the Unix epoch, now.
+int64_t NowMillis();
+
+class AirbyteOutput final {
+ public:
+  explicit AirbyteOutput(FILE* out) : out_(out) {}
+  AirbyteOutput(const AirbyteOutput&) = delete;
+  AirbyteOutput& operator=(const AirbyteOutput&) = delete;
+  ~AirbyteOutput() { Flush(); }
+
+  void Spec(const v1::SpecResponse& spec);
+  void ConnectionStatus(bool succeeded, std::string_view message);
+  void Catalog(const v1::Catalog& catalog);
+  void Log(std::string_view level, std::string_view message);
+  void TraceError(std::string_view message, std::string_view internal_message,
+                  std::string_view failure_type);
+  void StreamStatus(const v1::StreamDescriptor& stream, std::string_view status);
+  void Estimate(const v1::Estimate& estimate);
+  // A STATE message of type STREAM with sourceStats.recordCount.
+  void State(const v1::Checkpoint& checkpoint);
+  // Appends a line (without the newline) to the buffer; the caller formats it.
+  std::string* BeginLine();
+  void EndLine();
+  void Flush();
+
+ private:
+  FILE* out_;
+  std::string buffer_;
+};
+
+// The Airbyte JSON of one stream (AirbyteStream), TimescaleDB metadata under "timescaledb".
+std::string AirbyteStreamJson(const v1::Stream& stream);
+
+// Airbyte's name of a log level ("INFO", ...).
+std::string_view AirbyteLogLevel(v1::LogLevel level);
+
+}  // namespace tsdb_source::client

@@ -1,0 +1,136 @@
+#include "client/commands.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "client/inputs.h"
+#include "client/read_converter.h"
+
+namespace tsdb_source::client {
+namespace {
+
+// Reports a failed input and returns the exit code.
+int InputError(CommandContext& context, const absl::Status& status) {
+  std::fprintf(stderr, "tsdb-source: %s\n", std::string(status.message()).c_str());
+  context.out->TraceError(std::string(status.message()), status.ToString(), kConfigError);
+  return 1;
+}
+
+int RpcError(CommandContext& context, const char* what, const grpc::Status& status) {
+  std::string message = absl::StrCat(what, " failed: ", status.error_message());
+  std::fprintf(stderr, "tsdb-source: %s\n", message.c_str());
+  context.out->TraceError(message, absl::StrCat("gRPC status ", status.error_code(), ": ",
+                                                status.error_message()),
+                          FailureTypeFor(status.error_code()));
+  return 1;
+}
+
+absl::StatusOr<v1::SourceConfig> LoadConfig(CommandContext& context) {
+  auto it = context.options.find("config");
+  if (it == context.options.end()) return absl::InvalidArgumentError("--config F is required");
+  auto text = ReadInputFile(it->second);
+  if (!text.ok()) return text.status();
+  return ParseConfig(*text, it->second);
+}
+
+}  // namespace
+
+std::string_view FailureTypeFor(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return kConfigError;
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::ABORTED:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return kTransientError;
+    default:
+      return kSystemError;
+  }
+}
+
+int RunSpec(CommandContext& context) {
+  grpc::ClientContext call;
+  context.service->Prepare(&call);
+  v1::SpecResponse response;
+  grpc::Status status = context.service->stub()->Spec(&call, v1::SpecRequest(), &response);
+  if (!status.ok()) return RpcError(context, "spec", status);
+  context.out->Spec(response);
+  return 0;
+}
+
+int RunCheck(CommandContext& context) {
+  auto config = LoadConfig(context);
+  if (!config.ok()) return InputError(context, config.status());
+  grpc::ClientContext call;
+  context.service->Prepare(&call);
+  v1::CheckRequest request;
+  *request.mutable_config() = *config;
+  v1::CheckResponse response;
+  grpc::Status status = context.service->stub()->Check(&call, request, &response);
+  if (!status.ok()) return RpcError(context, "check", status);
+  if (!response.succeeded()) {
+    std::fprintf(stderr, "tsdb-source: check failed (%s): %s\n", response.reason().c_str(),
+                 response.message().c_str());
+  }
+  context.out->ConnectionStatus(response.succeeded(), response.message());
+  return 0;
+}
+
+int RunDiscover(CommandContext& context) {
+  auto config = LoadConfig(context);
+  if (!config.ok()) return InputError(context, config.status());
+  grpc::ClientContext call;
+  context.service->Prepare(&call);
+  v1::DiscoverRequest request;
+  *request.mutable_config() = *config;
+  v1::DiscoverResponse response;
+  grpc::Status status = context.service->stub()->Discover(&call, request, &response);
+  if (!status.ok()) return RpcError(context, "discover", status);
+  context.out->Catalog(response.catalog());
+  return 0;
+}
+
+int RunRead(CommandContext& context) {
+  auto config = LoadConfig(context);
+  if (!config.ok()) return InputError(context, config.status());
+  auto catalog_path = context.options.find("catalog");
+  if (catalog_path == context.options.end()) {
+    return InputError(context, absl::InvalidArgumentError("--catalog F is required for read"));
+  }
+  auto catalog_text = ReadInputFile(catalog_path->second);
+  if (!catalog_text.ok()) return InputError(context, catalog_text.status());
+  auto catalog = ParseConfiguredCatalog(*catalog_text, catalog_path->second);
+  if (!catalog.ok()) return InputError(context, catalog.status());
+  v1::ReadRequest request;
+  *request.mutable_config() = *config;
+  *request.mutable_catalog() = *catalog;
+  if (auto state_path = context.options.find("state"); state_path != context.options.end()) {
+    auto state_text = ReadInputFile(state_path->second);
+    if (!state_text.ok()) return InputError(context, state_text.status());
+    auto states = ParseState(*state_text, state_path->second);
+    if (!states.ok()) return InputError(context, states.status());
+    for (auto& s : *states) *request.add_state() = std::move(s);
+  }
+
+  grpc::ClientContext call;
+  context.service->Prepare(&call);
+  auto reader = context.service->stub()->Read(&call, request);
+  ReadConverter converter(context.out);
+  v1::ReadResponse response;
+  while (reader->Read(&response)) converter.Handle(response);
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) {
+    converter.MarkIncomplete(status.error_message());
+    return RpcError(context, "read", status);
+  }
+  converter.Finish();
+  return 0;
+}
+
+}  // namespace tsdb_source::client

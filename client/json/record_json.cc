@@ -1,0 +1,391 @@
+#include "client/json/record_json.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "client/json/json_writer.h"
+#include "client/json/value_format.h"
+
+namespace tsdb_source::client {
+namespace {
+
+using tsdb_source::v1::Column;
+using tsdb_source::v1::ColumnValues;
+using tsdb_source::v1::RecordBatch;
+using tsdb_source::v1::ValueKind;
+
+// PostgreSQL's numeric_out never prints an exponent, but any JSON number is accepted.
+bool IsNumericSpecial(const std::string& text) {
+  return text == "NaN" || text == "Infinity" || text == "-Infinity";
+}
+
+// After validation a NUMERIC value is a JSON number or a special value; specials are the
+// only texts starting with 'N', 'I' or "-I".
+inline bool IsValidatedNumericSpecial(const std::string& text) {
+  return text[0] == 'N' || text[0] == 'I' || (text.size() > 1 && text[1] == 'I');
+}
+
+// The oneof case a kind travels in.
+ColumnValues::ValuesCase CaseOf(ValueKind kind) {
+  switch (kind) {
+    case tsdb_source::v1::VALUE_KIND_BOOL:
+      return ColumnValues::kBools;
+    case tsdb_source::v1::VALUE_KIND_INT64:
+    case tsdb_source::v1::VALUE_KIND_TIMESTAMP:
+    case tsdb_source::v1::VALUE_KIND_TIMESTAMPTZ:
+    case tsdb_source::v1::VALUE_KIND_DATE:
+    case tsdb_source::v1::VALUE_KIND_TIME:
+      return ColumnValues::kInt64S;
+    case tsdb_source::v1::VALUE_KIND_DOUBLE:
+      return ColumnValues::kDoubles;
+    case tsdb_source::v1::VALUE_KIND_NUMERIC:
+    case tsdb_source::v1::VALUE_KIND_TEXT:
+    case tsdb_source::v1::VALUE_KIND_BYTES:
+    case tsdb_source::v1::VALUE_KIND_JSON:
+    case tsdb_source::v1::VALUE_KIND_TIMETZ:
+      return ColumnValues::kStrings;
+    case tsdb_source::v1::VALUE_KIND_ARRAY:
+      return ColumnValues::kLists;
+    default:
+      return ColumnValues::VALUES_NOT_SET;
+  }
+}
+
+const char* CaseName(ColumnValues::ValuesCase c) {
+  switch (c) {
+    case ColumnValues::kBools:
+      return "bools";
+    case ColumnValues::kInt64S:
+      return "int64s";
+    case ColumnValues::kDoubles:
+      return "doubles";
+    case ColumnValues::kStrings:
+      return "strings";
+    case ColumnValues::kLists:
+      return "lists";
+    case ColumnValues::VALUES_NOT_SET:
+      break;
+  }
+  return "no values";
+}
+
+int64_t ValuesCount(const ColumnValues& values) {
+  switch (values.values_case()) {
+    case ColumnValues::kBools:
+      return values.bools().values_size();
+    case ColumnValues::kInt64S:
+      return values.int64s().values_size();
+    case ColumnValues::kDoubles:
+      return values.doubles().values_size();
+    case ColumnValues::kStrings:
+      return values.strings().values_size();
+    case ColumnValues::kLists:
+      return values.lists().lengths_size();
+    case ColumnValues::VALUES_NOT_SET:
+      break;
+  }
+  return 0;
+}
+
+// PostgreSQL allows 6 dimensions (MAXDIM); the cap only bounds the recursion.
+constexpr int kMaxArrayDepth = 32;
+
+bool IsNull(const unsigned char* nulls, uint32_t index) {
+  return nulls != nullptr && ((nulls[index >> 3] >> (index & 7)) & 1) != 0;
+}
+
+// JSON text from PostgreSQL, embedded as a value. Inside valid JSON a CR or LF can only be
+// insignificant whitespace (strings must escape them), so a space keeps the meaning and
+// the message on one line.
+void AppendJsonText(const std::string& text, std::string* out) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  const char* run = p;
+  for (; p != end; ++p) {
+    if (*p == '\n' || *p == '\r') {
+      out->append(run, p - run);
+      out->push_back(' ');
+      run = p + 1;
+    }
+  }
+  out->append(run, end - run);
+}
+
+// Appends `"<text>"` when `append` writes a value, else `null`.
+template <typename AppendFn>
+inline void AppendQuotedOrNull(int64_t value, AppendFn append, std::string* out) {
+  out->push_back('"');
+  if (append(value, out)) {
+    out->push_back('"');
+  } else {
+    out->pop_back();
+    AppendJsonNull(out);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<RecordFormatter> RecordFormatter::Create(
+    const google::protobuf::RepeatedPtrField<Column>& columns) {
+  RecordFormatter formatter;
+  formatter.columns_.reserve(columns.size());
+  for (int i = 0; i < columns.size(); ++i) {
+    const Column& column = columns.Get(i);
+    if (CaseOf(column.kind()) == ColumnValues::VALUES_NOT_SET) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "column \"", column.name(), "\" (index ", i, ") has no supported kind: ",
+          static_cast<int>(column.kind())));
+    }
+    if (column.kind() == tsdb_source::v1::VALUE_KIND_ARRAY &&
+        (column.element_kind() == tsdb_source::v1::VALUE_KIND_ARRAY ||
+         CaseOf(column.element_kind()) == ColumnValues::VALUES_NOT_SET)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "array column \"", column.name(), "\" (index ", i,
+          ") has no supported element_kind: ", static_cast<int>(column.element_kind())));
+    }
+    ColumnInfo info;
+    info.name = column.name();
+    info.key.push_back(i == 0 ? '{' : ',');
+    AppendJsonString(column.name(), &info.key);
+    info.key.push_back(':');
+    info.kind = column.kind();
+    info.element_kind = column.element_kind();
+    formatter.columns_.push_back(std::move(info));
+  }
+  formatter.levels_.resize(formatter.columns_.size());
+  return formatter;
+}
+
+int RecordFormatter::AllocateLevel() {
+  if (num_levels_ == static_cast<int>(levels_.size())) levels_.emplace_back();
+  return num_levels_++;
+}
+
+absl::Status RecordFormatter::BindLevel(const ColumnValues& values, ValueKind kind,
+                                        uint64_t count, int column, int depth,
+                                        int level_index) {
+  auto error = [&](auto&&... what) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "column \"", columns_[column].name,
+        "\" (index ", column, ")", depth > 0 ? absl::StrCat(", array level ", depth) : "",
+        ": ", what...));
+  };
+  if (depth > kMaxArrayDepth) return error("arrays nested deeper than ", kMaxArrayDepth);
+  {
+    Level& level = levels_[level_index];
+    const bool keep_offsets = kind == tsdb_source::v1::VALUE_KIND_ARRAY;
+    std::vector<uint32_t> offsets = std::move(level.offsets);
+    level = Level();
+    if (keep_offsets) level.offsets = std::move(offsets);
+    level.kind = kind;
+  }
+
+  const std::string& bitmap = values.null_bitmap();
+  if (!bitmap.empty()) {
+    if (bitmap.size() < (count + 7) / 8) {
+      return error("null_bitmap has ", bitmap.size(), " bytes, ", count, " values need ",
+                   (count + 7) / 8);
+    }
+    levels_[level_index].nulls = reinterpret_cast<const unsigned char*>(bitmap.data());
+  }
+  const unsigned char* nulls = levels_[level_index].nulls;
+
+  const ColumnValues::ValuesCase expected = CaseOf(kind);
+  if (values.values_case() != expected) {
+    // A sender may leave an empty level's oneof unset.
+    if (values.values_case() == ColumnValues::VALUES_NOT_SET && count == 0) {
+      if (kind == tsdb_source::v1::VALUE_KIND_ARRAY) levels_[level_index].offsets.assign(1, 0);
+      return absl::OkStatus();
+    }
+    return error("values in ", CaseName(values.values_case()), ", expected ",
+                 CaseName(expected), " for kind ", tsdb_source::v1::ValueKind_Name(kind));
+  }
+  if (static_cast<uint64_t>(ValuesCount(values)) != count) {
+    return error(ValuesCount(values), " values, expected ", count);
+  }
+
+  switch (expected) {
+    case ColumnValues::kBools:
+      levels_[level_index].bools = values.bools().values().data();
+      break;
+    case ColumnValues::kInt64S:
+      levels_[level_index].int64s = values.int64s().values().data();
+      break;
+    case ColumnValues::kDoubles:
+      levels_[level_index].doubles = values.doubles().values().data();
+      break;
+    case ColumnValues::kStrings: {
+      const auto& strings = values.strings().values();
+      levels_[level_index].strings = &strings;
+      if (kind == tsdb_source::v1::VALUE_KIND_NUMERIC) {
+        for (int i = 0; i < strings.size(); ++i) {
+          if (IsNull(nulls, i)) continue;
+          const std::string& text = strings.Get(i);
+          if (!IsJsonNumber(text) && !IsNumericSpecial(text)) {
+            std::string shown;
+            AppendJsonString(text.substr(0, 64), &shown);
+            return error("value ", i, " is not a numeric: ", shown);
+          }
+        }
+      } else if (kind == tsdb_source::v1::VALUE_KIND_JSON) {
+        for (int i = 0; i < strings.size(); ++i) {
+          if (!IsNull(nulls, i) && strings.Get(i).empty()) {
+            return error("value ", i, " is empty, not JSON text");
+          }
+        }
+      }
+      break;
+    }
+    case ColumnValues::kLists: {
+      const auto& lengths = values.lists().lengths();
+      const ColumnValues& elements = values.lists().elements();
+      const int64_t element_count = ValuesCount(elements);
+      {
+        std::vector<uint32_t>& offsets = levels_[level_index].offsets;
+        offsets.resize(static_cast<size_t>(count) + 1);
+        uint64_t sum = 0;
+        offsets[0] = 0;
+        for (uint64_t i = 0; i < count; ++i) {
+          sum += lengths.Get(static_cast<int>(i));
+          if (sum > static_cast<uint64_t>(element_count)) {
+            return error("lengths add up to more than the ", element_count, " elements");
+          }
+          offsets[i + 1] = static_cast<uint32_t>(sum);
+        }
+        if (sum != static_cast<uint64_t>(element_count)) {
+          return error("lengths add up to ", sum, ", but there are ", element_count,
+                       " elements");
+        }
+      }
+      const ValueKind element_kind = elements.values_case() == ColumnValues::kLists
+                                         ? tsdb_source::v1::VALUE_KIND_ARRAY
+                                         : columns_[column].element_kind;
+      const int child = AllocateLevel();  // may reallocate levels_
+      levels_[level_index].child = child;
+      return BindLevel(elements, element_kind, static_cast<uint64_t>(element_count), column,
+                       depth + 1, child);
+    }
+    case ColumnValues::VALUES_NOT_SET:
+      break;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RecordFormatter::StartBatch(const RecordBatch& batch) {
+  bound_ = false;
+  row_count_ = 0;
+  if (batch.columns_size() != num_columns()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "record batch of stream \"", batch.stream().namespace_(), "\".\"",
+        batch.stream().name(), "\" has ", batch.columns_size(), " columns, expected ",
+        num_columns()));
+  }
+  num_levels_ = num_columns();
+  for (int i = 0; i < num_columns(); ++i) {
+    absl::Status status =
+        BindLevel(batch.columns(i), columns_[i].kind, batch.row_count(), i, 0, i);
+    if (!status.ok()) return status;
+  }
+  bound_ = true;
+  row_count_ = batch.row_count();
+  return absl::OkStatus();
+}
+
+absl::Status RecordFormatter::AppendRow(uint32_t row, std::string* out) const {
+  if (!bound_) {
+    return absl::FailedPreconditionError("RecordFormatter::AppendRow before StartBatch");
+  }
+  if (row >= row_count_) {
+    return absl::OutOfRangeError(
+        absl::StrCat("row ", row, " of a batch of ", row_count_, " rows"));
+  }
+  if (columns_.empty()) {
+    out->append("{}", 2);
+    return absl::OkStatus();
+  }
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    out->append(columns_[i].key);
+    AppendValue(levels_[i], row, out);
+  }
+  out->push_back('}');
+  return absl::OkStatus();
+}
+
+void RecordFormatter::AppendValue(const Level& level, uint32_t index, std::string* out) const {
+  if (IsNull(level.nulls, index)) {
+    AppendJsonNull(out);
+    return;
+  }
+  switch (level.kind) {
+    case tsdb_source::v1::VALUE_KIND_BOOL:
+      AppendJsonBool(level.bools[index], out);
+      return;
+    case tsdb_source::v1::VALUE_KIND_INT64:
+      AppendJsonInt64(level.int64s[index], out);
+      return;
+    case tsdb_source::v1::VALUE_KIND_DOUBLE:
+      AppendJsonDoubleOrNull(level.doubles[index], out);
+      return;
+    case tsdb_source::v1::VALUE_KIND_NUMERIC: {
+      const std::string& text = level.strings->Get(static_cast<int>(index));
+      if (IsValidatedNumericSpecial(text)) {
+        AppendJsonNull(out);
+      } else {
+        out->append(text);
+      }
+      return;
+    }
+    case tsdb_source::v1::VALUE_KIND_TEXT:
+    case tsdb_source::v1::VALUE_KIND_TIMETZ:
+      AppendJsonString(level.strings->Get(static_cast<int>(index)), out);
+      return;
+    case tsdb_source::v1::VALUE_KIND_BYTES:
+      AppendJsonBase64String(level.strings->Get(static_cast<int>(index)), out);
+      return;
+    case tsdb_source::v1::VALUE_KIND_JSON:
+      AppendJsonText(level.strings->Get(static_cast<int>(index)), out);
+      return;
+    case tsdb_source::v1::VALUE_KIND_TIMESTAMP:
+      AppendQuotedOrNull(level.int64s[index], AppendTimestamp, out);
+      return;
+    case tsdb_source::v1::VALUE_KIND_TIMESTAMPTZ:
+      AppendQuotedOrNull(level.int64s[index], AppendTimestampTz, out);
+      return;
+    case tsdb_source::v1::VALUE_KIND_DATE:
+      AppendQuotedOrNull(level.int64s[index], AppendDate, out);
+      return;
+    case tsdb_source::v1::VALUE_KIND_TIME:
+      AppendQuotedOrNull(level.int64s[index], AppendTime, out);
+      return;
+    case tsdb_source::v1::VALUE_KIND_ARRAY: {
+      out->push_back('[');
+      const uint32_t begin = level.offsets[index];
+      const uint32_t end = level.offsets[index + 1];
+      if (begin != end) {
+        const Level& elements = levels_[level.child];
+        AppendValue(elements, begin, out);
+        for (uint32_t j = begin + 1; j < end; ++j) {
+          out->push_back(',');
+          AppendValue(elements, j, out);
+        }
+      }
+      out->push_back(']');
+      return;
+    }
+    default:
+      // Unreachable: Create and StartBatch admit only the kinds above.
+      AppendJsonNull(out);
+      return;
+  }
+}
+
+absl::Status AppendRecordData(const google::protobuf::RepeatedPtrField<Column>& columns,
+                              const RecordBatch& batch, uint32_t row, std::string* out) {
+  absl::StatusOr<RecordFormatter> formatter = RecordFormatter::Create(columns);
+  if (!formatter.ok()) return formatter.status();
+  absl::Status status = formatter->StartBatch(batch);
+  if (!status.ok()) return status;
+  return formatter->AppendRow(row, out);
+}
+
+}  // namespace tsdb_source::client

@@ -1,0 +1,119 @@
+// The `data` object of an Airbyte RECORD message, formatted from one row of a columnar
+// tsdb_source.v1.RecordBatch: {"col":value,...}, columns in StreamStart order.
+//
+// Value mapping by Column.kind (ARRAY elements by Column.element_kind):
+//   NULL (null_bitmap bit set)      null
+//   BOOL                            true / false
+//   INT64                           the exact integer, also beyond 2^53
+//   DOUBLE                          shortest round-trip number; NaN, +/-Infinity -> null
+//   NUMERIC                         the decimal text verbatim as a JSON number (exact);
+//                                   "NaN", "Infinity", "-Infinity" -> null
+//   TEXT, TIMETZ                    JSON string (invalid UTF-8 replaced by U+FFFD)
+//   BYTES                           base64 string (standard alphabet, padded)
+//   JSON                            the JSON text embedded as a JSON value (PostgreSQL
+//                                   validated it); CR and LF, which valid JSON can only
+//                                   hold as insignificant whitespace, become spaces so
+//                                   that a message stays on one line
+//   DATE, TIME, TIMESTAMP(TZ)       well-known strings (value_format.h); infinity -> null
+//   ARRAY                           JSON array; a nested ListValues level is a nested
+//                                   array (multi-dimensional arrays), NULL elements null
+// Column names are JSON-escaped once, when the formatter is created.
+//
+// Contract:
+// - RecordFormatter::StartBatch validates the batch's shape once (column count, the oneof
+//   each kind travels in, value counts, bitmap sizes, list lengths, NUMERIC text being a
+//   JSON number or one of the three special values, JSON text being non-empty) and
+//   precomputes the element offsets of every list level, so AppendRow does no further
+//   checks and costs O(values of the row) for any row, in any order. A malformed batch is
+//   an InvalidArgument status, never an out-of-bounds read.
+// - The formatter keeps pointers into the bound batch: the batch must stay alive and
+//   unmodified until the next StartBatch (or the formatter's destruction). Re-using one
+//   RecordBatch object for the next message is fine as long as StartBatch is called again.
+// - Output is appended to the caller's buffer; nothing is cleared.
+// Thread-safety: a RecordFormatter is not thread-safe while StartBatch runs; concurrent
+// AppendRow calls on one bound batch (const) are safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "google/protobuf/repeated_ptr_field.h"
+#include "tsdb_source/v1/catalog.pb.h"
+#include "tsdb_source/v1/records.pb.h"
+
+namespace tsdb_source::client {
+
+class RecordFormatter final {
+ public:
+  // Precomputes the keys of `columns` (StreamStart.columns). Fails with InvalidArgument for a
+  // kind that is unspecified or unknown, or an ARRAY column whose element_kind is
+  // unspecified, ARRAY or unknown.
+  static absl::StatusOr<RecordFormatter> Create(
+      const google::protobuf::RepeatedPtrField<tsdb_source::v1::Column>& columns);
+
+  RecordFormatter(RecordFormatter&&) = default;
+  RecordFormatter& operator=(RecordFormatter&&) = default;
+  RecordFormatter(const RecordFormatter&) = delete;
+  RecordFormatter& operator=(const RecordFormatter&) = delete;
+
+  // Validates `batch` against the columns and binds it for AppendRow (see the contract).
+  // On error no batch is bound.
+  absl::Status StartBatch(const tsdb_source::v1::RecordBatch& batch);
+
+  // Appends the data object of `row` of the bound batch. Fails with FailedPrecondition
+  // when no batch is bound, OutOfRange when row >= row_count; appends nothing then.
+  absl::Status AppendRow(uint32_t row, std::string* out) const;
+
+  int num_columns() const { return static_cast<int>(columns_.size()); }
+  // Rows of the bound batch (0 when none is bound).
+  uint32_t row_count() const { return row_count_; }
+
+ private:
+  struct ColumnInfo {
+    std::string name;
+    std::string key;  // `{"name":` for the first column, `,"name":` for the others
+    tsdb_source::v1::ValueKind kind;
+    tsdb_source::v1::ValueKind element_kind;
+  };
+
+  // One ColumnValues of the bound batch: a column, or the elements of a list level.
+  struct Level {
+    tsdb_source::v1::ValueKind kind = tsdb_source::v1::VALUE_KIND_UNSPECIFIED;
+    const unsigned char* nulls = nullptr;  // null_bitmap, nullptr when no value is NULL
+    const bool* bools = nullptr;
+    const int64_t* int64s = nullptr;
+    const double* doubles = nullptr;
+    const google::protobuf::RepeatedPtrField<std::string>* strings = nullptr;
+    // ARRAY: value i's elements are [offsets[i], offsets[i + 1]) of levels_[child].
+    std::vector<uint32_t> offsets;
+    int child = -1;
+  };
+
+  RecordFormatter() = default;
+
+  int AllocateLevel();
+  absl::Status BindLevel(const tsdb_source::v1::ColumnValues& values,
+                         tsdb_source::v1::ValueKind kind, uint64_t count, int column,
+                         int depth, int level_index);
+  void AppendValue(const Level& level, uint32_t index, std::string* out) const;
+
+  std::vector<ColumnInfo> columns_;
+  // levels_[0, columns) are the columns, list element levels follow. Slots beyond
+  // num_levels_ are kept to reuse their offsets' memory across batches.
+  std::vector<Level> levels_;
+  int num_levels_ = 0;
+  bool bound_ = false;
+  uint32_t row_count_ = 0;
+};
+
+// Appends the data object of one row. A convenience for single rows: it validates the
+// whole batch and computes list offsets on every call, O(batch) per row, so formatting
+// every row of a batch this way is quadratic; use RecordFormatter for that.
+absl::Status AppendRecordData(
+    const google::protobuf::RepeatedPtrField<tsdb_source::v1::Column>& columns,
+    const tsdb_source::v1::RecordBatch& batch, uint32_t row, std::string* out);
+
+}  // namespace tsdb_source::client

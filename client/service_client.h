@@ -1,0 +1,37 @@
+// How the shim reaches SourceService: in-process (the default: the same service code
+// behind an in-process gRPC channel, so both modes are one path) or a remote server.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/grpcpp.h"
+#include "tsdb_source/v1/source_service.grpc.pb.h"
+
+namespace tsdb_source::client {
+
+// Options of a remote connection.
+struct RemoteOptions {
+  std::string target;       // host:port
+  bool tls = false;         // use TLS
+  std::string ca_file;      // PEM roots for TLS (default: system roots)
+  std::string token_file;   // bearer token sent as "authorization: Bearer <token>"
+};
+
+// A stub plus whatever keeps it alive (the in-process server).
+class ServiceClient {
+ public:
+  virtual ~ServiceClient() = default;
+  virtual v1::SourceService::StubInterface* stub() = 0;
+  // Prepares a context for one call (adds the token, if any).
+  virtual void Prepare(grpc::ClientContext* context) = 0;
+};
+
+// Starts the service in this process.
+absl::StatusOr<std::unique_ptr<ServiceClient>> InProcessClient();
+
+// Connects to a running server.
+absl::StatusOr<std::unique_ptr<ServiceClient>> RemoteClient(const RemoteOptions& options);
+
+}  // namespace tsdb_source::client

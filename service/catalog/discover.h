@@ -1,0 +1,20 @@
+// Discover: the streams of the configured schemas, with columns, types, primary keys and
+// TimescaleDB metadata. A fixed number of catalog queries whatever the number of tables
+// and chunks; TimescaleDB facts come from the stable timescaledb_information views.
+// Chunks, partitions and TimescaleDB's own schemas never become streams.
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "service/config/source_config.h"
+#include "service/pg/connection.h"
+#include "tsdb_source/v1/catalog.pb.h"
+
+namespace tsdb_source {
+
+// Lists the streams visible to the connection's user in config.schemas.
+absl::StatusOr<v1::Catalog> DiscoverCatalog(pg::Connection& conn, const ResolvedConfig& config);
+
+// True when the timescaledb extension is installed in the connection's database.
+absl::StatusOr<bool> TimescaleInstalled(pg::Connection& conn);
+
+}  // namespace tsdb_source

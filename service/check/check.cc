@@ -1,0 +1,145 @@
+#include "service/check/check.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "service/catalog/internal_schemas.h"
+#include "service/common/errors.h"
+#include "service/config/source_config.h"
+#include "service/pg/connection.h"
+#include "service/pg/quote.h"
+
+namespace tsdb_source {
+namespace {
+
+v1::FailureType FailureTypeFor(const absl::Status& status) {
+  return IsTransient(status) ? v1::FAILURE_TYPE_TRANSIENT_ERROR : v1::FAILURE_TYPE_CONFIG_ERROR;
+}
+
+v1::CheckResponse Failed(v1::CheckResponse response, const absl::Status& status) {
+  response.set_succeeded(false);
+  response.set_failure_type(FailureTypeFor(status));
+  response.set_reason(ReasonOf(status));
+  response.set_message(std::string(status.message()));
+  return response;
+}
+
+v1::CheckResponse FailedWith(v1::CheckResponse response, v1::FailureType type,
+                             absl::string_view reason, std::string message) {
+  response.set_succeeded(false);
+  response.set_failure_type(type);
+  response.set_reason(std::string(reason));
+  response.set_message(std::move(message));
+  return response;
+}
+
+}  // namespace
+
+v1::CheckResponse RunCheck(const v1::SourceConfig& config) {
+  v1::CheckResponse response;
+  auto resolved = ResolveConfig(config);
+  if (!resolved.ok()) return Failed(response, resolved.status());
+
+  auto conn = pg::Connection::Open(resolved->connect);
+  if (!conn.ok()) return Failed(response, conn.status());
+  response.set_server_version(conn->ServerVersion());
+
+  auto info = conn->Exec(
+      "SELECT (SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'timescaledb'), "
+      "current_setting('wal_level')");
+  if (!info.ok()) return Failed(response, info.status());
+  response.set_timescaledb_installed(!info->IsNull(0, 0));
+  response.set_timescaledb_version(info->GetString(0, 0));
+  response.set_wal_level(info->GetString(0, 1));
+
+  auto schemas = conn->ExecParams(
+      "SELECT s.name, n.oid IS NOT NULL, "
+      "  CASE WHEN n.oid IS NULL THEN false ELSE has_schema_privilege(n.oid, 'USAGE') END "
+      "FROM unnest($1::text[]) WITH ORDINALITY AS s(name, i) "
+      "LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = s.name ORDER BY s.i",
+      {pg::TextArrayLiteral(resolved->schemas)});
+  if (!schemas.ok()) return Failed(response, schemas.status());
+  std::vector<std::string> missing, unreadable, internal;
+  for (int r = 0; r < schemas->rows(); ++r) {
+    v1::SchemaCheck* check = response.add_schemas();
+    check->set_name(schemas->GetString(r, 0));
+    check->set_exists(schemas->Get(r, 1) == "t");
+    check->set_readable(schemas->Get(r, 2) == "t");
+    if (IsTimescaleInternalSchema(check->name())) internal.push_back(check->name());
+    if (!check->exists()) {
+      missing.push_back(check->name());
+    } else if (!check->readable()) {
+      unreadable.push_back(check->name());
+    }
+  }
+  if (!missing.empty()) {
+    return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, "SCHEMA_NOT_FOUND",
+                      absl::StrCat("schema(s) not found in database '", resolved->connect.database,
+                                   "': ", absl::StrJoin(missing, ", ")));
+  }
+  if (!unreadable.empty()) {
+    return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, "MISSING_PRIVILEGE",
+                      absl::StrCat("user '", resolved->connect.user,
+                                   "' lacks USAGE on schema(s): ", absl::StrJoin(unreadable, ", "),
+                                   " (GRANT USAGE ON SCHEMA ... TO ...)"));
+  }
+
+  if (resolved->cdc) {
+    if (response.wal_level() != "logical") {
+      return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, "WAL_LEVEL_NOT_LOGICAL",
+                        absl::StrCat("CDC needs wal_level = logical, the server has '",
+                                     response.wal_level(),
+                                     "' (ALTER SYSTEM SET wal_level = logical; then restart)"));
+    }
+    auto slot = conn->ExecParams(
+        "SELECT plugin, database = current_database() FROM pg_catalog.pg_replication_slots "
+        "WHERE slot_name = $1",
+        {resolved->replication_slot});
+    if (!slot.ok()) return Failed(response, slot.status());
+    if (slot->rows() == 0) {
+      return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, "SLOT_NOT_FOUND",
+                        absl::StrCat("replication slot '", resolved->replication_slot,
+                                     "' does not exist (SELECT pg_create_logical_replication_slot("
+                                     "'", resolved->replication_slot, "', 'pgoutput');)"));
+    }
+    if (slot->Get(0, 0) != "pgoutput" || slot->Get(0, 1) != "t") {
+      return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, "SLOT_UNUSABLE",
+                        absl::StrCat("replication slot '", resolved->replication_slot,
+                                     "' must use the pgoutput plugin in database '",
+                                     resolved->connect.database, "'"));
+    }
+    auto publication = conn->ExecParams(
+        "SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1", {resolved->publication});
+    if (!publication.ok()) return Failed(response, publication.status());
+    if (publication->rows() == 0) {
+      return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, "PUBLICATION_NOT_FOUND",
+                        absl::StrCat("publication '", resolved->publication,
+                                     "' does not exist (CREATE PUBLICATION ", 
+                                     pg::QuoteIdent(resolved->publication),
+                                     " FOR TABLES IN SCHEMA ... , _timescaledb_internal;)"));
+    }
+  }
+
+  response.set_succeeded(true);
+  std::string message = absl::StrCat("connected to PostgreSQL ", response.server_version());
+  if (response.timescaledb_installed()) {
+    absl::StrAppend(&message, " with TimescaleDB ", response.timescaledb_version());
+    if (!resolved->timescaledb_support) {
+      absl::StrAppend(&message, " (timescaledb_support is off: plain PostgreSQL mode)");
+    }
+  } else {
+    absl::StrAppend(&message, " without TimescaleDB (plain PostgreSQL mode)");
+  }
+  absl::StrAppend(&message, "; schemas readable: ", absl::StrJoin(resolved->schemas, ", "));
+  if (!internal.empty()) {
+    absl::StrAppend(&message, "; TimescaleDB internal schemas are never synced: ",
+                    absl::StrJoin(internal, ", "));
+  }
+  response.set_message(message);
+  return response;
+}
+
+}  // namespace tsdb_source

@@ -1,0 +1,99 @@
+#include "service/config/spec.h"
+
+#include <string>
+
+namespace tsdb_source {
+
+namespace {
+
+// Drops the whitespace outside strings, so the spec fits on one Airbyte line.
+std::string Minify(absl::string_view json) {
+  std::string out;
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (in_string) {
+      out.push_back(c);
+      if (c == '\\' && i + 1 < json.size()) {
+        out.push_back(json[++i]);
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+      out.push_back(c);
+    } else if (c != ' ' && c != '\n' && c != '\t' && c != '\r') {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+constexpr absl::string_view kSpec = R"json({
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "title": "TimescaleDB Source Spec",
+  "type": "object",
+  "required": ["host", "port", "database", "username"],
+  "additionalProperties": true,
+  "properties": {
+    "host": {"title": "Host", "description": "Hostname of the database.", "type": "string", "order": 0},
+    "port": {"title": "Port", "description": "Port of the database.", "type": "integer", "minimum": 1, "maximum": 65535, "default": 5432, "examples": ["5432"], "order": 1},
+    "database": {"title": "Database Name", "description": "Name of the database.", "type": "string", "order": 2},
+    "schemas": {"title": "Schemas", "description": "The list of schemas to sync from (case sensitive). TimescaleDB's internal schemas are never synced.", "type": "array", "items": {"type": "string"}, "minItems": 0, "uniqueItems": true, "default": ["public"], "order": 3},
+    "username": {"title": "Username", "description": "Username to access the database.", "type": "string", "order": 4},
+    "password": {"title": "Password", "description": "Password associated with the username.", "type": "string", "airbyte_secret": true, "order": 5},
+    "ssl_mode": {
+      "title": "SSL Modes",
+      "description": "TLS mode of the connection to the database.",
+      "type": "object",
+      "order": 6,
+      "oneOf": [
+        {"title": "disable", "additionalProperties": true, "description": "Disables encryption of communication.", "required": ["mode"], "properties": {"mode": {"type": "string", "const": "disable", "order": 0}}},
+        {"title": "allow", "additionalProperties": true, "description": "Enables encryption only when required by the server.", "required": ["mode"], "properties": {"mode": {"type": "string", "const": "allow", "order": 0}}},
+        {"title": "prefer", "additionalProperties": true, "description": "Encrypts when the server supports it.", "required": ["mode"], "properties": {"mode": {"type": "string", "const": "prefer", "order": 0}}},
+        {"title": "require", "additionalProperties": true, "description": "Always encrypts; fails when the server does not support TLS.", "required": ["mode"], "properties": {"mode": {"type": "string", "const": "require", "order": 0}}},
+        {"title": "verify-ca", "additionalProperties": true, "description": "Always encrypts and verifies that the server's certificate is signed by the CA.", "required": ["mode", "ca_certificate"], "properties": {
+          "mode": {"type": "string", "const": "verify-ca", "order": 0},
+          "ca_certificate": {"type": "string", "title": "CA Certificate", "description": "PEM CA certificate.", "airbyte_secret": true, "multiline": true, "order": 1},
+          "client_certificate": {"type": "string", "title": "Client Certificate", "description": "PEM client certificate.", "airbyte_secret": true, "multiline": true, "order": 2},
+          "client_key": {"type": "string", "title": "Client Key", "description": "PEM client key.", "airbyte_secret": true, "multiline": true, "order": 3},
+          "client_key_password": {"type": "string", "title": "Client key password", "description": "Password of an encrypted client key.", "airbyte_secret": true, "order": 4}}},
+        {"title": "verify-full", "additionalProperties": true, "description": "Always encrypts, verifies the CA and that the server's host name matches its certificate.", "required": ["mode", "ca_certificate"], "properties": {
+          "mode": {"type": "string", "const": "verify-full", "order": 0},
+          "ca_certificate": {"type": "string", "title": "CA Certificate", "description": "PEM CA certificate.", "airbyte_secret": true, "multiline": true, "order": 1},
+          "client_certificate": {"type": "string", "title": "Client Certificate", "description": "PEM client certificate.", "airbyte_secret": true, "multiline": true, "order": 2},
+          "client_key": {"type": "string", "title": "Client Key", "description": "PEM client key.", "airbyte_secret": true, "multiline": true, "order": 3},
+          "client_key_password": {"type": "string", "title": "Client key password", "description": "Password of an encrypted client key.", "airbyte_secret": true, "order": 4}}}
+      ]
+    },
+    "replication_method": {
+      "title": "Update Method",
+      "description": "How changes are detected: cursor-based incremental (Standard) or logical replication (CDC).",
+      "type": "object",
+      "order": 7,
+      "oneOf": [
+        {"title": "Scan Changes with User Defined Cursor", "additionalProperties": true, "required": ["method"], "properties": {"method": {"type": "string", "const": "Standard", "order": 0}}},
+        {"title": "Read Changes using Write-Ahead Log (CDC)", "additionalProperties": true, "required": ["method", "replication_slot", "publication"], "properties": {
+          "method": {"type": "string", "const": "CDC", "order": 0},
+          "replication_slot": {"type": "string", "title": "Replication Slot", "description": "A logical replication slot using the pgoutput plugin.", "order": 1},
+          "publication": {"type": "string", "title": "Publication", "description": "A publication covering the synced tables and the schema _timescaledb_internal.", "order": 2},
+          "initial_waiting_seconds": {"type": "integer", "title": "Initial Waiting Time in Seconds", "description": "Seconds to wait for the first change before a read ends.", "minimum": 1, "maximum": 3600, "default": 300, "order": 3},
+          "invalid_cdc_cursor_position_behavior": {"type": "string", "title": "Invalid CDC position behavior", "description": "What to do when the slot is behind the saved position.", "enum": ["Fail sync", "Re-sync data"], "default": "Fail sync", "order": 4}}}
+      ]
+    },
+    "timescaledb_support": {"title": "TimescaleDB support", "description": "Read hypertables chunk by chunk with their TimescaleDB metadata. Databases without the extension are read as plain PostgreSQL either way.", "type": "boolean", "default": true, "order": 8},
+    "timescaledb_chunk_discovery_interval_minutes": {"title": "Chunk discovery interval (minutes)", "description": "How long a discovered chunk list stays fresh.", "type": "integer", "minimum": 1, "maximum": 60, "default": 5, "order": 9},
+    "timescaledb_max_concurrent_chunks": {"title": "Concurrent chunks", "description": "Chunks read at the same time per stream.", "type": "integer", "minimum": 1, "maximum": 10, "default": 1, "order": 10},
+    "timescaledb_enable_chunk_caching": {"title": "Chunk caching", "description": "Cache chunk lists between discoveries.", "type": "boolean", "default": true, "order": 11},
+    "connect_timeout_seconds": {"title": "Connect timeout (seconds)", "description": "Seconds a connection attempt may take.", "type": "integer", "minimum": 1, "maximum": 300, "default": 10, "order": 12}
+  }
+})json";
+
+}  // namespace
+
+absl::string_view ConnectionSpecificationJson() {
+  static const std::string* minified = new std::string(Minify(kSpec));
+  return *minified;
+}
+
+}  // namespace tsdb_source
