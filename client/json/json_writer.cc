@@ -241,7 +241,7 @@ bool IsJsonNumber(std::string_view text) {
 // ---------------------------------------------------------------------------------------
 // JsonWriter
 
-JsonWriter::JsonWriter(std::string* out) : out_(out) { stack_.reserve(8); }
+JsonWriter::JsonWriter(std::string* out) : out_(out) {}
 
 void JsonWriter::Fail(const std::string& what) {
   if (status_.ok()) status_ = absl::FailedPreconditionError(absl::StrCat("JsonWriter: ", what));

@@ -4,6 +4,7 @@
 // - Every function appends to a caller-owned std::string and never clears it; nothing is
 //   allocated besides the growth of that string (no DOM, no temporaries, no iostreams, no
 //   locale-dependent C library calls), so the same buffer can be reused across messages.
+//   (JsonWriter allocates only past 16 levels of nesting.)
 // - AppendJsonString always produces valid JSON and valid UTF-8, whatever the input bytes:
 //   '"', '\\' and U+0000..U+001F are escaped (short escapes where JSON has them, else
 //   \u00XX in lower-case hex), U+2028 and U+2029 are escaped as \u2028 / \u2029 (legal in
@@ -24,8 +25,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
-
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 
 namespace tsdb_source::client {
@@ -126,7 +126,7 @@ class JsonWriter final {
   void Fail(const std::string& what);
 
   std::string* out_;
-  std::vector<Level> stack_;
+  absl::InlinedVector<Level, 16> stack_;  // no heap allocation up to 16 levels
   bool top_level_done_ = false;
   absl::Status status_;
 };

@@ -4,6 +4,7 @@
 #include "service/check/check.h"
 #include "service/config/source_config.h"
 #include "service/pg/connection.h"
+#include "service/read/read_session.h"
 #include "service/config/spec.h"
 #include "service/server/status_mapping.h"
 
@@ -39,9 +40,30 @@ grpc::Status SourceServiceImpl::Discover(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status SourceServiceImpl::Read(grpc::ServerContext* context, const v1::ReadRequest*,
-                                     grpc::ServerWriter<v1::ReadResponse>*) {
-  return ToGrpcStatus(absl::UnimplementedError("Read is not implemented yet"), context);
+namespace {
+
+// Adapts the core's sink to the gRPC stream. Write blocks while the client's flow-control
+// window is full, so a slow client slows the database read instead of growing memory.
+class WriterSink final : public ReadSink {
+ public:
+  WriterSink(grpc::ServerContext* context, grpc::ServerWriter<v1::ReadResponse>* writer)
+      : context_(context), writer_(writer) {}
+  bool Emit(const v1::ReadResponse& response) override {
+    if (context_->IsCancelled()) return false;
+    return writer_->Write(response);
+  }
+
+ private:
+  grpc::ServerContext* context_;
+  grpc::ServerWriter<v1::ReadResponse>* writer_;
+};
+
+}  // namespace
+
+grpc::Status SourceServiceImpl::Read(grpc::ServerContext* context, const v1::ReadRequest* request,
+                                     grpc::ServerWriter<v1::ReadResponse>* writer) {
+  WriterSink sink(context, writer);
+  return ToGrpcStatus(RunRead(*request, &sink), context);
 }
 
 }  // namespace tsdb_source

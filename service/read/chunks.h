@@ -1,0 +1,32 @@
+// Chunk discovery: the chunks of a hypertable (timescaledb_information.chunks) or the leaf
+// partitions of a declaratively partitioned table, in read order (time range start, then
+// name). A failed discovery is an error, never an empty list.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "service/pg/connection.h"
+#include "tsdb_source/v1/catalog.pb.h"
+
+namespace tsdb_source {
+
+struct ChunkInfo {
+  std::string schema;
+  std::string name;
+  // "schema"."name", quoted: the chunk's identity in states.
+  std::string qualified;
+  // Primary dimension range in its integer encoding (microseconds since 1970 for time
+  // types, the value for integer time); has_range is false for partitions.
+  bool has_range = false;
+  int64_t range_start = 0;
+  int64_t range_end = 0;
+  bool compressed = false;
+};
+
+// Lists the chunks of `stream` (a hypertable or a partitioned table).
+absl::StatusOr<std::vector<ChunkInfo>> ListChunks(pg::Connection& conn, const v1::Stream& stream);
+
+}  // namespace tsdb_source

@@ -1,0 +1,26 @@
+// Read: validates a read request (config, configured catalog, states) before any record,
+// then reads each configured stream — hypertables and partitioned tables chunk by chunk,
+// each chunk one COPY in its own short transaction, other relations with one query — and
+// emits record batches, checkpoints, statuses, estimates, logs and summaries to a sink.
+// Free of gRPC: the service layer adapts the sink to its stream.
+#pragma once
+
+#include "absl/status/status.h"
+#include "tsdb_source/v1/source_service.pb.h"
+
+namespace tsdb_source {
+
+// Where a read's events go. Emit returns false when the consumer is gone (cancelled), and
+// the read then stops its query and returns CANCELLED.
+class ReadSink {
+ public:
+  virtual ~ReadSink() = default;
+  virtual bool Emit(const v1::ReadResponse& response) = 0;
+};
+
+// Runs the read. INVALID_ARGUMENT (before any record) for an empty catalog, an unknown
+// stream, a bad cursor column or a state that is malformed, of an unknown version or for
+// another stream; otherwise the first error that stopped a stream.
+absl::Status RunRead(const v1::ReadRequest& request, ReadSink* sink);
+
+}  // namespace tsdb_source

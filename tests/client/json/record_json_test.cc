@@ -1,0 +1,488 @@
+#include "client/json/record_json.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "client/json/value_format.h"
+#include "gtest/gtest.h"
+#include "tsdb_source/v1/catalog.pb.h"
+#include "tsdb_source/v1/records.pb.h"
+
+namespace tsdb_source::client {
+namespace {
+
+using google::protobuf::RepeatedPtrField;
+using tsdb_source::v1::Column;
+using tsdb_source::v1::ColumnValues;
+using tsdb_source::v1::RecordBatch;
+using tsdb_source::v1::ValueKind;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr int64_t kI64Min = std::numeric_limits<int64_t>::min();
+constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
+
+void AddColumn(RepeatedPtrField<Column>* columns, const std::string& name, ValueKind kind,
+               ValueKind element_kind = tsdb_source::v1::VALUE_KIND_UNSPECIFIED) {
+  Column* c = columns->Add();
+  c->set_name(name);
+  c->set_kind(kind);
+  c->set_element_kind(element_kind);
+}
+
+void SetNulls(ColumnValues* values, std::initializer_list<int> null_rows) {
+  int max_row = -1;
+  for (int r : null_rows) max_row = std::max(max_row, r);
+  std::string bitmap(max_row / 8 + 1, '\0');
+  for (int r : null_rows) bitmap[r / 8] = static_cast<char>(bitmap[r / 8] | (1 << (r % 8)));
+  values->set_null_bitmap(bitmap);
+}
+
+void Bools(ColumnValues* v, std::initializer_list<bool> values) {
+  for (bool b : values) v->mutable_bools()->add_values(b);
+}
+void Int64s(ColumnValues* v, std::initializer_list<int64_t> values) {
+  v->mutable_int64s();
+  for (int64_t i : values) v->mutable_int64s()->add_values(i);
+}
+void Doubles(ColumnValues* v, std::initializer_list<double> values) {
+  for (double d : values) v->mutable_doubles()->add_values(d);
+}
+void Strings(ColumnValues* v, std::initializer_list<std::string> values) {
+  v->mutable_strings();
+  for (const std::string& s : values) v->mutable_strings()->add_values(s);
+}
+// Sets the row lengths of a list level and returns its elements.
+ColumnValues* Lists(ColumnValues* v, std::initializer_list<uint32_t> lengths) {
+  for (uint32_t n : lengths) v->mutable_lists()->add_lengths(n);
+  return v->mutable_lists()->mutable_elements();
+}
+
+std::string FormatRow(const RepeatedPtrField<Column>& columns, const RecordBatch& batch,
+                      uint32_t row) {
+  std::string out;
+  const absl::Status status = AppendRecordData(columns, batch, row, &out);
+  EXPECT_TRUE(status.ok()) << status;
+  return out;
+}
+
+class EveryKindTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    batch_.mutable_stream()->set_name("metrics");
+    batch_.mutable_stream()->set_namespace_("public");
+    batch_.set_row_count(4);
+
+    AddColumn(&columns_, "b", tsdb_source::v1::VALUE_KIND_BOOL);
+    ColumnValues* v = batch_.add_columns();
+    Bools(v, {true, false, false, true});
+    SetNulls(v, {2});
+
+    AddColumn(&columns_, "i", tsdb_source::v1::VALUE_KIND_INT64);
+    v = batch_.add_columns();
+    Int64s(v, {0, kI64Min, 9007199254740993, 0});
+    SetNulls(v, {3});
+
+    AddColumn(&columns_, "d", tsdb_source::v1::VALUE_KIND_DOUBLE);
+    v = batch_.add_columns();
+    Doubles(v, {0.1, kNaN, 0, -kInf});
+    SetNulls(v, {2});
+
+    AddColumn(&columns_, "n", tsdb_source::v1::VALUE_KIND_NUMERIC);
+    Strings(batch_.add_columns(), {"12345678901234567890.000000000000000001", "NaN",
+                                   "Infinity", "-Infinity"});
+
+    AddColumn(&columns_, "t", tsdb_source::v1::VALUE_KIND_TEXT);
+    Strings(batch_.add_columns(),
+            {"plain", "q\" b\\ nl\n tab\t", "\xC3\xA9\xF0\x9F\x98\x80", "bad\xFF"});
+
+    AddColumn(&columns_, "by", tsdb_source::v1::VALUE_KIND_BYTES);
+    v = batch_.add_columns();
+    Strings(v, {"", "foo", std::string("\0\xFF", 2), ""});
+    SetNulls(v, {3});
+
+    AddColumn(&columns_, "j", tsdb_source::v1::VALUE_KIND_JSON);
+    Strings(batch_.add_columns(),
+            {R"({"a": [1, 2]})", R"("s\n")", "{\n  \"x\": null\r\n}", "null"});
+
+    AddColumn(&columns_, "ts", tsdb_source::v1::VALUE_KIND_TIMESTAMP);
+    Int64s(batch_.add_columns(),
+           {0, kI64Max, DaysFromCivil(1, 1, 1) * kMicrosPerDay - 1, kI64Min});
+
+    AddColumn(&columns_, "tstz", tsdb_source::v1::VALUE_KIND_TIMESTAMPTZ);
+    v = batch_.add_columns();
+    Int64s(v, {1700000000123456, kI64Min, 1, 0});
+    SetNulls(v, {3});
+
+    AddColumn(&columns_, "date", tsdb_source::v1::VALUE_KIND_DATE);
+    Int64s(batch_.add_columns(), {11016, kDatePlusInfinity, kDateMinusInfinity,
+                                  DaysFromCivil(-4713, 11, 24)});
+
+    AddColumn(&columns_, "time", tsdb_source::v1::VALUE_KIND_TIME);
+    v = batch_.add_columns();
+    Int64s(v, {0, kMicrosPerDay, 45296500000, 0});
+    SetNulls(v, {3});
+
+    AddColumn(&columns_, "timetz", tsdb_source::v1::VALUE_KIND_TIMETZ);
+    v = batch_.add_columns();
+    Strings(v, {"12:34:56+05:30", "00:00:00.5-11:30", "", "23:59:59.999999+00"});
+    SetNulls(v, {2});
+
+    // int8[]: [1,NULL,3], [], NULL, [42]
+    AddColumn(&columns_, "arr_i", tsdb_source::v1::VALUE_KIND_ARRAY,
+              tsdb_source::v1::VALUE_KIND_INT64);
+    v = batch_.add_columns();
+    ColumnValues* e = Lists(v, {3, 0, 0, 1});
+    SetNulls(v, {2});
+    Int64s(e, {1, 0, 3, 42});
+    SetNulls(e, {1});
+
+    // text[][]: [["a","b"],["c",NULL]], NULL, [], [["x\""]]
+    AddColumn(&columns_, "arr_2d", tsdb_source::v1::VALUE_KIND_ARRAY,
+              tsdb_source::v1::VALUE_KIND_TEXT);
+    v = batch_.add_columns();
+    ColumnValues* inner = Lists(v, {2, 0, 0, 1});
+    SetNulls(v, {1});
+    e = Lists(inner, {2, 2, 1});
+    Strings(e, {"a", "b", "c", "", "x\""});
+    SetNulls(e, {3});
+
+    // timestamptz[], numeric[], bytea[], jsonb[], bool[], float8[], date[], time[], timetz[]
+    AddColumn(&columns_, "arr_tstz", tsdb_source::v1::VALUE_KIND_ARRAY,
+              tsdb_source::v1::VALUE_KIND_TIMESTAMPTZ);
+    Int64s(Lists(batch_.add_columns(), {2, 0, 0, 0}), {0, kI64Max});
+    AddColumn(&columns_, "arr_num", tsdb_source::v1::VALUE_KIND_ARRAY,
+              tsdb_source::v1::VALUE_KIND_NUMERIC);
+    Strings(Lists(batch_.add_columns(), {0, 3, 0, 0}), {"-0.5", "NaN", "10"});
+    AddColumn(&columns_, "arr_misc", tsdb_source::v1::VALUE_KIND_ARRAY,
+              tsdb_source::v1::VALUE_KIND_BYTES);
+    Strings(Lists(batch_.add_columns(), {0, 0, 1, 0}), {"fo"});
+    AddColumn(&columns_, "arr_json", tsdb_source::v1::VALUE_KIND_ARRAY,
+              tsdb_source::v1::VALUE_KIND_JSON);
+    Strings(Lists(batch_.add_columns(), {0, 0, 0, 2}), {"{}", "[1]"});
+    AddColumn(&columns_, "arr_bool", tsdb_source::v1::VALUE_KIND_ARRAY,
+              tsdb_source::v1::VALUE_KIND_BOOL);
+    Bools(Lists(batch_.add_columns(), {1, 0, 0, 0}), {false});
+    AddColumn(&columns_, "arr_f8", tsdb_source::v1::VALUE_KIND_ARRAY,
+              tsdb_source::v1::VALUE_KIND_DOUBLE);
+    Doubles(Lists(batch_.add_columns(), {0, 2, 0, 0}), {1.5, kNaN});
+    AddColumn(&columns_, "arr_date", tsdb_source::v1::VALUE_KIND_ARRAY,
+              tsdb_source::v1::VALUE_KIND_DATE);
+    Int64s(Lists(batch_.add_columns(), {0, 0, 2, 0}), {0, kDateMinusInfinity});
+    AddColumn(&columns_, "arr_time", tsdb_source::v1::VALUE_KIND_ARRAY,
+              tsdb_source::v1::VALUE_KIND_TIME);
+    Int64s(Lists(batch_.add_columns(), {0, 0, 0, 1}), {1});
+    AddColumn(&columns_, "arr_timetz", tsdb_source::v1::VALUE_KIND_ARRAY,
+              tsdb_source::v1::VALUE_KIND_TIMETZ);
+    Strings(Lists(batch_.add_columns(), {1, 0, 0, 0}), {"01:02:03+00"});
+    AddColumn(&columns_, "arr_ts", tsdb_source::v1::VALUE_KIND_ARRAY,
+              tsdb_source::v1::VALUE_KIND_TIMESTAMP);
+    Int64s(Lists(batch_.add_columns(), {0, 1, 0, 0}), {-1});
+
+    AddColumn(&columns_, "we\"ird\\name \xC3\xA9\n", tsdb_source::v1::VALUE_KIND_TEXT);
+    v = batch_.add_columns();
+    Strings(v, {"", "", "", "last"});
+    SetNulls(v, {0, 1, 2});
+  }
+
+  RepeatedPtrField<Column> columns_;
+  RecordBatch batch_;
+};
+
+const char* const kExpectedRows[] = {
+    // row 0
+    R"({"b":true,"i":0,"d":0.1,"n":12345678901234567890.000000000000000001,"t":"plain",)"
+    R"("by":"","j":{"a": [1, 2]},"ts":"1970-01-01T00:00:00",)"
+    R"("tstz":"2023-11-14T22:13:20.123456+00:00","date":"2000-02-29","time":"00:00:00",)"
+    R"("timetz":"12:34:56+05:30","arr_i":[1,null,3],"arr_2d":[["a","b"],["c",null]],)"
+    R"("arr_tstz":["1970-01-01T00:00:00+00:00",null],"arr_num":[],"arr_misc":[],)"
+    R"("arr_json":[],"arr_bool":[false],"arr_f8":[],"arr_date":[],"arr_time":[],)"
+    R"("arr_timetz":["01:02:03+00"],"arr_ts":[],"we\"ird\\name é\n":null})",
+    // row 1
+    R"({"b":false,"i":-9223372036854775808,"d":null,"n":null,"t":"q\" b\\ nl\n tab\t",)"
+    R"("by":"Zm9v","j":"s\n","ts":null,"tstz":null,"date":null,"time":"24:00:00",)"
+    R"("timetz":"00:00:00.5-11:30","arr_i":[],"arr_2d":null,"arr_tstz":[],)"
+    R"("arr_num":[-0.5,null,10],"arr_misc":[],"arr_json":[],"arr_bool":[],)"
+    R"("arr_f8":[1.5,null],"arr_date":[],"arr_time":[],"arr_timetz":[],)"
+    R"("arr_ts":["1969-12-31T23:59:59.999999"],"we\"ird\\name é\n":null})",
+    // row 2
+    R"({"b":null,"i":9007199254740993,"d":null,"n":null,"t":"é😀",)"
+    R"("by":"AP8=","j":{   "x": null  },"ts":"0001-12-31T23:59:59.999999 BC",)"
+    R"("tstz":"1970-01-01T00:00:00.000001+00:00","date":null,"time":"12:34:56.5",)"
+    R"("timetz":null,"arr_i":null,"arr_2d":[],"arr_tstz":[],"arr_num":[],)"
+    R"("arr_misc":["Zm8="],"arr_json":[],"arr_bool":[],"arr_f8":[],)"
+    R"("arr_date":["1970-01-01",null],"arr_time":[],"arr_timetz":[],"arr_ts":[],)"
+    R"("we\"ird\\name é\n":null})",
+    // row 3
+    R"({"b":true,"i":null,"d":null,"n":null,"t":"bad�","by":null,"j":null,"ts":null,)"
+    R"("tstz":null,"date":"4714-11-24 BC","time":null,"timetz":"23:59:59.999999+00",)"
+    R"("arr_i":[42],"arr_2d":[["x\""]],"arr_tstz":[],"arr_num":[],"arr_misc":[],)"
+    R"("arr_json":[{},[1]],"arr_bool":[],"arr_f8":[],"arr_date":[],)"
+    R"("arr_time":["00:00:00.000001"],"arr_timetz":[],"arr_ts":[],)"
+    R"("we\"ird\\name é\n":"last"})",
+};
+
+TEST_F(EveryKindTest, FreeFunctionFormatsEveryRow) {
+  for (uint32_t row = 0; row < 4; ++row) {
+    EXPECT_EQ(FormatRow(columns_, batch_, row), kExpectedRows[row]) << "row " << row;
+  }
+}
+
+TEST_F(EveryKindTest, FormatterFormatsRowsInAnyOrderAndAppends) {
+  absl::StatusOr<RecordFormatter> formatter = RecordFormatter::Create(columns_);
+  ASSERT_TRUE(formatter.ok()) << formatter.status();
+  EXPECT_EQ(formatter->num_columns(), columns_.size());
+  ASSERT_TRUE(formatter->StartBatch(batch_).ok());
+  EXPECT_EQ(formatter->row_count(), 4u);
+  std::string out = "prefix ";
+  for (uint32_t row : {3u, 1u, 0u, 2u, 3u}) {
+    ASSERT_TRUE(formatter->AppendRow(row, &out).ok());
+    out += '\n';
+  }
+  EXPECT_EQ(out, std::string("prefix ") + kExpectedRows[3] + "\n" + kExpectedRows[1] + "\n" +
+                     kExpectedRows[0] + "\n" + kExpectedRows[2] + "\n" + kExpectedRows[3] +
+                     "\n");
+}
+
+TEST_F(EveryKindTest, FormatterIsReusedAcrossBatches) {
+  absl::StatusOr<RecordFormatter> formatter = RecordFormatter::Create(columns_);
+  ASSERT_TRUE(formatter.ok());
+  ASSERT_TRUE(formatter->StartBatch(batch_).ok());
+  std::string out;
+  ASSERT_TRUE(formatter->AppendRow(0, &out).ok());
+  EXPECT_EQ(out, kExpectedRows[0]);
+
+  // Same message object, new contents: only row 0 of the old batch, as row 0 of a
+  // one-row batch built by dropping the others.
+  RecordBatch second;
+  second.set_row_count(1);
+  for (int c = 0; c < columns_.size(); ++c) second.add_columns();
+  Bools(second.mutable_columns(0), {false});
+  Int64s(second.mutable_columns(1), {7});
+  Doubles(second.mutable_columns(2), {2});
+  Strings(second.mutable_columns(3), {"0"});
+  Strings(second.mutable_columns(4), {"x"});
+  Strings(second.mutable_columns(5), {"f"});
+  Strings(second.mutable_columns(6), {"[]"});
+  for (int c = 7; c <= 10; ++c) Int64s(second.mutable_columns(c), {0});
+  Strings(second.mutable_columns(11), {"00:00:00+00"});
+  for (int c = 12; c <= 23; ++c) Lists(second.mutable_columns(c), {0});
+  Strings(second.mutable_columns(24), {"y"});
+  batch_ = second;
+  ASSERT_TRUE(formatter->StartBatch(batch_).ok());
+  out.clear();
+  ASSERT_TRUE(formatter->AppendRow(0, &out).ok());
+  EXPECT_EQ(out,
+            R"({"b":false,"i":7,"d":2,"n":0,"t":"x","by":"Zg==","j":[],)"
+            R"("ts":"1970-01-01T00:00:00","tstz":"1970-01-01T00:00:00+00:00",)"
+            R"("date":"1970-01-01","time":"00:00:00","timetz":"00:00:00+00","arr_i":[],)"
+            R"("arr_2d":[],"arr_tstz":[],"arr_num":[],"arr_misc":[],"arr_json":[],)"
+            R"("arr_bool":[],"arr_f8":[],"arr_date":[],"arr_time":[],"arr_timetz":[],)"
+            R"("arr_ts":[],"we\"ird\\name é\n":"y"})");
+  EXPECT_EQ(formatter->AppendRow(1, &out).code(), absl::StatusCode::kOutOfRange);
+}
+
+TEST(RecordFormatterTest, NoColumns) {
+  RepeatedPtrField<Column> columns;
+  RecordBatch batch;
+  batch.set_row_count(2);
+  EXPECT_EQ(FormatRow(columns, batch, 1), "{}");
+}
+
+TEST(RecordFormatterTest, EmptyBatchWithUnsetOneofs) {
+  RepeatedPtrField<Column> columns;
+  AddColumn(&columns, "a", tsdb_source::v1::VALUE_KIND_INT64);
+  AddColumn(&columns, "l", tsdb_source::v1::VALUE_KIND_ARRAY,
+            tsdb_source::v1::VALUE_KIND_TEXT);
+  RecordBatch batch;
+  batch.add_columns();
+  batch.add_columns();
+  absl::StatusOr<RecordFormatter> formatter = RecordFormatter::Create(columns);
+  ASSERT_TRUE(formatter.ok());
+  EXPECT_TRUE(formatter->StartBatch(batch).ok());
+  std::string out;
+  EXPECT_EQ(formatter->AppendRow(0, &out).code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(out, "");
+}
+
+TEST(RecordFormatterTest, AllNullArraysWithUnsetElements) {
+  RepeatedPtrField<Column> columns;
+  AddColumn(&columns, "l", tsdb_source::v1::VALUE_KIND_ARRAY,
+            tsdb_source::v1::VALUE_KIND_TEXT);
+  RecordBatch batch;
+  batch.set_row_count(2);
+  ColumnValues* v = batch.add_columns();
+  Lists(v, {0, 0});
+  SetNulls(v, {0});
+  EXPECT_EQ(FormatRow(columns, batch, 0), R"({"l":null})");
+  EXPECT_EQ(FormatRow(columns, batch, 1), R"({"l":[]})");
+}
+
+TEST(RecordFormatterTest, LargeBatchWithListsIsLinear) {
+  // 200k rows of a list column: quadratic offset computation would time out here.
+  RepeatedPtrField<Column> columns;
+  AddColumn(&columns, "l", tsdb_source::v1::VALUE_KIND_ARRAY,
+            tsdb_source::v1::VALUE_KIND_INT64);
+  constexpr uint32_t kRows = 200000;
+  RecordBatch batch;
+  batch.set_row_count(kRows);
+  ColumnValues* v = batch.add_columns();
+  ColumnValues* elements = v->mutable_lists()->mutable_elements();
+  for (uint32_t r = 0; r < kRows; ++r) {
+    v->mutable_lists()->add_lengths(r % 3);
+    for (uint32_t k = 0; k < r % 3; ++k) elements->mutable_int64s()->add_values(r);
+  }
+  absl::StatusOr<RecordFormatter> formatter = RecordFormatter::Create(columns);
+  ASSERT_TRUE(formatter.ok());
+  ASSERT_TRUE(formatter->StartBatch(batch).ok());
+  std::string out;
+  for (uint32_t r = 0; r < kRows; ++r) {
+    out.clear();
+    ASSERT_TRUE(formatter->AppendRow(r, &out).ok());
+  }
+  EXPECT_EQ(out, R"({"l":[199999]})");
+  out.clear();
+  ASSERT_TRUE(formatter->AppendRow(kRows - 2, &out).ok());
+  EXPECT_EQ(out, R"({"l":[]})");
+  out.clear();
+  ASSERT_TRUE(formatter->AppendRow(kRows - 3, &out).ok());
+  EXPECT_EQ(out, R"({"l":[199997,199997]})");
+}
+
+TEST(RecordFormatterTest, CreateRejectsUnknownKinds) {
+  RepeatedPtrField<Column> columns;
+  AddColumn(&columns, "a", tsdb_source::v1::VALUE_KIND_UNSPECIFIED);
+  EXPECT_EQ(RecordFormatter::Create(columns).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  columns.Clear();
+  AddColumn(&columns, "a", static_cast<ValueKind>(99));
+  EXPECT_FALSE(RecordFormatter::Create(columns).ok());
+  columns.Clear();
+  AddColumn(&columns, "a", tsdb_source::v1::VALUE_KIND_ARRAY);
+  EXPECT_FALSE(RecordFormatter::Create(columns).ok());
+  columns.Clear();
+  AddColumn(&columns, "a", tsdb_source::v1::VALUE_KIND_ARRAY,
+            tsdb_source::v1::VALUE_KIND_ARRAY);
+  EXPECT_FALSE(RecordFormatter::Create(columns).ok());
+}
+
+// Each malformed batch must be rejected by StartBatch with InvalidArgument.
+TEST(RecordFormatterTest, StartBatchRejectsMalformedBatches) {
+  RepeatedPtrField<Column> columns;
+  AddColumn(&columns, "i", tsdb_source::v1::VALUE_KIND_INT64);
+  AddColumn(&columns, "l", tsdb_source::v1::VALUE_KIND_ARRAY,
+            tsdb_source::v1::VALUE_KIND_NUMERIC);
+  AddColumn(&columns, "j", tsdb_source::v1::VALUE_KIND_JSON);
+  absl::StatusOr<RecordFormatter> formatter = RecordFormatter::Create(columns);
+  ASSERT_TRUE(formatter.ok());
+
+  auto valid = [] {
+    RecordBatch b;
+    b.set_row_count(2);
+    Int64s(b.add_columns(), {1, 2});
+    Strings(Lists(b.add_columns(), {1, 1}), {"1", "2"});
+    Strings(b.add_columns(), {"1", "{}"});
+    return b;
+  };
+  {
+    RecordBatch b = valid();
+    ASSERT_TRUE(formatter->StartBatch(b).ok());
+  }
+  struct Case {
+    const char* name;
+    void (*mutate)(RecordBatch*);
+  };
+  const Case cases[] = {
+      {"too few columns", [](RecordBatch* b) { b->mutable_columns()->RemoveLast(); }},
+      {"too many rows", [](RecordBatch* b) { b->set_row_count(3); }},
+      {"wrong oneof", [](RecordBatch* b) { Doubles(b->mutable_columns(0), {1, 2}); }},
+      {"too few values", [](RecordBatch* b) {
+         b->mutable_columns(0)->mutable_int64s()->mutable_values()->RemoveLast();
+       }},
+      {"unset oneof with rows", [](RecordBatch* b) { b->mutable_columns(0)->Clear(); }},
+      {"short bitmap", [](RecordBatch* b) {
+         b->set_row_count(9);
+         for (int k = 0; k < 7; ++k) b->mutable_columns(0)->mutable_int64s()->add_values(0);
+         b->mutable_columns(0)->set_null_bitmap(std::string(1, '\1'));
+       }},
+      {"lengths too long", [](RecordBatch* b) {
+         b->mutable_columns(1)->mutable_lists()->set_lengths(1, 5);
+       }},
+      {"lengths too short", [](RecordBatch* b) {
+         b->mutable_columns(1)->mutable_lists()->set_lengths(1, 0);
+       }},
+      {"lengths count", [](RecordBatch* b) {
+         b->mutable_columns(1)->mutable_lists()->add_lengths(0);
+       }},
+      {"bad numeric", [](RecordBatch* b) {
+         b->mutable_columns(1)->mutable_lists()->mutable_elements()->mutable_strings()
+             ->set_values(1, "1e");
+       }},
+      {"numeric with spaces", [](RecordBatch* b) {
+         b->mutable_columns(1)->mutable_lists()->mutable_elements()->mutable_strings()
+             ->set_values(0, " 1");
+       }},
+      {"numeric inf spelling", [](RecordBatch* b) {
+         b->mutable_columns(1)->mutable_lists()->mutable_elements()->mutable_strings()
+             ->set_values(0, "inf");
+       }},
+      {"empty json", [](RecordBatch* b) {
+         b->mutable_columns(2)->mutable_strings()->set_values(0, "");
+       }},
+      {"element oneof mismatch", [](RecordBatch* b) {
+         Int64s(b->mutable_columns(1)->mutable_lists()->mutable_elements(), {1, 2});
+       }},
+  };
+  for (const Case& c : cases) {
+    RecordBatch b = valid();
+    c.mutate(&b);
+    const absl::Status status = formatter->StartBatch(b);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << c.name << ": " << status;
+    std::string out;
+    EXPECT_EQ(formatter->AppendRow(0, &out).code(), absl::StatusCode::kFailedPrecondition)
+        << c.name;
+    EXPECT_EQ(out, "");
+  }
+  {
+    // A NULL row may hold an empty or invalid text: it is never read.
+    RecordBatch b = valid();
+    b.mutable_columns(2)->mutable_strings()->set_values(0, "");
+    SetNulls(b.mutable_columns(2), {0});
+    b.mutable_columns(1)->mutable_lists()->mutable_elements()->mutable_strings()->set_values(
+        0, "garbage");
+    SetNulls(b.mutable_columns(1)->mutable_lists()->mutable_elements(), {0});
+    ASSERT_TRUE(formatter->StartBatch(b).ok());
+    std::string out;
+    ASSERT_TRUE(formatter->AppendRow(0, &out).ok());
+    EXPECT_EQ(out, R"({"i":1,"l":[null],"j":null})");
+  }
+}
+
+TEST(RecordFormatterTest, AppendRowBeforeStartBatch) {
+  RepeatedPtrField<Column> columns;
+  AddColumn(&columns, "i", tsdb_source::v1::VALUE_KIND_INT64);
+  absl::StatusOr<RecordFormatter> formatter = RecordFormatter::Create(columns);
+  ASSERT_TRUE(formatter.ok());
+  std::string out;
+  EXPECT_EQ(formatter->AppendRow(0, &out).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(RecordFormatterTest, ErrorNamesTheColumn) {
+  RepeatedPtrField<Column> columns;
+  AddColumn(&columns, "price", tsdb_source::v1::VALUE_KIND_NUMERIC);
+  RecordBatch batch;
+  batch.set_row_count(1);
+  Strings(batch.add_columns(), {"12,5"});
+  std::string out;
+  const absl::Status status = AppendRecordData(columns, batch, 0, &out);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("\"price\""), absl::string_view::npos) << status;
+  EXPECT_NE(status.message().find("12,5"), absl::string_view::npos) << status;
+}
+
+}  // namespace
+}  // namespace tsdb_source::client

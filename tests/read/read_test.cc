@@ -1,0 +1,334 @@
+// Read against the real servers: every row of every hypertable kind arrives, resumes from
+// any checkpoint lose nothing, incremental prunes chunks and keeps ties, bad requests fail
+// before any record, a chunk dropped during the read is skipped.
+#include "service/read/read_session.h"
+
+#include <functional>
+#include <map>
+#include <set>
+
+#include "gtest/gtest.h"
+#include "tests/testing/databases.h"
+
+namespace tsdb_source {
+namespace {
+
+using testing::Server;
+
+std::string Q(const std::string& ident) {
+  std::string out = "\"";
+  for (char c : ident) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Collects a read's events; rows are identified by the int64 value of column `key_column`.
+struct Collector : ReadSink {
+  std::vector<v1::ReadResponse> events;
+  std::function<void(const v1::ReadResponse&)> on_event;
+  bool Emit(const v1::ReadResponse& r) override {
+    events.push_back(r);
+    if (on_event) on_event(r);
+    return true;
+  }
+  // Keys of the rows in events [0, end) of column `column`.
+  std::multiset<int64_t> Keys(int column, size_t end = SIZE_MAX) const {
+    std::multiset<int64_t> keys;
+    for (size_t i = 0; i < events.size() && i < end; ++i) {
+      if (!events[i].has_records()) continue;
+      const auto& values = events[i].records().columns(column).int64s().values();
+      keys.insert(values.begin(), values.end());
+    }
+    return keys;
+  }
+  std::vector<size_t> CheckpointIndexes() const {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (events[i].has_checkpoint()) out.push_back(i);
+    }
+    return out;
+  }
+  const v1::StreamSummary* Summary() const {
+    for (const auto& e : events) {
+      if (e.has_summary()) return &e.summary();
+    }
+    return nullptr;
+  }
+  std::vector<v1::StreamStatusKind> Statuses() const {
+    std::vector<v1::StreamStatusKind> out;
+    for (const auto& e : events) {
+      if (e.has_status()) out.push_back(e.status().status());
+    }
+    return out;
+  }
+  size_t RecordBatches() const {
+    size_t n = 0;
+    for (const auto& e : events) n += e.has_records();
+    return n;
+  }
+};
+
+v1::ReadRequest Request(Server server, const std::string& schema, const std::string& table,
+                        v1::SyncMode mode, const std::string& cursor = "") {
+  v1::ReadRequest request;
+  *request.mutable_config() = testing::ConfigFor(server);
+  request.mutable_config()->add_schemas(schema);
+  v1::ConfiguredStream* s = request.mutable_catalog()->add_streams();
+  s->mutable_stream()->set_name(table);
+  s->mutable_stream()->set_namespace_(schema);
+  s->set_sync_mode(mode);
+  if (!cursor.empty()) s->add_cursor_field(cursor);
+  request.mutable_options()->set_batch_max_rows(100);
+  return request;
+}
+
+class TimescaleRead : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    schema_ = testing::UniqueName("Read Ü");
+    pg::Connection conn = testing::Connect(Server::kTimescale);
+    testing::Exec(conn, "CREATE SCHEMA " + Q(schema_));
+  }
+  void TearDown() override {
+    pg::Connection conn = testing::Connect(Server::kTimescale);
+    testing::Exec(conn, "DROP SCHEMA " + Q(schema_) + " CASCADE");
+  }
+  // Runs SQL on a connection that is closed again (the dev server takes one at a time).
+  void Sql(const std::string& sql) {
+    pg::Connection conn = testing::Connect(Server::kTimescale);
+    testing::Exec(conn, sql);
+  }
+  int64_t Count(const std::string& sql) {
+    pg::Connection conn = testing::Connect(Server::kTimescale);
+    auto r = conn.Exec(sql);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? std::stoll(r->GetString(0, 0)) : -1;
+  }
+  std::string T(const std::string& table) const { return Q(schema_) + "." + Q(table); }
+  std::string schema_;
+};
+
+TEST_F(TimescaleRead, FullRefreshOfEveryHypertableKind) {
+  Sql("CREATE TABLE " + T("metrics") + " (id bigint NOT NULL, time timestamptz NOT NULL, "
+      "device int, value float8, note text)");
+  Sql("SELECT create_hypertable('" + T("metrics") + "', 'time', chunk_time_interval => interval '1 day')");
+  Sql("INSERT INTO " + T("metrics") + " SELECT g, '2024-01-01'::timestamptz + g * interval '10 minutes', "
+      "g % 5, g / 3.0, CASE WHEN g % 7 = 0 THEN NULL ELSE 'n' || g END FROM generate_series(0, 863) g");
+  Sql("ALTER TABLE " + T("metrics") + " SET (timescaledb.compress, timescaledb.compress_segmentby = 'device')");
+  Sql("SELECT compress_chunk(c) FROM show_chunks('" + T("metrics") + "', older_than => '2024-01-04'::timestamptz) c");
+  Sql("CREATE TABLE " + T("Space \"Table\"") + " (id bigint NOT NULL, ts timestamptz NOT NULL, dev int NOT NULL)");
+  Sql("SELECT create_hypertable('" + T("Space \"Table\"") + "', 'ts', 'dev', 3, chunk_time_interval => interval '1 day')");
+  Sql("INSERT INTO " + T("Space \"Table\"") + " SELECT g, '2024-01-01'::timestamptz + g * interval '1 hour', g % 7 "
+      "FROM generate_series(1, 200) g");
+  Sql("CREATE TABLE " + T("ticks") + " (n bigint NOT NULL, id bigint NOT NULL)");
+  Sql("SELECT create_hypertable('" + T("ticks") + "', 'n', chunk_time_interval => 100)");
+  Sql("INSERT INTO " + T("ticks") + " SELECT g, g FROM generate_series(1, 450) g");
+
+  struct Case { std::string table; int key_column; int64_t rows; };
+  for (const Case& c : {Case{"metrics", 0, 864}, Case{"Space \"Table\"", 0, 200}, Case{"ticks", 1, 450}}) {
+    SCOPED_TRACE(c.table);
+    Collector sink;
+    absl::Status status = RunRead(Request(Server::kTimescale, schema_, c.table, v1::SYNC_MODE_FULL_REFRESH), &sink);
+    ASSERT_TRUE(status.ok()) << status;
+    std::multiset<int64_t> keys = sink.Keys(c.key_column);
+    EXPECT_EQ(static_cast<int64_t>(keys.size()), c.rows);
+    EXPECT_EQ(std::set<int64_t>(keys.begin(), keys.end()).size(), keys.size()) << "duplicates";
+    EXPECT_EQ(Count("SELECT count(*) FROM " + T(c.table)), c.rows);
+    ASSERT_NE(sink.Summary(), nullptr);
+    EXPECT_EQ(sink.Summary()->rows(), static_cast<uint64_t>(c.rows));
+    EXPECT_EQ(sink.Summary()->chunks_read(),
+              static_cast<uint64_t>(Count("SELECT count(*) FROM show_chunks('" + T(c.table) + "')")));
+    EXPECT_EQ(sink.Statuses(), (std::vector<v1::StreamStatusKind>{v1::STREAM_STATUS_KIND_STARTED,
+                                                                   v1::STREAM_STATUS_KIND_RUNNING,
+                                                                   v1::STREAM_STATUS_KIND_COMPLETE}));
+    EXPECT_GT(sink.RecordBatches(), 1u);  // batched, 100 rows at most
+    ASSERT_FALSE(sink.CheckpointIndexes().empty());
+    EXPECT_TRUE(sink.events[sink.CheckpointIndexes().back()].checkpoint().state().completed());
+  }
+
+  // Contents of the compressed hypertable against SQL: sums of id, device and note lengths.
+  Collector sink;
+  ASSERT_TRUE(RunRead(Request(Server::kTimescale, schema_, "metrics", v1::SYNC_MODE_FULL_REFRESH), &sink).ok());
+  int64_t id_sum = 0, device_sum = 0, nulls = 0, note_len = 0;
+  for (const auto& e : sink.events) {
+    if (!e.has_records()) continue;
+    const auto& b = e.records();
+    for (uint32_t i = 0; i < b.row_count(); ++i) {
+      id_sum += b.columns(0).int64s().values(i);
+      device_sum += b.columns(2).int64s().values(i);
+      const std::string& bitmap = b.columns(4).null_bitmap();
+      bool is_null = !bitmap.empty() && ((static_cast<unsigned char>(bitmap[i / 8]) >> (i % 8)) & 1);
+      nulls += is_null;
+      if (!is_null) note_len += static_cast<int64_t>(b.columns(4).strings().values(i).size());
+    }
+  }
+  EXPECT_EQ(id_sum, Count("SELECT sum(id) FROM " + T("metrics")));
+  EXPECT_EQ(device_sum, Count("SELECT sum(device) FROM " + T("metrics")));
+  EXPECT_EQ(nulls, Count("SELECT count(*) FROM " + T("metrics") + " WHERE note IS NULL"));
+  EXPECT_EQ(note_len, Count("SELECT sum(length(note)) FROM " + T("metrics")));
+}
+
+TEST_F(TimescaleRead, ResumeFromEveryCheckpointLosesNoRow) {
+  Sql("CREATE TABLE " + T("m") + " (id bigint NOT NULL, time timestamptz NOT NULL)");
+  Sql("SELECT create_hypertable('" + T("m") + "', 'time', chunk_time_interval => interval '1 day')");
+  Sql("INSERT INTO " + T("m") + " SELECT g, '2024-01-01'::timestamptz + g * interval '30 minutes' "
+      "FROM generate_series(1, 300) g");
+  Sql("ALTER TABLE " + T("m") + " SET (timescaledb.compress)");
+  Sql("SELECT compress_chunk(c) FROM show_chunks('" + T("m") + "') c ORDER BY c LIMIT 2");
+  for (v1::SyncMode mode : {v1::SYNC_MODE_FULL_REFRESH, v1::SYNC_MODE_INCREMENTAL}) {
+    Collector first;
+    ASSERT_TRUE(RunRead(Request(Server::kTimescale, schema_, "m", mode), &first).ok());
+    std::multiset<int64_t> all = first.Keys(0);
+    ASSERT_EQ(all.size(), 300u);
+    std::vector<size_t> checkpoints = first.CheckpointIndexes();
+    ASSERT_GE(checkpoints.size(), 6u);
+    for (size_t k : checkpoints) {
+      const v1::StreamState& state = first.events[k].checkpoint().state();
+      if (state.completed()) continue;
+      v1::ReadRequest resume = Request(Server::kTimescale, schema_, "m", mode);
+      *resume.add_state() = state;
+      Collector second;
+      absl::Status status = RunRead(resume, &second);
+      ASSERT_TRUE(status.ok()) << status;
+      std::multiset<int64_t> before = first.Keys(0, k);
+      std::multiset<int64_t> after = second.Keys(0);
+      std::set<int64_t> union_keys(before.begin(), before.end());
+      union_keys.insert(after.begin(), after.end());
+      EXPECT_EQ(union_keys.size(), 300u) << "rows lost resuming from checkpoint at event " << k;
+      EXPECT_EQ(before.size() + after.size(), 300u) << "chunk-level checkpoints repeat nothing";
+      // The state stays small: a watermark, not a list of chunks.
+      EXPECT_EQ(state.chunks().done_size(), 0);
+      EXPECT_LT(state.ByteSizeLong(), 300u);
+    }
+  }
+}
+
+TEST_F(TimescaleRead, IncrementalPrunesChunksAndKeepsTies) {
+  Sql("CREATE TABLE " + T("m") + " (id bigint NOT NULL, time timestamptz NOT NULL)");
+  Sql("SELECT create_hypertable('" + T("m") + "', 'time', chunk_time_interval => interval '1 day')");
+  // 10 daily chunks; the last timestamp has three rows (ties).
+  Sql("INSERT INTO " + T("m") + " SELECT g, '2024-01-01'::timestamptz + g * interval '6 hours' "
+      "FROM generate_series(0, 39) g");
+  Sql("INSERT INTO " + T("m") + " VALUES (100, '2024-01-10 18:00+00'), (101, '2024-01-10 18:00+00')");
+  Collector first;
+  ASSERT_TRUE(RunRead(Request(Server::kTimescale, schema_, "m", v1::SYNC_MODE_INCREMENTAL), &first).ok());
+  ASSERT_EQ(first.Keys(0).size(), 42u);
+  const v1::StreamState& final_state = first.events[first.CheckpointIndexes().back()].checkpoint().state();
+  ASSERT_TRUE(final_state.completed());
+  ASSERT_EQ(final_state.cursor().int64_value(), 1704909600000000LL);  // 2024-01-10 18:00 UTC
+
+  Sql("INSERT INTO " + T("m") + " VALUES (200, '2024-01-10 18:00+00'), (201, '2024-01-11 01:00+00')");
+  v1::ReadRequest second_request = Request(Server::kTimescale, schema_, "m", v1::SYNC_MODE_INCREMENTAL);
+  *second_request.add_state() = final_state;
+  Collector second;
+  ASSERT_TRUE(RunRead(second_request, &second).ok());
+  // Tie rule: rows equal to the saved cursor are read again (at-least-once), so a row that
+  // arrived later with the same cursor value (200) is not lost.
+  EXPECT_EQ(second.Keys(0), (std::multiset<int64_t>{39, 100, 101, 200, 201}));
+  ASSERT_NE(second.Summary(), nullptr);
+  EXPECT_EQ(second.Summary()->chunks_read(), 2u);     // the last day's chunk and the new one
+  EXPECT_EQ(second.Summary()->chunks_skipped(), 9u);  // pruned without a query
+
+  // A state far in the future: no record, still a state.
+  v1::StreamState future = final_state;
+  future.mutable_cursor()->set_int64_value(4102444800000000LL);  // 2100-01-01
+  v1::ReadRequest third_request = Request(Server::kTimescale, schema_, "m", v1::SYNC_MODE_INCREMENTAL);
+  *third_request.add_state() = future;
+  Collector third;
+  ASSERT_TRUE(RunRead(third_request, &third).ok());
+  EXPECT_TRUE(third.Keys(0).empty());
+  EXPECT_FALSE(third.CheckpointIndexes().empty());
+}
+
+TEST_F(TimescaleRead, BadRequestsFailBeforeAnyRecord) {
+  Sql("CREATE TABLE " + T("m") + " (id bigint NOT NULL, time timestamptz NOT NULL, doc jsonb)");
+  Sql("SELECT create_hypertable('" + T("m") + "', 'time')");
+  Sql("INSERT INTO " + T("m") + " VALUES (1, now(), '{}')");
+  auto expect_invalid = [&](const v1::ReadRequest& request, const std::string& reason_text) {
+    Collector sink;
+    absl::Status status = RunRead(request, &sink);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_NE(status.message().find(reason_text), std::string::npos) << status;
+    EXPECT_EQ(sink.RecordBatches(), 0u);
+  };
+  v1::ReadRequest unknown = Request(Server::kTimescale, schema_, "nope", v1::SYNC_MODE_FULL_REFRESH);
+  expect_invalid(unknown, "nope");
+  expect_invalid(Request(Server::kTimescale, schema_, "m", v1::SYNC_MODE_INCREMENTAL, "missing"), "missing");
+  expect_invalid(Request(Server::kTimescale, schema_, "m", v1::SYNC_MODE_INCREMENTAL, "doc"), "doc");
+  v1::ReadRequest empty = Request(Server::kTimescale, schema_, "m", v1::SYNC_MODE_FULL_REFRESH);
+  empty.mutable_catalog()->clear_streams();
+  expect_invalid(empty, "no streams");
+  v1::ReadRequest bad_version = Request(Server::kTimescale, schema_, "m", v1::SYNC_MODE_FULL_REFRESH);
+  v1::StreamState* state = bad_version.add_state();
+  state->set_version(99);
+  state->mutable_stream()->set_name("m");
+  state->mutable_stream()->set_namespace_(schema_);
+  expect_invalid(bad_version, "version 99");
+}
+
+TEST(PostgresRead, PlainAndPartitionedTablesAndADroppedPartition) {
+  std::string schema = testing::UniqueName("pgread");
+  pg::Connection admin = testing::Connect(Server::kPostgres);
+  testing::Exec(admin, "CREATE SCHEMA " + Q(schema));
+  std::string plain = Q(schema) + ".plain";
+  std::string parted = Q(schema) + ".events";
+  testing::Exec(admin, "CREATE TABLE " + plain + " (id bigint PRIMARY KEY, updated date, t text[])");
+  testing::Exec(admin, "INSERT INTO " + plain + " SELECT g, '2024-01-01'::date + g, ARRAY['a', g::text] "
+                       "FROM generate_series(1, 1000) g");
+  testing::Exec(admin, "CREATE TABLE " + parted + " (id bigint NOT NULL, ts timestamptz NOT NULL) "
+                       "PARTITION BY RANGE (ts)");
+  for (int d = 1; d <= 5; ++d) {
+    testing::Exec(admin, "CREATE TABLE " + Q(schema) + ".events_" + std::to_string(d) + " PARTITION OF " +
+                         parted + " FOR VALUES FROM ('2024-01-0" + std::to_string(d) + "') TO ('2024-01-0" +
+                         std::to_string(d + 1) + "')");
+  }
+  testing::Exec(admin, "INSERT INTO " + parted + " SELECT g, '2024-01-01'::timestamptz + g * interval '1 minute' "
+                       "FROM generate_series(0, 5 * 1440 - 1) g");
+
+  Collector plain_sink;
+  ASSERT_TRUE(RunRead(Request(Server::kPostgres, schema, "plain", v1::SYNC_MODE_FULL_REFRESH), &plain_sink).ok());
+  EXPECT_EQ(plain_sink.Keys(0).size(), 1000u);
+
+  // Incremental on a date cursor of a plain table.
+  Collector inc;
+  v1::ReadRequest inc_request = Request(Server::kPostgres, schema, "plain", v1::SYNC_MODE_INCREMENTAL, "updated");
+  v1::StreamState* state = inc_request.add_state();
+  state->set_version(1);
+  state->mutable_stream()->set_name("plain");
+  state->mutable_stream()->set_namespace_(schema);
+  state->set_sync_mode(v1::SYNC_MODE_INCREMENTAL);
+  state->add_cursor_field("updated");
+  state->mutable_cursor()->set_kind(v1::VALUE_KIND_DATE);
+  state->mutable_cursor()->set_int64_value(19723 + 990);  // 2024-01-01 is day 19723
+  state->set_completed(true);
+  ASSERT_TRUE(RunRead(inc_request, &inc).ok());
+  EXPECT_EQ(inc.Keys(0), (std::multiset<int64_t>{990, 991, 992, 993, 994, 995, 996, 997, 998, 999, 1000}));
+
+  // The partitioned table, partition by partition; the third partition is dropped once the
+  // first one is checkpointed.
+  Collector parts;
+  bool dropped = false;
+  parts.on_event = [&](const v1::ReadResponse& r) {
+    if (r.has_checkpoint() && !dropped) {
+      dropped = true;
+      testing::Exec(admin, "DROP TABLE " + Q(schema) + ".events_3");
+    }
+  };
+  absl::Status status = RunRead(Request(Server::kPostgres, schema, "events", v1::SYNC_MODE_FULL_REFRESH), &parts);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(parts.Keys(0).size(), 4u * 1440u);
+  ASSERT_NE(parts.Summary(), nullptr);
+  EXPECT_EQ(parts.Summary()->chunks_read(), 4u);
+  EXPECT_EQ(parts.Summary()->chunks_skipped(), 1u);
+  bool warned = false;
+  for (const auto& e : parts.events) {
+    if (e.has_log() && e.log().message().find("events_3") != std::string::npos) warned = true;
+  }
+  EXPECT_TRUE(warned);
+  testing::Exec(admin, "DROP SCHEMA " + Q(schema) + " CASCADE");
+}
+
+}  // namespace
+}  // namespace tsdb_source
