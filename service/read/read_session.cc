@@ -99,8 +99,8 @@ bool KeyLess(int64_t a_start, const std::string& a_name, int64_t b_start,
 class StreamReader {
  public:
   StreamReader(pg::Connection& conn, const StreamPlan& plan, const v1::ReadOptions& options,
-               ReadSink* sink)
-      : conn_(conn), plan_(plan), sink_(sink) {
+               ReadSink* sink, ReadControl* control)
+      : conn_(conn), plan_(plan), sink_(sink), control_(control) {
     max_rows_ = options.batch_max_rows() ? options.batch_max_rows() : kDefaultBatchRows;
     max_bytes_ = options.batch_max_bytes() ? options.batch_max_bytes() : kDefaultBatchBytes;
     summary_.mutable_stream()->CopyFrom(plan.stream->stream());
@@ -165,6 +165,9 @@ class StreamReader {
 
  private:
   absl::Status Send(const v1::ReadResponse& r) {
+    if (control_ != nullptr && control_->cancelled()) {
+      return absl::CancelledError("the read was cancelled");
+    }
     if (!sink_->Emit(r)) return absl::CancelledError("the client cancelled the read");
     return absl::OkStatus();
   }
@@ -210,7 +213,13 @@ class StreamReader {
     c->set_records_since_last_checkpoint(summary_.rows() - rows_at_checkpoint_);
     c->set_records_total(summary_.rows());
     rows_at_checkpoint_ = summary_.rows();
-    return Send(r);
+    bool final_checkpoint = c->state().completed();
+    RETURN_IF_ERROR(Send(r));
+    if (!final_checkpoint && control_ != nullptr && control_->stop_requested()) {
+      return MakeError(absl::StatusCode::kUnavailable, "SERVER_SHUTTING_DOWN",
+                       "the server is shutting down; resume from the last checkpoint");
+    }
+    return absl::OkStatus();
   }
 
   // Emits the rows gathered so far as one batch.
@@ -382,6 +391,7 @@ class StreamReader {
   pg::Connection& conn_;
   const StreamPlan& plan_;
   ReadSink* sink_;
+  ReadControl* control_;
   uint32_t max_rows_;
   uint32_t max_bytes_;
   std::optional<pg::BatchBuilder> builder_;
@@ -540,12 +550,13 @@ absl::StatusOr<std::vector<StreamPlan>> Plan(const v1::ReadRequest& request,
 
 }  // namespace
 
-absl::Status RunRead(const v1::ReadRequest& request, ReadSink* sink) {
+absl::Status RunRead(const v1::ReadRequest& request, ReadSink* sink, ReadControl* control) {
   ASSIGN_OR_RETURN(ResolvedConfig config, ResolveConfig(request.config()));
   if (request.catalog().streams_size() == 0) {
     return InvalidRequest("EMPTY_CATALOG", "the configured catalog has no streams");
   }
   ASSIGN_OR_RETURN(pg::Connection conn, pg::Connection::Open(config.connect));
+  AttachedConnection attached(control, &conn);
   RETURN_IF_ERROR(conn.Exec("SET TimeZone = 'UTC'").status());
   ASSIGN_OR_RETURN(v1::Catalog catalog, DiscoverCatalog(conn, config));
   std::vector<std::string> warnings;
@@ -557,7 +568,7 @@ absl::Status RunRead(const v1::ReadRequest& request, ReadSink* sink) {
     if (!sink->Emit(r)) return absl::CancelledError("the client cancelled the read");
   }
   for (const StreamPlan& plan : plans) {
-    StreamReader reader(conn, plan, request.options(), sink);
+    StreamReader reader(conn, plan, request.options(), sink, control);
     RETURN_IF_ERROR(reader.Run());
   }
   return absl::OkStatus();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "absl/status/status.h"
+#include "service/read/read_control.h"
 #include "tsdb_source/v1/source_service.pb.h"
 
 namespace tsdb_source {
@@ -20,7 +21,9 @@ class ReadSink {
 
 // Runs the read. INVALID_ARGUMENT (before any record) for an empty catalog, an unknown
 // stream, a bad cursor column or a state that is malformed, of an unknown version or for
-// another stream; otherwise the first error that stopped a stream.
-absl::Status RunRead(const v1::ReadRequest& request, ReadSink* sink);
+// another stream; otherwise the first error that stopped a stream. `control` (optional)
+// lets another thread cancel the read or stop it at its next checkpoint.
+absl::Status RunRead(const v1::ReadRequest& request, ReadSink* sink,
+                     ReadControl* control = nullptr);
 
 }  // namespace tsdb_source

@@ -1,0 +1,51 @@
+// Lets another thread stop a running read. Cancel() aborts at once: every query the read
+// is running is cancelled on the server (PQcancel) and the read returns CANCELLED.
+// RequestStop() is the graceful form: the read ends right after its next checkpoint with
+// UNAVAILABLE (reason SERVER_SHUTTING_DOWN), so the client holds a state to resume from.
+// Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "service/pg/connection.h"
+
+namespace tsdb_source {
+
+class ReadControl final {
+ public:
+  void Cancel();
+  void RequestStop() { stop_.store(true); }
+  bool cancelled() const { return cancelled_.load(); }
+  bool stop_requested() const { return stop_.load(); }
+
+  // The reader registers each connection while it may run queries on it.
+  void Attach(pg::Connection* conn);
+  void Detach(pg::Connection* conn);
+
+ private:
+  std::atomic<bool> cancelled_{false};
+  std::atomic<bool> stop_{false};
+  absl::Mutex mu_;
+  std::vector<pg::Connection*> connections_ ABSL_GUARDED_BY(mu_);
+};
+
+// Attaches a connection to a control for the lifetime of the guard (no-op without control).
+class AttachedConnection final {
+ public:
+  AttachedConnection(ReadControl* control, pg::Connection* conn) : control_(control), conn_(conn) {
+    if (control_ != nullptr) control_->Attach(conn_);
+  }
+  ~AttachedConnection() {
+    if (control_ != nullptr) control_->Detach(conn_);
+  }
+  AttachedConnection(const AttachedConnection&) = delete;
+  AttachedConnection& operator=(const AttachedConnection&) = delete;
+
+ private:
+  ReadControl* control_;
+  pg::Connection* conn_;
+};
+
+}  // namespace tsdb_source
