@@ -40,3 +40,17 @@ std::string TextArrayLiteral(const std::vector<std::string>& items) {
 }
 
 }  // namespace tsdb_source::pg
+
+namespace tsdb_source::pg {
+
+std::string QuoteLiteral(absl::string_view value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'') out.push_back('\'');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+}  // namespace tsdb_source::pg

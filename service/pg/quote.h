@@ -23,3 +23,11 @@ namespace tsdb_source::pg {
 std::string TextArrayLiteral(const std::vector<std::string>& items);
 
 }  // namespace tsdb_source::pg
+
+namespace tsdb_source::pg {
+
+// 'text' with embedded single quotes doubled. Valid SQL only with
+// standard_conforming_strings = on, which every reading connection sets.
+std::string QuoteLiteral(absl::string_view value);
+
+}  // namespace tsdb_source::pg

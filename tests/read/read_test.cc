@@ -3,6 +3,10 @@
 // before any record, a chunk dropped during the read is skipped.
 #include "service/read/read_session.h"
 
+#include <thread>
+
+#include "service/read/chunk_cache.h"
+
 #include <functional>
 #include <map>
 #include <set>
@@ -268,7 +272,7 @@ TEST_F(TimescaleRead, BadRequestsFailBeforeAnyRecord) {
   expect_invalid(bad_version, "version 99");
 }
 
-TEST(PostgresRead, PlainAndPartitionedTablesAndADroppedPartition) {
+TEST(PostgresReadMixed, PlainAndPartitionedTablesAndADroppedPartition) {
   std::string schema = testing::UniqueName("pgread");
   pg::Connection admin = testing::Connect(Server::kPostgres);
   testing::Exec(admin, "CREATE SCHEMA " + Q(schema));
@@ -328,6 +332,174 @@ TEST(PostgresRead, PlainAndPartitionedTablesAndADroppedPartition) {
   }
   EXPECT_TRUE(warned);
   testing::Exec(admin, "DROP SCHEMA " + Q(schema) + " CASCADE");
+}
+
+
+// Resumes inside a chunk: with a checkpoint every 25 records, resuming from any in-chunk
+// checkpoint loses nothing and repeats at most the rows of the position's time value.
+TEST_F(TimescaleRead, ResumeInsideAChunkLosesNoRow) {
+  Sql("CREATE TABLE " + T("m") + " (id bigint NOT NULL, time timestamptz NOT NULL)");
+  Sql("SELECT create_hypertable('" + T("m") + "', 'time', chunk_time_interval => interval '1 day')");
+  // Two rows per timestamp: ties inside a chunk.
+  Sql("INSERT INTO " + T("m") + " SELECT g, '2024-01-01'::timestamptz + (g / 2) * interval '15 minutes' "
+      "FROM generate_series(0, 399) g");
+  v1::ReadRequest request = Request(Server::kTimescale, schema_, "m", v1::SYNC_MODE_FULL_REFRESH);
+  request.mutable_options()->set_batch_max_rows(10);
+  request.mutable_options()->set_checkpoint_every_records(25);
+  Collector first;
+  ASSERT_TRUE(RunRead(request, &first).ok());
+  ASSERT_EQ(first.Keys(0).size(), 400u);
+  int in_chunk = 0;
+  for (size_t k : first.CheckpointIndexes()) {
+    const v1::StreamState& state = first.events[k].checkpoint().state();
+    if (state.completed() || state.chunks().in_flight_size() == 0) continue;
+    ++in_chunk;
+    const v1::ChunkPosition& position = state.chunks().in_flight(0);
+    ASSERT_EQ(position.last_key_size(), 1);
+    v1::ReadRequest resume = request;
+    *resume.add_state() = state;
+    Collector second;
+    ASSERT_TRUE(RunRead(resume, &second).ok());
+    std::multiset<int64_t> before = first.Keys(0, k);
+    std::multiset<int64_t> after = second.Keys(0);
+    std::set<int64_t> union_keys(before.begin(), before.end());
+    union_keys.insert(after.begin(), after.end());
+    EXPECT_EQ(union_keys.size(), 400u) << "rows lost resuming from event " << k;
+    EXPECT_LE(before.size() + after.size(), 400u + position.rows_at_key()) << "too many repeats";
+  }
+  EXPECT_GT(in_chunk, 5);
+}
+
+// The chunk list is cached across reads of one process; a chunk compressed or dropped after
+// it was listed is still read exactly once, or skipped with a warning.
+TEST_F(TimescaleRead, CachedChunkListSurvivesCompressionAndDrops) {
+  ChunkCache::Global().Clear();
+  Sql("CREATE TABLE " + T("m") + " (id bigint NOT NULL, time timestamptz NOT NULL)");
+  Sql("SELECT create_hypertable('" + T("m") + "', 'time', chunk_time_interval => interval '1 day')");
+  Sql("INSERT INTO " + T("m") + " SELECT g, '2024-01-01'::timestamptz + g * interval '1 hour' "
+      "FROM generate_series(0, 119) g");  // 5 chunks
+  Collector first;
+  ASSERT_TRUE(RunRead(Request(Server::kTimescale, schema_, "m", v1::SYNC_MODE_FULL_REFRESH), &first).ok());
+  ASSERT_EQ(first.Keys(0).size(), 120u);
+  Sql("ALTER TABLE " + T("m") + " SET (timescaledb.compress)");
+  Sql("SELECT compress_chunk(c) FROM show_chunks('" + T("m") + "') c ORDER BY c LIMIT 2");
+  Sql("SELECT drop_chunks('" + T("m") + "', older_than => '2024-01-02'::timestamptz)");  // the first chunk
+  Collector second;  // the cached list still names the dropped chunk and the old compression flags
+  ASSERT_TRUE(RunRead(Request(Server::kTimescale, schema_, "m", v1::SYNC_MODE_FULL_REFRESH), &second).ok());
+  std::multiset<int64_t> keys = second.Keys(0);
+  EXPECT_EQ(keys.size(), 96u);
+  EXPECT_EQ(std::set<int64_t>(keys.begin(), keys.end()).size(), 96u);
+  ASSERT_NE(second.Summary(), nullptr);
+  EXPECT_EQ(second.Summary()->chunks_skipped(), 1u);
+  bool warned = false;
+  for (const auto& e : second.events) warned |= e.has_log() && e.log().level() == v1::LOG_LEVEL_WARN;
+  EXPECT_TRUE(warned);
+  ChunkCache::Global().Clear();
+}
+
+class PostgresRead : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    schema_ = testing::UniqueName("pgread");
+    testing::Exec(admin_, "CREATE SCHEMA " + Q(schema_));
+  }
+  void TearDown() override { testing::Exec(admin_, "DROP SCHEMA " + Q(schema_) + " CASCADE"); }
+  std::string T(const std::string& table) const { return Q(schema_) + "." + Q(table); }
+  // A table partitioned by day: `days` partitions of 1440 rows (one a minute), id unique.
+  void MakePartitioned(const std::string& table, int days) {
+    testing::Exec(admin_, "CREATE TABLE " + T(table) + " (id bigint NOT NULL, ts timestamptz NOT NULL, "
+                          "payload text) PARTITION BY RANGE (ts)");
+    for (int d = 0; d < days; ++d) AddPartition(table, d);
+    testing::Exec(admin_, "INSERT INTO " + T(table) + " SELECT g, '2024-01-01'::timestamptz + g * "
+                          "interval '1 minute', repeat('x', g % 50) FROM generate_series(0, " +
+                          std::to_string(days * 1440 - 1) + ") g");
+  }
+  void AddPartition(const std::string& table, int day) {
+    testing::Exec(admin_, "CREATE TABLE " + T(table + "_" + std::to_string(day)) + " PARTITION OF " +
+                          T(table) + " FOR VALUES FROM ('2024-01-01'::timestamptz + interval '" +
+                          std::to_string(day) + " days') TO ('2024-01-01'::timestamptz + interval '" +
+                          std::to_string(day + 1) + " days')");
+  }
+  pg::Connection admin_ = testing::Connect(Server::kPostgres);
+  std::string schema_;
+};
+
+TEST_F(PostgresRead, ConcurrentReadersReadEveryRowOnceWithSmallStates) {
+  MakePartitioned("events", 12);
+  v1::ReadRequest request = Request(Server::kPostgres, schema_, "events", v1::SYNC_MODE_FULL_REFRESH);
+  request.mutable_config()->set_timescaledb_max_concurrent_chunks(4);
+  Collector sink;
+  absl::Status status = RunRead(request, &sink);
+  ASSERT_TRUE(status.ok()) << status;
+  std::multiset<int64_t> keys = sink.Keys(0);
+  EXPECT_EQ(keys.size(), 12u * 1440u);
+  EXPECT_EQ(std::set<int64_t>(keys.begin(), keys.end()).size(), keys.size());
+  ASSERT_NE(sink.Summary(), nullptr);
+  EXPECT_EQ(sink.Summary()->chunks_read(), 12u);
+  // Every checkpoint claims only chunks whose rows were all emitted before it, and resuming
+  // from it loses nothing.
+  for (size_t k : sink.CheckpointIndexes()) {
+    const v1::StreamState& state = sink.events[k].checkpoint().state();
+    EXPECT_LE(state.chunks().done_size(), 4);
+    if (state.completed()) continue;
+    v1::ReadRequest resume = request;
+    *resume.add_state() = state;
+    Collector second;
+    ASSERT_TRUE(RunRead(resume, &second).ok());
+    std::multiset<int64_t> before = sink.Keys(0, k);
+    std::set<int64_t> all(before.begin(), before.end());
+    for (int64_t key : second.Keys(0)) all.insert(key);
+    EXPECT_EQ(all.size(), 12u * 1440u) << "rows lost resuming from event " << k;
+  }
+}
+
+TEST_F(PostgresRead, PrimaryKeyTableResumesAfterItsLastKey) {
+  testing::Exec(admin_, "CREATE TABLE " + T("items") + " (region text, id int, note text, "
+                        "PRIMARY KEY (region, id))");
+  testing::Exec(admin_, "INSERT INTO " + T("items") + " SELECT (ARRAY['north', 'south', 'O''Brien \"q\"'])[g % 3 + 1], g, 'n' "
+                        "FROM generate_series(1, 500) g");
+  v1::ReadRequest request = Request(Server::kPostgres, schema_, "items", v1::SYNC_MODE_FULL_REFRESH);
+  request.mutable_options()->set_batch_max_rows(20);
+  request.mutable_options()->set_checkpoint_every_records(50);
+  Collector first;
+  ASSERT_TRUE(RunRead(request, &first).ok());
+  ASSERT_EQ(first.Keys(1).size(), 500u);
+  int positioned = 0;
+  for (size_t k : first.CheckpointIndexes()) {
+    const v1::StreamState& state = first.events[k].checkpoint().state();
+    if (state.completed()) continue;
+    ASSERT_EQ(state.last_primary_key_size(), 2);
+    ++positioned;
+    v1::ReadRequest resume = request;
+    *resume.add_state() = state;
+    Collector second;
+    ASSERT_TRUE(RunRead(resume, &second).ok());
+    std::multiset<int64_t> before = first.Keys(1, k), after = second.Keys(1);
+    EXPECT_EQ(before.size() + after.size(), 500u) << "a unique key resumes exactly";
+    std::set<int64_t> all(before.begin(), before.end());
+    all.insert(after.begin(), after.end());
+    EXPECT_EQ(all.size(), 500u);
+  }
+  EXPECT_GE(positioned, 5);
+}
+
+TEST_F(PostgresRead, PartitionCreatedDuringTheReadIsRead) {
+  MakePartitioned("events", 3);
+  v1::ReadRequest request = Request(Server::kPostgres, schema_, "events", v1::SYNC_MODE_FULL_REFRESH);
+  request.mutable_options()->set_chunk_discovery_interval_ms(1);
+  Collector sink;
+  bool created = false;
+  sink.on_event = [&](const v1::ReadResponse& r) {
+    if (r.has_checkpoint() && !created) {
+      created = true;
+      AddPartition("events", 3);
+      testing::Exec(admin_, "INSERT INTO " + T("events") + " VALUES (999999, '2024-01-04 12:00+00', 'late')");
+    }
+  };
+  ASSERT_TRUE(RunRead(request, &sink).ok());
+  std::multiset<int64_t> keys = sink.Keys(0);
+  EXPECT_EQ(keys.size(), 3u * 1440u + 1u);
+  EXPECT_EQ(keys.count(999999), 1u);
 }
 
 }  // namespace

@@ -215,7 +215,8 @@ BatchBuilder::BatchBuilder(BatchBuilder&&) noexcept = default;
 BatchBuilder& BatchBuilder::operator=(BatchBuilder&&) noexcept = default;
 BatchBuilder::~BatchBuilder() = default;
 
-absl::StatusOr<BatchBuilder> BatchBuilder::Create(std::vector<ColumnSpec> columns) {
+absl::StatusOr<BatchBuilder> BatchBuilder::Create(std::vector<ColumnSpec> columns,
+                                                  int server_version_num) {
   BatchBuilder builder;
   builder.columns_.reserve(columns.size());
   for (ColumnSpec& spec : columns) {
@@ -233,7 +234,7 @@ absl::StatusOr<BatchBuilder> BatchBuilder::Create(std::vector<ColumnSpec> column
             "column \"", spec.name, "\": array elements of type OID ", element_oid,
             " have no binary decoder; select the column as text"));
       }
-      absl::StatusOr<ScalarDecoder> decoder = ScalarDecoderForType(element_oid);
+      absl::StatusOr<ScalarDecoder> decoder = ScalarDecoderForType(element_oid, server_version_num);
       if (!decoder.ok()) return decoder.status();
       column.decoder = *decoder;
       column.kind = v1::VALUE_KIND_ARRAY;
@@ -241,7 +242,8 @@ absl::StatusOr<BatchBuilder> BatchBuilder::Create(std::vector<ColumnSpec> column
       column.element_oid = element_oid;
       column.depth = 1;
     } else {
-      absl::StatusOr<ScalarDecoder> decoder = ScalarDecoderForType(spec.type_oid);
+      absl::StatusOr<ScalarDecoder> decoder =
+          ScalarDecoderForType(spec.type_oid, server_version_num);
       if (!decoder.ok()) return decoder.status();
       column.decoder = *decoder;
       column.kind = decoder->kind;

@@ -58,8 +58,10 @@ struct ColumnSpec {
 class BatchBuilder final {
  public:
   // InvalidArgument for a missing type OID or an array of elements without a binary
-  // decoder (select such a column as ::text instead).
-  static absl::StatusOr<BatchBuilder> Create(std::vector<ColumnSpec> columns);
+  // decoder (select such a column as ::text instead). server_version_num is the server's
+  // PQserverVersion() (0: the latest format); see ScalarDecoderForType.
+  static absl::StatusOr<BatchBuilder> Create(std::vector<ColumnSpec> columns,
+                                             int server_version_num = 0);
 
   BatchBuilder(BatchBuilder&&) noexcept;
   BatchBuilder& operator=(BatchBuilder&&) noexcept;

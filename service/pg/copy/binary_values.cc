@@ -403,20 +403,23 @@ absl::Status DecodeUuid(absl::string_view value, std::string* out) {
   return absl::OkStatus();
 }
 
-absl::Status DecodeInterval(absl::string_view value, std::string* out) {
+namespace {
+
+absl::Status FormatInterval(absl::string_view value, bool infinities, std::string* out) {
   if (value.size() != 16) return WrongSize("interval", 16, value.size());
   int64_t time = static_cast<int64_t>(LoadBigEndian64(value.data()));
   const int32_t day = static_cast<int32_t>(LoadBigEndian32(value.data() + 8));
   const int32_t month = static_cast<int32_t>(LoadBigEndian32(value.data() + 12));
   out->clear();
-  // PostgreSQL 17 infinite intervals (INTERVAL_NOEND / INTERVAL_NOBEGIN).
-  if (time == std::numeric_limits<int64_t>::max() &&
+  // INTERVAL_NOEND / INTERVAL_NOBEGIN of PostgreSQL 17+. Before 17 the same bits are the
+  // largest and smallest finite intervals.
+  if (infinities && time == std::numeric_limits<int64_t>::max() &&
       day == std::numeric_limits<int32_t>::max() &&
       month == std::numeric_limits<int32_t>::max()) {
     out->assign("infinity");
     return absl::OkStatus();
   }
-  if (time == std::numeric_limits<int64_t>::min() &&
+  if (infinities && time == std::numeric_limits<int64_t>::min() &&
       day == std::numeric_limits<int32_t>::min() &&
       month == std::numeric_limits<int32_t>::min()) {
     out->assign("-infinity");
@@ -454,6 +457,16 @@ absl::Status DecodeInterval(absl::string_view value, std::string* out) {
     out->push_back('S');
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status DecodeInterval(absl::string_view value, std::string* out) {
+  return FormatInterval(value, /*infinities=*/true, out);
+}
+
+absl::Status DecodeIntervalBefore17(absl::string_view value, std::string* out) {
+  return FormatInterval(value, /*infinities=*/false, out);
 }
 
 absl::Status DecodeInet(absl::string_view value, std::string* out) {
@@ -598,7 +611,8 @@ Storage StorageForKind(v1::ValueKind kind) {
   }
 }
 
-absl::StatusOr<ScalarDecoder> ScalarDecoderForType(uint32_t type_oid) {
+absl::StatusOr<ScalarDecoder> ScalarDecoderForType(uint32_t type_oid,
+                                                   int server_version_num) {
   if (ElementTypeForArray(type_oid) != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("type OID ", type_oid, " is an array type, not a scalar"));
@@ -621,7 +635,11 @@ absl::StatusOr<ScalarDecoder> ScalarDecoderForType(uint32_t type_oid) {
     case pg_oid::kNumeric: d.to_string = &DecodeNumeric; break;
     case pg_oid::kTimetz: d.to_string = &DecodeTimetz; break;
     case pg_oid::kUuid: d.to_string = &DecodeUuid; break;
-    case pg_oid::kInterval: d.to_string = &DecodeInterval; break;
+    case pg_oid::kInterval:
+      d.to_string = server_version_num > 0 && server_version_num < 170000
+                        ? &DecodeIntervalBefore17
+                        : &DecodeInterval;
+      break;
     case pg_oid::kInet: d.to_string = &DecodeInet; break;
     case pg_oid::kCidr: d.to_string = &DecodeCidr; break;
     case pg_oid::kMacaddr: d.to_string = &DecodeMacaddr; break;
@@ -669,7 +687,8 @@ absl::StatusOr<ArrayReader> ArrayReader::Open(absl::string_view value,
       return absl::InvalidArgumentError(
           absl::StrCat("array: dimension ", i, " has negative size ", size));
     }
-    if (int64_t{lower_bound} + size - 1 > std::numeric_limits<int32_t>::max()) {
+    // ArrayCheckBounds(): lower bound + size must fit in int32.
+    if (int64_t{lower_bound} + size > std::numeric_limits<int32_t>::max()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "array: dimension ", i, " upper bound overflows (", lower_bound, " + ", size, ")"));
     }

@@ -25,6 +25,7 @@
 //                                          TEXT         the bytes as sent
 //   uuid(2950)                             TEXT         lowercase 8-4-4-4-12
 //   interval(1186)                         TEXT         ISO 8601 as IntervalStyle iso_8601
+//                                                       (see DecodeInterval: PG 17 change)
 //   inet(869) cidr(650)                    TEXT         as inet_out / cidr_out print it
 //   macaddr(829) macaddr8(774)             TEXT         "08:00:2b:01:02:03"
 //   bytea(17)                              BYTES        the raw bytes
@@ -115,9 +116,13 @@ absl::Status DecodeNumeric(absl::string_view value, std::string* out);
 // of UTC, so a stored -3600 prints as "+01:00".
 absl::Status DecodeTimetz(absl::string_view value, std::string* out);
 absl::Status DecodeUuid(absl::string_view value, std::string* out);
-// IntervalStyle iso_8601 output: "P1Y2M3DT4H5M6.5S", "PT0S", "P-1Y-2M", "PT-0.000001S";
-// PostgreSQL 17's infinite intervals print "infinity" / "-infinity".
+// IntervalStyle iso_8601 output: "P1Y2M3DT4H5M6.5S", "PT0S", "P-1Y-2M", "PT-0.000001S".
+// PostgreSQL 17 turned the two extreme bit patterns (all fields INT_MAX / all INT_MIN)
+// into infinite intervals; before 17 they are the largest and smallest finite intervals.
+// DecodeInterval reads them as 17+ does ("infinity" / "-infinity"); DecodeIntervalBefore17
+// prints them as finite values, as PostgreSQL 16 and older do.
 absl::Status DecodeInterval(absl::string_view value, std::string* out);
+absl::Status DecodeIntervalBefore17(absl::string_view value, std::string* out);
 absl::Status DecodeInet(absl::string_view value, std::string* out);
 absl::Status DecodeCidr(absl::string_view value, std::string* out);
 absl::Status DecodeMacaddr(absl::string_view value, std::string* out);
@@ -143,7 +148,10 @@ struct ScalarDecoder {
 
 // Decoder for a non-array type (unknown OIDs get DecodeRaw, kind TEXT). InvalidArgument for
 // a supported array type: read those with ArrayReader and the element's decoder.
-absl::StatusOr<ScalarDecoder> ScalarDecoderForType(uint32_t type_oid);
+// server_version_num is PQserverVersion() of the server that produced the values (0 means
+// the latest format); it only matters for interval (see DecodeInterval).
+absl::StatusOr<ScalarDecoder> ScalarDecoderForType(uint32_t type_oid,
+                                                   int server_version_num = 0);
 
 // Reader of the binary array format: int32 ndim, int32 has-null flag (0 or 1), uint32
 // element OID, ndim x (int32 size, int32 lower bound), then the elements in row-major

@@ -31,7 +31,7 @@ inline uint64_t LoadBigEndian64(const char* p) {
   return (uint64_t{LoadBigEndian32(p)} << 32) | uint64_t{LoadBigEndian32(p + 4)};
 }
 
-class WireReader {
+class WireReader final {
  public:
   explicit WireReader(absl::string_view bytes)
       : begin_(bytes.data()), cursor_(bytes.data()), end_(bytes.data() + bytes.size()) {}

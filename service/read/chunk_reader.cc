@@ -1,0 +1,204 @@
+#include "service/read/chunk_reader.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "service/catalog/type_mapping.h"
+#include "service/common/errors.h"
+#include "service/common/status_macros.h"
+#include "service/pg/copy/copy_binary_parser.h"
+#include "service/pg/copy_out.h"
+#include "service/pg/quote.h"
+#include "service/read/sql_values.h"
+
+namespace tsdb_source {
+namespace {
+
+constexpr uint32_t kDefaultBatchRows = 4096;
+constexpr uint32_t kDefaultBatchBytes = 1 << 20;
+constexpr uint32_t kDefaultCheckpointRecords = 100000;
+constexpr uint32_t kDefaultCheckpointSeconds = 60;
+
+bool SameValue(const v1::ScalarValue& a, const v1::ScalarValue& b) {
+  return google::protobuf::util::MessageDifferencer::Equals(a, b);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ChunkReader>> ChunkReader::Create(pg::Connection* conn,
+                                                                const StreamPlan& plan,
+                                                                const v1::ReadOptions& options,
+                                                                std::string cursor_filter) {
+  std::vector<pg::ColumnSpec> specs;
+  std::vector<std::string> select;
+  for (const v1::Column& c : plan.stream->columns()) {
+    pg::ColumnSpec spec;
+    spec.name = c.name();
+    if (ReadAsText(c)) {
+      spec.type_oid = 25;  // text
+      select.push_back(absl::StrCat(pg::QuoteIdent(c.name()), "::text"));
+    } else {
+      spec.type_oid = c.type_oid();
+      if (c.kind() == v1::VALUE_KIND_ARRAY) {
+        spec.element_type_oid = pg::ElementTypeForArray(c.type_oid());
+      }
+      select.push_back(pg::QuoteIdent(c.name()));
+    }
+    specs.push_back(std::move(spec));
+  }
+  ASSIGN_OR_RETURN(pg::BatchBuilder builder,
+                   pg::BatchBuilder::Create(std::move(specs), PQserverVersion(conn->raw())));
+  builder.set_stream(plan.stream->stream());
+  std::unique_ptr<ChunkReader> reader(new ChunkReader(conn, plan, std::move(builder)));
+  reader->select_list_ = absl::StrJoin(select, ", ");
+  reader->cursor_filter_ = std::move(cursor_filter);
+  reader->max_rows_ = options.batch_max_rows() ? options.batch_max_rows() : kDefaultBatchRows;
+  reader->max_bytes_ = options.batch_max_bytes() ? options.batch_max_bytes() : kDefaultBatchBytes;
+  reader->checkpoint_records_ =
+      options.checkpoint_every_records() ? options.checkpoint_every_records() : kDefaultCheckpointRecords;
+  reader->checkpoint_seconds_ =
+      options.checkpoint_every_seconds() ? options.checkpoint_every_seconds() : kDefaultCheckpointSeconds;
+  return reader;
+}
+
+ChunkReader::ChunkReader(pg::Connection* conn, const StreamPlan& plan, pg::BatchBuilder builder)
+    : conn_(conn), plan_(plan), builder_(std::move(builder)) {}
+
+absl::StatusOr<std::string> ChunkReader::CopySql(const ChunkTask& task) const {
+  std::vector<std::string> conditions;
+  if (!cursor_filter_.empty()) conditions.push_back(cursor_filter_);
+  if (!task.resume_key.empty()) {
+    if (task.resume_key.size() != plan_.order_columns.size()) {
+      return absl::InvalidArgumentError("a saved position does not match the ordering key");
+    }
+    std::vector<std::string> columns, values;
+    for (size_t i = 0; i < plan_.order_columns.size(); ++i) {
+      const v1::Column& column = plan_.stream->columns(plan_.order_columns[i]);
+      columns.push_back(pg::QuoteIdent(column.name()));
+      ASSIGN_OR_RETURN(std::string value, SqlValue(column, task.resume_key[i]));
+      values.push_back(std::move(value));
+    }
+    conditions.push_back(absl::StrCat("(", absl::StrJoin(columns, ", "), ") ",
+                                      plan_.strict_order ? ">" : ">=", " (",
+                                      absl::StrJoin(values, ", "), ")"));
+  }
+  std::string sql = absl::StrCat("COPY (SELECT ", select_list_, " FROM ", task.relation);
+  if (!conditions.empty()) absl::StrAppend(&sql, " WHERE ", absl::StrJoin(conditions, " AND "));
+  if (!plan_.order_columns.empty()) {
+    std::vector<std::string> order;
+    for (int i : plan_.order_columns) order.push_back(pg::QuoteIdent(plan_.stream->columns(i).name()));
+    absl::StrAppend(&sql, " ORDER BY ", absl::StrJoin(order, ", "));
+  }
+  absl::StrAppend(&sql, ") TO STDOUT (FORMAT binary)");
+  return sql;
+}
+
+// Follows the ordering key through the current batch: its last row's key, and how many
+// rows in a row (across batches) carried exactly that key.
+void ChunkReader::TrackKey() {
+  if (plan_.order_columns.empty()) return;
+  const v1::RecordBatch& batch = builder_.batch();
+  for (uint32_t row = 0; row < batch.row_count(); ++row) {
+    std::vector<v1::ScalarValue> key;
+    for (int c : plan_.order_columns) {
+      auto value = ValueAt(batch.columns(c), plan_.stream->columns(c).kind(), row);
+      if (!value.has_value()) {
+        key.clear();
+        break;
+      }
+      key.push_back(*std::move(value));
+    }
+    if (key.empty()) continue;  // a NULL key cannot position a resume; the last one stands
+    bool same = key.size() == last_key_.size();
+    for (size_t i = 0; same && i < key.size(); ++i) same = SameValue(key[i], last_key_[i]);
+    if (same) {
+      ++rows_at_key_;
+    } else {
+      last_key_ = std::move(key);
+      rows_at_key_ = 1;
+    }
+  }
+}
+
+absl::Status ChunkReader::Read(const ChunkTask& task,
+                               const std::function<absl::Status(ChunkEvent)>& emit) {
+  using Clock = std::chrono::steady_clock;
+  ASSIGN_OR_RETURN(std::string sql, CopySql(task));
+  builder_.Reset();
+  builder_.set_chunk(task.label);
+  last_key_.clear();
+  rows_at_key_ = 0;
+  const auto start = Clock::now();
+  auto last_position = start;
+  uint64_t rows_since_position = 0;
+
+  auto flush = [&]() -> absl::Status {
+    if (builder_.row_count() == 0) return absl::OkStatus();
+    TrackKey();
+    rows_since_position += builder_.row_count();
+    ChunkEvent event;
+    event.kind = ChunkEvent::Kind::kBatch;
+    event.index = task.index;
+    builder_.Release(&event.batch);
+    builder_.Reset();
+    builder_.set_chunk(task.label);
+    RETURN_IF_ERROR(emit(std::move(event)));
+    auto now = Clock::now();
+    if (!last_key_.empty() &&
+        (rows_since_position >= checkpoint_records_ ||
+         std::chrono::duration<double>(now - last_position).count() >= checkpoint_seconds_)) {
+      ChunkEvent position;
+      position.kind = ChunkEvent::Kind::kPosition;
+      position.index = task.index;
+      position.position.set_chunk(task.label);
+      for (const v1::ScalarValue& v : last_key_) *position.position.add_last_key() = v;
+      position.position.set_rows_at_key(rows_at_key_);
+      rows_since_position = 0;
+      last_position = now;
+      RETURN_IF_ERROR(emit(std::move(position)));
+    }
+    return absl::OkStatus();
+  };
+
+  pg::CopyBinaryParser parser(plan_.stream->columns_size());
+  std::vector<pg::FieldView> fields;
+  uint64_t bytes = 0;
+  absl::Status status = pg::CopyOut(
+      *conn_, sql,
+      [&](absl::string_view buffer) -> absl::Status {
+        ASSIGN_OR_RETURN(bool row, parser.NextRow(buffer, &fields));
+        if (!row) return absl::OkStatus();
+        absl::Status appended = builder_.AppendRow(fields);
+        if (appended.code() == absl::StatusCode::kFailedPrecondition && builder_.row_count() > 0) {
+          // An array of another dimension count than the batch's: it starts a new batch.
+          RETURN_IF_ERROR(flush());
+          appended = builder_.AppendRow(fields);
+        }
+        RETURN_IF_ERROR(appended);
+        if (builder_.row_count() >= max_rows_ || builder_.approx_bytes() >= max_bytes_) {
+          return flush();
+        }
+        return absl::OkStatus();
+      },
+      &bytes);
+  if (!status.ok() && ReasonOf(status) == "SQLSTATE_42P01" && !task.label.empty()) {
+    // The chunk was dropped (retention, drop_chunks) before or while it was read.
+    builder_.Reset();
+    ChunkEvent dropped;
+    dropped.kind = ChunkEvent::Kind::kDropped;
+    dropped.index = task.index;
+    return emit(std::move(dropped));
+  }
+  RETURN_IF_ERROR(status);
+  RETURN_IF_ERROR(flush());
+  ChunkEvent done;
+  done.kind = ChunkEvent::Kind::kDone;
+  done.index = task.index;
+  done.bytes = bytes;
+  done.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return emit(std::move(done));
+}
+
+}  // namespace tsdb_source

@@ -1,0 +1,81 @@
+#include "service/read/sql_values.h"
+
+#include "absl/strings/str_cat.h"
+#include "service/pg/quote.h"
+
+namespace tsdb_source {
+
+bool IsPositionKind(v1::ValueKind kind) {
+  switch (kind) {
+    case v1::VALUE_KIND_INT64:
+    case v1::VALUE_KIND_TIMESTAMP:
+    case v1::VALUE_KIND_TIMESTAMPTZ:
+    case v1::VALUE_KIND_DATE:
+    case v1::VALUE_KIND_TIME:
+    case v1::VALUE_KIND_NUMERIC:
+    case v1::VALUE_KIND_TEXT:
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::StatusOr<std::string> SqlValue(const v1::Column& column, const v1::ScalarValue& value) {
+  if (value.value_case() == v1::ScalarValue::kTextValue) {
+    if (value.text_value().find('\0') != std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("a saved value of column ", column.name(), " contains a NUL byte"));
+    }
+    return absl::StrCat("CAST(", pg::QuoteLiteral(value.text_value()), " AS ", column.pg_type(),
+                        ")");
+  }
+  if (value.value_case() != v1::ScalarValue::kInt64Value) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a saved value of column ", column.name(), " is neither integer nor text"));
+  }
+  const int64_t v = value.int64_value();
+  switch (column.kind()) {
+    case v1::VALUE_KIND_TIMESTAMPTZ:
+    case v1::VALUE_KIND_TIMESTAMP: {
+      const char* type = column.kind() == v1::VALUE_KIND_TIMESTAMPTZ ? "timestamptz" : "timestamp";
+      if (v == INT64_MAX) return absl::StrCat("'infinity'::", type);
+      if (v == INT64_MIN) return absl::StrCat("'-infinity'::", type);
+      return absl::StrCat("('1970-01-01 00:00:00", column.kind() == v1::VALUE_KIND_TIMESTAMPTZ ? "+00" : "",
+                          "'::", type, " + (", v, ")::bigint * interval '1 microsecond')");
+    }
+    case v1::VALUE_KIND_DATE:
+      if (v >= INT32_MAX) return std::string("'infinity'::date");
+      if (v <= INT32_MIN) return std::string("'-infinity'::date");
+      return absl::StrCat("('1970-01-01'::date + (", v, ")::integer)");
+    case v1::VALUE_KIND_TIME:
+      return absl::StrCat("('00:00'::time + (", v, ")::bigint * interval '1 microsecond')");
+    case v1::VALUE_KIND_INT64:
+      return absl::StrCat("CAST((", v, ")::bigint AS ", column.pg_type(), ")");
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "column ", column.name(), " of type ", column.pg_type(), " cannot hold an integer position"));
+  }
+}
+
+bool IsNullAt(const v1::ColumnValues& values, uint32_t row) {
+  const std::string& bitmap = values.null_bitmap();
+  if (bitmap.empty() || row / 8 >= bitmap.size()) return false;
+  return (static_cast<unsigned char>(bitmap[row / 8]) >> (row % 8)) & 1;
+}
+
+std::optional<v1::ScalarValue> ValueAt(const v1::ColumnValues& values, v1::ValueKind kind,
+                                       uint32_t row) {
+  if (IsNullAt(values, row) || !IsPositionKind(kind)) return std::nullopt;
+  v1::ScalarValue out;
+  out.set_kind(kind);
+  if (kind == v1::VALUE_KIND_TEXT || kind == v1::VALUE_KIND_NUMERIC) {
+    if (static_cast<int>(row) >= values.strings().values_size()) return std::nullopt;
+    out.set_text_value(values.strings().values(row));
+  } else {
+    if (static_cast<int>(row) >= values.int64s().values_size()) return std::nullopt;
+    out.set_int64_value(values.int64s().values(row));
+  }
+  return out;
+}
+
+}  // namespace tsdb_source

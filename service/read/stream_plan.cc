@@ -1,0 +1,229 @@
+#include "service/read/stream_plan.h"
+
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "service/common/errors.h"
+#include "service/read/sql_values.h"
+
+namespace tsdb_source {
+namespace {
+
+absl::Status Invalid(absl::string_view reason, absl::string_view message) {
+  return MakeError(absl::StatusCode::kInvalidArgument, reason, message);
+}
+
+std::string Name(const std::string& ns, const std::string& name) {
+  return ns.empty() ? name : absl::StrCat(ns, ".", name);
+}
+
+bool IsCursorKind(v1::ValueKind kind) {
+  return kind == v1::VALUE_KIND_INT64 || kind == v1::VALUE_KIND_TIMESTAMP ||
+         kind == v1::VALUE_KIND_TIMESTAMPTZ || kind == v1::VALUE_KIND_DATE;
+}
+
+int ColumnIndex(const v1::Stream& stream, const std::string& name) {
+  for (int i = 0; i < stream.columns_size(); ++i) {
+    if (stream.columns(i).name() == name) return i;
+  }
+  return -1;
+}
+
+// A saved position value must be usable with its column.
+bool UsableValue(const v1::Column& column, const v1::ScalarValue& value) {
+  return SqlValue(column, value).ok();
+}
+
+absl::Status PlanStream(const v1::ConfiguredStream& cs, const v1::Stream* stream,
+                        const ResolvedConfig& config, StreamPlan* plan) {
+  std::string name = Name(stream->stream().namespace_(), stream->stream().name());
+  plan->stream = stream;
+  if (cs.sync_mode() == v1::SYNC_MODE_UNSPECIFIED) {
+    return Invalid("INVALID_CATALOG", absl::StrCat("stream ", name, " has no sync_mode"));
+  }
+  plan->incremental = cs.sync_mode() == v1::SYNC_MODE_INCREMENTAL;
+  plan->chunked =
+      (stream->kind() == v1::RELATION_KIND_HYPERTABLE && config.timescaledb_support) ||
+      stream->kind() == v1::RELATION_KIND_PARTITIONED_TABLE;
+  if (plan->incremental) {
+    if (cs.cursor_field_size() > 1) {
+      return Invalid("INVALID_CURSOR",
+                     absl::StrCat("stream ", name, ": nested cursor fields are not supported"));
+    }
+    std::string cursor = cs.cursor_field_size() == 1 ? cs.cursor_field(0) : stream->default_cursor_field();
+    if (cursor.empty()) {
+      return Invalid("MISSING_CURSOR", absl::StrCat("stream ", name,
+                                                    " is incremental but has no cursor_field "
+                                                    "and no default cursor"));
+    }
+    plan->cursor_index = ColumnIndex(*stream, cursor);
+    if (plan->cursor_index < 0) {
+      return Invalid("UNKNOWN_CURSOR",
+                     absl::StrCat("stream ", name, " has no column '", cursor, "' to use as cursor"));
+    }
+    const v1::Column& column = stream->columns(plan->cursor_index);
+    if (!IsCursorKind(column.kind())) {
+      return Invalid("UNSUPPORTED_CURSOR",
+                     absl::StrCat("stream ", name, ": cursor column '", cursor, "' of type ",
+                                  column.pg_type(),
+                                  " cannot be a cursor (use an integer, date, timestamp or "
+                                  "timestamptz column)"));
+    }
+    plan->cursor_is_time = stream->has_hypertable() &&
+                           stream->hypertable().time_dimension().column_name() == cursor;
+  }
+  // The ordering key of in-chunk and in-table positions.
+  if (plan->chunked && stream->has_hypertable()) {
+    int time = ColumnIndex(*stream, stream->hypertable().time_dimension().column_name());
+    if (time >= 0 && IsPositionKind(stream->columns(time).kind())) plan->order_columns = {time};
+  } else if (!plan->chunked && (stream->kind() == v1::RELATION_KIND_TABLE ||
+                                stream->kind() == v1::RELATION_KIND_HYPERTABLE)) {
+    std::vector<int> key;
+    for (const std::string& column : stream->primary_key()) {
+      int index = ColumnIndex(*stream, column);
+      if (index < 0 || !IsPositionKind(stream->columns(index).kind())) {
+        key.clear();
+        break;
+      }
+      key.push_back(index);
+    }
+    plan->order_columns = key;
+    plan->strict_order = !key.empty();
+  }
+  return absl::OkStatus();
+}
+
+// Applies a saved state to a plan, or explains in a warning why it is not used.
+absl::Status ApplyState(const v1::StreamState& state, StreamPlan* plan,
+                        std::vector<std::string>* warnings) {
+  const v1::Stream& stream = *plan->stream;
+  std::string name = Name(stream.stream().namespace_(), stream.stream().name());
+  if (state.has_airbyte_postgres()) {
+    const v1::AirbytePostgresState& pg = state.airbyte_postgres();
+    if (pg.state_type() != "cursor_based") {
+      warnings->push_back(absl::StrCat("stream ", name, ": an Airbyte Postgres '", pg.state_type(),
+                                       "' state cannot be continued; the stream is read in full"));
+      return absl::OkStatus();
+    }
+    if (!plan->incremental) {
+      warnings->push_back(absl::StrCat("stream ", name, ": a cursor state is ignored by a full refresh"));
+      return absl::OkStatus();
+    }
+    const v1::Column& column = stream.columns(plan->cursor_index);
+    if (pg.cursor_field_size() != 1 || pg.cursor_field(0) != column.name()) {
+      warnings->push_back(absl::StrCat("stream ", name,
+                                       ": the Airbyte Postgres state's cursor differs from '",
+                                       column.name(), "'; the stream is read in full"));
+      return absl::OkStatus();
+    }
+    if (pg.cursor().empty()) return absl::OkStatus();
+    v1::ScalarValue cursor;
+    cursor.set_kind(column.kind());
+    cursor.set_text_value(pg.cursor());
+    plan->cursor = cursor;
+    warnings->push_back(absl::StrCat("stream ", name, ": continuing from an Airbyte Postgres cursor ",
+                                     "state at ", column.name(), " >= ", pg.cursor()));
+    return absl::OkStatus();
+  }
+  if (state.version() != kStateVersion) {
+    return Invalid("INVALID_STATE", absl::StrCat("the state of stream ", name, " has version ",
+                                                 state.version(), "; this release reads version ",
+                                                 kStateVersion));
+  }
+  bool incremental_state = state.sync_mode() == v1::SYNC_MODE_INCREMENTAL;
+  if (plan->incremental != incremental_state) {
+    warnings->push_back(absl::StrCat("stream ", name, ": the saved state is of another sync mode; "
+                                     "the stream starts from the beginning"));
+    return absl::OkStatus();
+  }
+  if (plan->incremental) {
+    const v1::Column& column = stream.columns(plan->cursor_index);
+    if (state.cursor_field_size() != 1 || state.cursor_field(0) != column.name()) {
+      warnings->push_back(absl::StrCat("stream ", name, ": the saved cursor column differs from '",
+                                       column.name(), "'; the stream starts from the beginning"));
+      return absl::OkStatus();
+    }
+    if (state.has_cursor()) {
+      if (!UsableValue(column, state.cursor())) {
+        return Invalid("INVALID_STATE", absl::StrCat("the state of stream ", name,
+                                                     " holds a cursor value unusable with column ",
+                                                     column.name()));
+      }
+      plan->cursor = state.cursor();
+    }
+  }
+  if (state.completed()) return absl::OkStatus();  // the next sync starts over (or from the cursor)
+  if (plan->chunked) {
+    for (const v1::ChunkPosition& p : state.chunks().in_flight()) {
+      if (plan->order_columns.empty() || p.last_key_size() != 1 ||
+          !UsableValue(stream.columns(plan->order_columns[0]), p.last_key(0))) {
+        return Invalid("INVALID_STATE", absl::StrCat("the state of stream ", name,
+                                                     " holds an unusable position in chunk ", p.chunk()));
+      }
+    }
+    plan->progress = state.chunks();
+  } else if (state.last_primary_key_size() > 0) {
+    if (state.last_primary_key_size() != static_cast<int>(plan->order_columns.size())) {
+      return Invalid("INVALID_STATE", absl::StrCat("the state of stream ", name,
+                                                   " holds a key of another primary key"));
+    }
+    for (size_t i = 0; i < plan->order_columns.size(); ++i) {
+      if (!UsableValue(stream.columns(plan->order_columns[i]), state.last_primary_key(i))) {
+        return Invalid("INVALID_STATE", absl::StrCat("the state of stream ", name,
+                                                     " holds an unusable primary key value"));
+      }
+    }
+    plan->last_primary_key.assign(state.last_primary_key().begin(), state.last_primary_key().end());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<StreamPlan>> PlanRead(const v1::ReadRequest& request,
+                                                 const v1::Catalog& catalog,
+                                                 const ResolvedConfig& config,
+                                                 std::vector<std::string>* warnings) {
+  if (request.catalog().streams_size() == 0) {
+    return Invalid("EMPTY_CATALOG", "the configured catalog has no streams");
+  }
+  std::map<std::pair<std::string, std::string>, const v1::Stream*> known;
+  for (const v1::Stream& s : catalog.streams()) known[{s.stream().namespace_(), s.stream().name()}] = &s;
+  std::vector<StreamPlan> plans;
+  std::map<std::pair<std::string, std::string>, size_t> index;
+  for (const v1::ConfiguredStream& cs : request.catalog().streams()) {
+    std::string ns = cs.stream().namespace_().empty() ? config.schemas.front() : cs.stream().namespace_();
+    auto it = known.find({ns, cs.stream().name()});
+    if (it == known.end()) {
+      return Invalid("UNKNOWN_STREAM", absl::StrCat("stream ", Name(ns, cs.stream().name()),
+                                                    " does not exist or is not readable in the "
+                                                    "configured schemas; run discover again"));
+    }
+    if (!index.emplace(std::make_pair(ns, cs.stream().name()), plans.size()).second) {
+      return Invalid("DUPLICATE_STREAM",
+                     absl::StrCat("stream ", Name(ns, cs.stream().name()), " is configured twice"));
+    }
+    StreamPlan plan;
+    if (auto s = PlanStream(cs, it->second, config, &plan); !s.ok()) return s;
+    plans.push_back(std::move(plan));
+  }
+  std::set<size_t> seen;
+  for (const v1::StreamState& state : request.state()) {
+    std::string ns = state.stream().namespace_().empty() ? config.schemas.front() : state.stream().namespace_();
+    auto it = index.find({ns, state.stream().name()});
+    if (it == index.end()) {
+      warnings->push_back(absl::StrCat("a state for stream ", Name(ns, state.stream().name()),
+                                       ", which is not in the configured catalog, is ignored"));
+      continue;
+    }
+    if (!seen.insert(it->second).second) {
+      return Invalid("INVALID_STATE",
+                     absl::StrCat("two states for stream ", Name(ns, state.stream().name())));
+    }
+    if (auto s = ApplyState(state, &plans[it->second], warnings); !s.ok()) return s;
+  }
+  return plans;
+}
+
+}  // namespace tsdb_source

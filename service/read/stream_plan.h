@@ -1,0 +1,41 @@
+// Planning a read: checks the configured catalog and the states against the discovered
+// catalog (before any record is read) and decides, per stream, how it is read: chunked or
+// whole, the cursor and its saved value, the ordering key that positions checkpoints, and
+// where an interrupted earlier read stopped.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "service/config/source_config.h"
+#include "tsdb_source/v1/source_service.pb.h"
+
+namespace tsdb_source {
+
+inline constexpr uint32_t kStateVersion = 1;
+
+struct StreamPlan {
+  const v1::Stream* stream = nullptr;
+  bool incremental = false;
+  int cursor_index = -1;                   // cursor column (incremental)
+  std::optional<v1::ScalarValue> cursor;   // saved cursor: rows with cursor >= it are read
+  bool cursor_is_time = false;             // the hypertable's time column: chunks are pruned
+  bool chunked = false;                    // hypertable (with TimescaleDB support) or partitioned
+  std::vector<int> order_columns;          // ordering key of positions (time column or primary key)
+  bool strict_order = false;               // the key is unique (primary key): resume strictly after
+  v1::ChunkProgress progress;              // chunks done or in flight in an earlier read
+  std::vector<v1::ScalarValue> last_primary_key;  // whole-table reads: resume after this key
+};
+
+// Validates the request. INVALID_ARGUMENT naming the stream for: an empty catalog, an
+// unknown or duplicated stream, a missing sync mode, an unknown or unusable cursor column, a
+// state of an unknown version or with unusable values. States of streams outside the catalog
+// and states that cannot be continued (with the reason) are reported in `warnings`.
+absl::StatusOr<std::vector<StreamPlan>> PlanRead(const v1::ReadRequest& request,
+                                                 const v1::Catalog& catalog,
+                                                 const ResolvedConfig& config,
+                                                 std::vector<std::string>* warnings);
+
+}  // namespace tsdb_source

@@ -1,0 +1,536 @@
+#include "service/read/stream_reader.h"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "service/common/errors.h"
+#include "service/common/status_macros.h"
+#include "service/pg/quote.h"
+#include "service/read/chunk_cache.h"
+#include "service/read/chunk_reader.h"
+#include "service/read/sql_values.h"
+
+namespace tsdb_source {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Seconds a reader waits for an extra connection before the read goes on with fewer
+// readers (a server that serves one connection at a time makes the attempt wait).
+constexpr int kExtraConnectTimeoutSeconds = 3;
+
+bool KeyLess(int64_t a_start, const std::string& a_name, int64_t b_start, const std::string& b_name) {
+  return a_start != b_start ? a_start < b_start : a_name < b_name;
+}
+
+// Microseconds since 1970 (or the integer) of a cursor value, comparable with chunk ranges.
+std::optional<int64_t> RangeUnits(const v1::ScalarValue& value) {
+  if (value.value_case() != v1::ScalarValue::kInt64Value) return std::nullopt;
+  int64_t v = value.int64_value();
+  if (value.kind() == v1::VALUE_KIND_DATE) {
+    if (v >= INT32_MAX) return INT64_MAX;
+    if (v <= INT32_MIN) return INT64_MIN;
+    return v * 86400000000LL;
+  }
+  return v;
+}
+
+// A bounded queue of chunk events between reader threads and the emitting thread.
+class EventQueue {
+ public:
+  explicit EventQueue(size_t capacity) : capacity_(capacity) {}
+  // Blocks while full; false when the queue was closed.
+  bool Push(ChunkEvent event) {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](EventQueue* q) ABSL_SHARED_LOCKS_REQUIRED(q->mu_) {
+          return q->closed_ || q->events_.size() < q->capacity_;
+        },
+        this));
+    if (closed_) return false;
+    events_.push_back(std::move(event));
+    return true;
+  }
+  // Blocks until an event or until every producer is finished; false when drained.
+  bool Pop(ChunkEvent* event) {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](EventQueue* q) ABSL_SHARED_LOCKS_REQUIRED(q->mu_) {
+          return !q->events_.empty() || q->producers_ == 0 || q->closed_;
+        },
+        this));
+    if (events_.empty()) return false;
+    *event = std::move(events_.front());
+    events_.pop_front();
+    return true;
+  }
+  void AddProducer() {
+    absl::MutexLock lock(&mu_);
+    ++producers_;
+  }
+  void ProducerDone() {
+    absl::MutexLock lock(&mu_);
+    --producers_;
+  }
+  // Wakes everyone; later pushes fail.
+  void Close() {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    events_.clear();
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::deque<ChunkEvent> events_ ABSL_GUARDED_BY(mu_);
+  size_t capacity_;
+  int producers_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class StreamReader {
+ public:
+  StreamReader(pg::Connection& conn, const ResolvedConfig& config, const StreamPlan& plan,
+               const v1::ReadOptions& options, ReadSink* sink, ReadControl* control)
+      : conn_(conn), config_(config), plan_(plan), options_(options), sink_(sink), control_(control) {
+    summary_.mutable_stream()->CopyFrom(plan.stream->stream());
+    if (plan.cursor.has_value()) max_cursor_ = *plan.cursor;
+  }
+
+  absl::Status Run() {
+    start_ = Clock::now();
+    const v1::StreamDescriptor& d = plan_.stream->stream();
+    RETURN_IF_ERROR(Status(v1::STREAM_STATUS_KIND_STARTED));
+    {
+      v1::ReadResponse r;
+      *r.mutable_estimate()->mutable_stream() = d;
+      r.mutable_estimate()->set_row_estimate(plan_.stream->row_estimate());
+      r.mutable_estimate()->set_byte_estimate(plan_.stream->byte_estimate());
+      RETURN_IF_ERROR(Send(r));
+    }
+    {
+      v1::ReadResponse r;
+      *r.mutable_stream_start()->mutable_stream() = d;
+      *r.mutable_stream_start()->mutable_columns() = plan_.stream->columns();
+      RETURN_IF_ERROR(Send(r));
+    }
+    absl::Status status = CursorFilter(&cursor_filter_);
+    if (status.ok()) status = plan_.chunked ? ReadChunks() : ReadWhole();
+    if (!status.ok()) {
+      v1::ReadResponse r;
+      *r.mutable_status()->mutable_stream() = d;
+      r.mutable_status()->set_status(v1::STREAM_STATUS_KIND_INCOMPLETE);
+      r.mutable_status()->set_reason(std::string(status.message()));
+      sink_->Emit(r);
+      EmitSummary();
+      return status;
+    }
+    v1::StreamState state = BaseState();
+    state.set_completed(true);
+    if (plan_.incremental && max_cursor_.has_value()) *state.mutable_cursor() = *max_cursor_;
+    RETURN_IF_ERROR(Checkpoint(std::move(state)));
+    RETURN_IF_ERROR(Status(v1::STREAM_STATUS_KIND_COMPLETE));
+    return EmitSummary();
+  }
+
+ private:
+  // ---- emitting ----
+  absl::Status Send(const v1::ReadResponse& r) {
+    if (control_ != nullptr && control_->cancelled()) return absl::CancelledError("the read was cancelled");
+    if (!sink_->Emit(r)) return absl::CancelledError("the client cancelled the read");
+    return absl::OkStatus();
+  }
+  absl::Status Status(v1::StreamStatusKind kind) {
+    v1::ReadResponse r;
+    *r.mutable_status()->mutable_stream() = plan_.stream->stream();
+    r.mutable_status()->set_status(kind);
+    return Send(r);
+  }
+  absl::Status Log(v1::LogLevel level, std::string message) {
+    v1::ReadResponse r;
+    r.mutable_log()->set_level(level);
+    r.mutable_log()->set_message(std::move(message));
+    return Send(r);
+  }
+  absl::Status EmitSummary() {
+    summary_.set_seconds(std::chrono::duration<double>(Clock::now() - start_).count());
+    v1::ReadResponse r;
+    *r.mutable_summary() = summary_;
+    return Send(r);
+  }
+  v1::StreamState BaseState() const {
+    v1::StreamState state;
+    state.set_version(kStateVersion);
+    *state.mutable_stream() = plan_.stream->stream();
+    state.set_sync_mode(plan_.incremental ? v1::SYNC_MODE_INCREMENTAL : v1::SYNC_MODE_FULL_REFRESH);
+    if (plan_.incremental) {
+      state.add_cursor_field(plan_.stream->columns(plan_.cursor_index).name());
+      // Until the stream completes, the cursor stays where this read started.
+      if (plan_.cursor.has_value()) *state.mutable_cursor() = *plan_.cursor;
+    }
+    return state;
+  }
+  absl::Status Checkpoint(v1::StreamState state) {
+    v1::ReadResponse r;
+    v1::Checkpoint* c = r.mutable_checkpoint();
+    *c->mutable_state() = std::move(state);
+    c->set_records_since_last_checkpoint(summary_.rows() - rows_at_checkpoint_);
+    c->set_records_total(summary_.rows());
+    rows_at_checkpoint_ = summary_.rows();
+    bool final_checkpoint = c->state().completed();
+    RETURN_IF_ERROR(Send(r));
+    if (!final_checkpoint && control_ != nullptr && control_->stop_requested()) {
+      return MakeError(absl::StatusCode::kUnavailable, "SERVER_SHUTTING_DOWN",
+                       "the server is shutting down; resume from the last checkpoint");
+    }
+    return absl::OkStatus();
+  }
+  absl::Status EmitBatch(v1::RecordBatch&& batch) {
+    if (!running_) {
+      running_ = true;
+      RETURN_IF_ERROR(Status(v1::STREAM_STATUS_KIND_RUNNING));
+    }
+    if (plan_.incremental) TrackCursor(batch);
+    summary_.set_rows(summary_.rows() + batch.row_count());
+    v1::ReadResponse r;
+    *r.mutable_records() = std::move(batch);
+    return Send(r);
+  }
+  void TrackCursor(const v1::RecordBatch& batch) {
+    const v1::ColumnValues& column = batch.columns(plan_.cursor_index);
+    for (uint32_t i = 0; i < batch.row_count(); ++i) {
+      if (IsNullAt(column, i) || static_cast<int>(i) >= column.int64s().values_size()) continue;
+      int64_t v = column.int64s().values(i);
+      // A migrated text cursor gives way to the first value read (every row read is >= it).
+      if (!max_cursor_.has_value() || max_cursor_->value_case() != v1::ScalarValue::kInt64Value ||
+          v > max_cursor_->int64_value()) {
+        v1::ScalarValue value;
+        value.set_kind(plan_.stream->columns(plan_.cursor_index).kind());
+        value.set_int64_value(v);
+        max_cursor_ = value;
+      }
+    }
+  }
+  absl::Status CursorFilter(std::string* out) {
+    out->clear();
+    if (!plan_.incremental || !plan_.cursor.has_value()) return absl::OkStatus();
+    const v1::Column& column = plan_.stream->columns(plan_.cursor_index);
+    ASSIGN_OR_RETURN(std::string value, SqlValue(column, *plan_.cursor));
+    *out = absl::StrCat(pg::QuoteIdent(column.name()), " >= ", value);
+    return absl::OkStatus();
+  }
+
+  // ---- whole relations ----
+  absl::Status ReadWhole() {
+    ASSIGN_OR_RETURN(auto reader, ChunkReader::Create(&conn_, plan_, options_, cursor_filter_));
+    ChunkTask task;
+    const v1::StreamDescriptor& d = plan_.stream->stream();
+    task.relation = pg::QuoteQualified(d.namespace_(), d.name());
+    task.resume_key = plan_.last_primary_key;
+    return reader->Read(task, [&](ChunkEvent event) -> absl::Status {
+      switch (event.kind) {
+        case ChunkEvent::Kind::kBatch:
+          return EmitBatch(std::move(event.batch));
+        case ChunkEvent::Kind::kPosition: {
+          if (!plan_.strict_order) return absl::OkStatus();  // no unique key: no resume point
+          v1::StreamState state = BaseState();
+          *state.mutable_last_primary_key() = event.position.last_key();
+          return Checkpoint(std::move(state));
+        }
+        default:
+          summary_.set_bytes(summary_.bytes() + event.bytes);
+          return absl::OkStatus();
+      }
+    });
+  }
+
+  // ---- chunks ----
+  struct ChunkState {
+    ChunkInfo info;
+    bool done = false;
+    bool scheduled = false;
+    std::optional<v1::ChunkPosition> position;  // where an unfinished chunk stands
+  };
+
+  bool DoneBefore(const ChunkInfo& c) const {
+    const v1::ChunkProgress& p = plan_.progress;
+    if (std::find(p.done().begin(), p.done().end(), c.qualified) != p.done().end()) return true;
+    return p.has_watermark() &&
+           !KeyLess(p.watermark().range_start(), p.watermark().chunk(), c.range_start, c.qualified);
+  }
+
+  bool Pruned(const ChunkInfo& c) const {
+    if (!plan_.cursor_is_time || !plan_.cursor.has_value() || !c.has_range) return false;
+    auto cursor = RangeUnits(*plan_.cursor);
+    return cursor.has_value() && c.range_end <= *cursor;
+  }
+
+  // Merges a (re)listed set of chunks into chunks_, keeping key order. Returns how many
+  // were new.
+  size_t Merge(const std::vector<ChunkInfo>& listed) {
+    size_t added = 0;
+    for (const ChunkInfo& c : listed) {
+      if (known_.count(c.qualified) > 0) continue;
+      known_.insert(c.qualified);
+      ChunkState s;
+      s.info = c;
+      if (DoneBefore(c)) {
+        s.done = true;
+        summary_.set_chunks_skipped(summary_.chunks_skipped() + 1);
+      } else if (Pruned(c)) {
+        s.done = true;
+        summary_.set_chunks_skipped(summary_.chunks_skipped() + 1);
+      }
+      for (const v1::ChunkPosition& p : plan_.progress.in_flight()) {
+        if (p.chunk() == c.qualified) s.position = p;
+      }
+      chunks_.push_back(std::move(s));
+      ++added;
+    }
+    std::sort(chunks_.begin(), chunks_.end(), [](const ChunkState& a, const ChunkState& b) {
+      return KeyLess(a.info.range_start, a.info.qualified, b.info.range_start, b.info.qualified);
+    });
+    return added;
+  }
+
+  // The progress every checkpoint carries: the watermark after the contiguous done prefix,
+  // the done chunks beyond it and the positions of unfinished ones.
+  v1::ChunkProgress Progress() const {
+    v1::ChunkProgress progress;
+    if (plan_.progress.has_watermark()) *progress.mutable_watermark() = plan_.progress.watermark();
+    bool prefix = true;
+    for (const ChunkState& s : chunks_) {
+      bool before_old = plan_.progress.has_watermark() &&
+                        !KeyLess(plan_.progress.watermark().range_start(),
+                                 plan_.progress.watermark().chunk(), s.info.range_start,
+                                 s.info.qualified);
+      if (before_old) continue;
+      if (prefix && s.done) {
+        progress.mutable_watermark()->set_range_start(s.info.range_start);
+        progress.mutable_watermark()->set_chunk(s.info.qualified);
+        continue;
+      }
+      prefix = false;
+      if (s.done) {
+        progress.add_done(s.info.qualified);
+      } else if (s.position.has_value()) {
+        *progress.add_in_flight() = *s.position;
+      }
+    }
+    return progress;
+  }
+
+  absl::Status ChunkCheckpoint() {
+    v1::StreamState state = BaseState();
+    *state.mutable_chunks() = Progress();
+    return Checkpoint(std::move(state));
+  }
+
+  ChunkTask TaskFor(size_t index) const {
+    ChunkTask task;
+    task.index = index;
+    task.relation = chunks_[index].info.qualified;
+    task.label = chunks_[index].info.qualified;
+    if (chunks_[index].position.has_value()) {
+      task.resume_key.assign(chunks_[index].position->last_key().begin(),
+                             chunks_[index].position->last_key().end());
+    }
+    return task;
+  }
+
+  // Handles one event of chunk `event.index`, in emission order.
+  absl::Status Handle(ChunkEvent event) {
+    ChunkState& chunk = chunks_[event.index];
+    switch (event.kind) {
+      case ChunkEvent::Kind::kBatch:
+        chunk_rows_[event.index] += event.batch.row_count();
+        return EmitBatch(std::move(event.batch));
+      case ChunkEvent::Kind::kPosition:
+        chunk.position = event.position;
+        return ChunkCheckpoint();
+      case ChunkEvent::Kind::kDropped:
+        chunk.done = true;
+        chunk.position.reset();
+        summary_.set_chunks_skipped(summary_.chunks_skipped() + 1);
+        RETURN_IF_ERROR(Log(v1::LOG_LEVEL_WARN, absl::StrCat("chunk ", chunk.info.qualified,
+                                                             " was dropped during the read; skipped")));
+        return ChunkCheckpoint();
+      case ChunkEvent::Kind::kDone:
+        chunk.done = true;
+        chunk.position.reset();
+        summary_.set_chunks_read(summary_.chunks_read() + 1);
+        summary_.set_bytes(summary_.bytes() + event.bytes);
+        RETURN_IF_ERROR(Log(v1::LOG_LEVEL_INFO,
+                            absl::StrCat("chunk ", chunk.info.qualified,
+                                         chunk.info.compressed ? " (compressed)" : "", ": ",
+                                         chunk_rows_[event.index], " rows, ", event.bytes,
+                                         " bytes, ", event.seconds, " s")));
+        return ChunkCheckpoint();
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<ChunkInfo>> List(bool use_cache) {
+    std::string server = absl::StrCat(config_.connect.host, ":", config_.connect.port, "/",
+                                       config_.connect.database);
+    listed_at_ = Clock::now();
+    return ChunkCache::Global().Get(conn_, server, *plan_.stream, use_cache && config_.chunk_caching,
+                                    Interval(), &listed_from_cache_);
+  }
+
+  std::chrono::milliseconds Interval() const {
+    if (options_.chunk_discovery_interval_ms() > 0) {
+      return std::chrono::milliseconds(options_.chunk_discovery_interval_ms());
+    }
+    return std::chrono::minutes(config_.chunk_discovery_interval_minutes);
+  }
+
+  absl::Status ReadChunks() {
+    ASSIGN_OR_RETURN(std::vector<ChunkInfo> listed, List(/*use_cache=*/true));
+    Merge(listed);
+    // Chunks created while the read runs are found by a new listing once the discovery
+    // interval has passed, and a list served from the cache is always checked by a fresh
+    // listing at the end (a cached list must never hide a chunk from a sync). The read ends
+    // when a listing finds nothing new to read.
+    for (;;) {
+      RETURN_IF_ERROR(ReadPending());
+      if (!listed_from_cache_ && Clock::now() - listed_at_ < Interval()) break;
+      ASSIGN_OR_RETURN(std::vector<ChunkInfo> relisted, List(/*use_cache=*/false));
+      if (Merge(relisted) == 0) break;
+      RETURN_IF_ERROR(Log(v1::LOG_LEVEL_INFO, "new chunks appeared during the read; reading them"));
+    }
+    return absl::OkStatus();
+  }
+
+  // Reads every chunk not done yet, with as many readers as allowed and available.
+  absl::Status ReadPending() {
+    std::vector<size_t> pending;
+    for (size_t i = 0; i < chunks_.size(); ++i) {
+      if (!chunks_[i].done && !chunks_[i].scheduled) pending.push_back(i);
+    }
+    if (pending.empty()) return absl::OkStatus();
+    for (size_t i : pending) chunks_[i].scheduled = true;
+    size_t readers = std::min<size_t>(config_.max_concurrent_chunks, pending.size());
+    std::vector<std::unique_ptr<pg::Connection>> extra;
+    if (readers > 1) {
+      pg::ConnectOptions options = config_.connect;
+      options.connect_timeout_seconds = kExtraConnectTimeoutSeconds;
+      for (size_t i = 0; i < readers; ++i) {
+        auto conn = pg::Connection::Open(options);
+        if (!conn.ok()) {
+          RETURN_IF_ERROR(Log(v1::LOG_LEVEL_WARN,
+                              absl::StrCat("reading with ", extra.size() > 1 ? extra.size() : 1,
+                                           " reader(s) instead of ", readers,
+                                           ": no further connection (", conn.status().message(), ")")));
+          break;
+        }
+        RETURN_IF_ERROR(conn->Exec("SET TimeZone = 'UTC'").status());
+        RETURN_IF_ERROR(conn->Exec("SET standard_conforming_strings = on").status());
+        extra.push_back(std::make_unique<pg::Connection>(*std::move(conn)));
+      }
+      if (extra.size() < 2) extra.clear();
+    }
+    if (extra.empty()) {
+      ASSIGN_OR_RETURN(auto reader, ChunkReader::Create(&conn_, plan_, options_, cursor_filter_));
+      for (size_t i : pending) {
+        RETURN_IF_ERROR(reader->Read(TaskFor(i), [&](ChunkEvent e) { return Handle(std::move(e)); }));
+      }
+      return absl::OkStatus();
+    }
+    return ReadConcurrently(pending, extra);
+  }
+
+  absl::Status ReadConcurrently(const std::vector<size_t>& pending,
+                                std::vector<std::unique_ptr<pg::Connection>>& connections) {
+    EventQueue queue(2 * connections.size());
+    absl::Mutex mu;
+    size_t next = 0;  // guarded by mu
+    absl::Status first_error;  // guarded by mu
+    std::vector<ChunkTask> tasks;
+    for (size_t i : pending) tasks.push_back(TaskFor(i));
+    std::vector<std::unique_ptr<ChunkReader>> readers;
+    for (auto& conn : connections) {
+      ASSIGN_OR_RETURN(auto reader, ChunkReader::Create(conn.get(), plan_, options_, cursor_filter_));
+      readers.push_back(std::move(reader));
+    }
+    std::vector<std::unique_ptr<AttachedConnection>> attached;
+    for (auto& conn : connections) attached.push_back(std::make_unique<AttachedConnection>(control_, conn.get()));
+    std::vector<std::thread> threads;
+    for (size_t w = 0; w < readers.size(); ++w) {
+      queue.AddProducer();
+      threads.emplace_back([&, w] {
+        for (;;) {
+          size_t t;
+          {
+            absl::MutexLock lock(&mu);
+            if (next >= tasks.size() || !first_error.ok()) break;
+            t = next++;
+          }
+          absl::Status s = readers[w]->Read(tasks[t], [&](ChunkEvent e) -> absl::Status {
+            if (!queue.Push(std::move(e))) return absl::CancelledError("the read stopped");
+            return absl::OkStatus();
+          });
+          if (!s.ok()) {
+            absl::MutexLock lock(&mu);
+            if (first_error.ok()) first_error = s;
+            break;
+          }
+        }
+        queue.ProducerDone();
+      });
+    }
+    absl::Status status;
+    ChunkEvent event;
+    while (queue.Pop(&event)) {
+      status = Handle(std::move(event));
+      if (!status.ok()) break;
+    }
+    if (!status.ok()) {
+      {
+        absl::MutexLock lock(&mu);
+        if (first_error.ok()) first_error = status;
+      }
+      for (auto& conn : connections) conn->Cancel();
+      queue.Close();
+    }
+    for (std::thread& t : threads) t.join();
+    absl::MutexLock lock(&mu);
+    if (!status.ok()) return status;
+    return first_error;
+  }
+
+  pg::Connection& conn_;
+  const ResolvedConfig& config_;
+  const StreamPlan& plan_;
+  const v1::ReadOptions& options_;
+  ReadSink* sink_;
+  ReadControl* control_;
+  std::string cursor_filter_;
+  v1::StreamSummary summary_;
+  uint64_t rows_at_checkpoint_ = 0;
+  bool running_ = false;
+  std::optional<v1::ScalarValue> max_cursor_;
+  Clock::time_point start_;
+  Clock::time_point listed_at_;
+  bool listed_from_cache_ = false;
+  std::vector<ChunkState> chunks_;
+  std::set<std::string> known_;
+  std::map<size_t, uint64_t> chunk_rows_;
+};
+
+}  // namespace
+
+absl::Status ReadStream(pg::Connection& conn, const ResolvedConfig& config, const StreamPlan& plan,
+                        const v1::ReadOptions& options, ReadSink* sink, ReadControl* control) {
+  StreamReader reader(conn, config, plan, options, sink, control);
+  return reader.Run();
+}
+
+}  // namespace tsdb_source
