@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "service/catalog/internal_schemas.h"
+#include "service/cdc/cdc_columns.h"
 #include "service/catalog/type_mapping.h"
 #include "service/common/status_macros.h"
 #include "service/pg/quote.h"
@@ -140,7 +141,9 @@ absl::StatusOr<bool> TimescaleInstalled(pg::Connection& conn) {
   return r.rows() > 0;
 }
 
-absl::StatusOr<v1::Catalog> DiscoverCatalog(pg::Connection& conn, const ResolvedConfig& config) {
+namespace {
+
+absl::StatusOr<v1::Catalog> DiscoverRelations(pg::Connection& conn, const ResolvedConfig& config) {
   std::vector<std::string> schemas;
   for (const std::string& s : config.schemas) {
     if (!IsTimescaleInternalSchema(s)) schemas.push_back(s);
@@ -242,6 +245,16 @@ absl::StatusOr<v1::Catalog> DiscoverCatalog(pg::Connection& conn, const Resolved
         break;
       }
     }
+  }
+  return catalog;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Catalog> DiscoverCatalog(pg::Connection& conn, const ResolvedConfig& config) {
+  ASSIGN_OR_RETURN(v1::Catalog catalog, DiscoverRelations(conn, config));
+  if (config.cdc) {
+    for (v1::Stream& stream : *catalog.mutable_streams()) cdc::AddCdcColumns(&stream);
   }
   return catalog;
 }

@@ -36,6 +36,64 @@ v1::CheckResponse FailedWith(v1::CheckResponse response, v1::FailureType type,
   return response;
 }
 
+// What a CDC publication misses, as a sentence with the statements that fix it; empty when
+// it covers every table of the configured schemas and, where hypertables exist, the chunks'
+// schema _timescaledb_internal (new chunks are not added to a publication by themselves).
+absl::StatusOr<std::string> CheckPublicationCoverage(pg::Connection& conn,
+                                                     const ResolvedConfig& config,
+                                                     bool timescale) {
+  auto all = conn.ExecParams("SELECT puballtables FROM pg_catalog.pg_publication WHERE pubname = $1",
+                             {config.publication});
+  if (!all.ok()) return all.status();
+  if (all->rows() == 1 && all->Get(0, 0) == "t") return std::string();
+  std::string hypertables_filter =
+      timescale ? " AND NOT EXISTS (SELECT 1 FROM timescaledb_information.hypertables h "
+                  "WHERE h.hypertable_schema = n.nspname AND h.hypertable_name = c.relname)"
+                : "";
+  auto missing = conn.ExecParams(
+      "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_class c "
+      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
+      "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables t WHERE t.pubname = $2 "
+      "  AND ((t.schemaname = n.nspname AND t.tablename = c.relname) OR EXISTS ("
+      "    SELECT 1 FROM pg_catalog.pg_class p JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace "
+      "    WHERE pn.nspname = t.schemaname AND p.relname = t.tablename AND p.relispartition "
+      "      AND pg_catalog.pg_partition_root(p.oid) = c.oid)))" +
+          hypertables_filter + " ORDER BY 1",
+      {pg::TextArrayLiteral(config.schemas), config.publication});
+  if (!missing.ok()) return missing.status();
+  std::vector<std::string> problems;
+  std::string publication = pg::QuoteIdent(config.publication);
+  if (missing->rows() > 0) {
+    std::vector<std::string> tables;
+    for (int r = 0; r < missing->rows(); ++r) tables.push_back(missing->GetString(r, 0));
+    problems.push_back(absl::StrCat("tables ", absl::StrJoin(tables, ", "),
+                                    " are not published (ALTER PUBLICATION ", publication,
+                                    " ADD TABLE ", absl::StrJoin(tables, ", "), ";)"));
+  }
+  if (timescale) {
+    auto hypertables = conn.ExecParams(
+        "SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_schema = ANY($1::text[])",
+        {pg::TextArrayLiteral(config.schemas)});
+    if (!hypertables.ok()) return hypertables.status();
+    if (hypertables->Get(0, 0) != "0") {
+      auto internal = conn.ExecParams(
+          "SELECT 1 FROM pg_catalog.pg_publication_namespace pn "
+          "JOIN pg_catalog.pg_publication p ON p.oid = pn.pnpubid "
+          "JOIN pg_catalog.pg_namespace n ON n.oid = pn.pnnspid "
+          "WHERE p.pubname = $1 AND n.nspname = '_timescaledb_internal'",
+          {config.publication});
+      if (!internal.ok()) return internal.status();
+      if (internal->rows() == 0) {
+        problems.push_back(absl::StrCat(
+            "hypertable changes arrive under their chunks, which live in _timescaledb_internal "
+            "(ALTER PUBLICATION ", publication, " ADD TABLES IN SCHEMA _timescaledb_internal;)"));
+      }
+    }
+  }
+  return absl::StrJoin(problems, "; ");
+}
+
 }  // namespace
 
 v1::CheckResponse RunCheck(const v1::SourceConfig& config) {
@@ -120,6 +178,13 @@ v1::CheckResponse RunCheck(const v1::SourceConfig& config) {
                                      "' does not exist (CREATE PUBLICATION ", 
                                      pg::QuoteIdent(resolved->publication),
                                      " FOR TABLES IN SCHEMA ... , _timescaledb_internal;)"));
+    }
+    auto coverage = CheckPublicationCoverage(*conn, *resolved, response.timescaledb_installed());
+    if (!coverage.ok()) return Failed(response, coverage.status());
+    if (!coverage->empty()) {
+      return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, "PUBLICATION_INCOMPLETE",
+                        absl::StrCat("publication '", resolved->publication,
+                                     "' does not cover everything CDC needs: ", *coverage));
     }
   }
 

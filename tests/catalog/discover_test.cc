@@ -221,6 +221,19 @@ TEST(DiscoverPostgres, PartitionedTableIsOneStreamAndDatabaseWithoutExtension) {
   EXPECT_EQ(streams["events"].kind(), v1::RELATION_KIND_PARTITIONED_TABLE);
   EXPECT_GT(streams["events"].row_estimate(), 1500);
   EXPECT_EQ(streams["mv"].kind(), v1::RELATION_KIND_MATERIALIZED_VIEW);
+  // With CDC configured, every stream gets Airbyte's CDC columns and _ab_cdc_lsn as its
+  // source-defined cursor.
+  ResolvedConfig cdc = f.Config();
+  cdc.cdc = true;
+  auto with_cdc = DiscoverCatalog(f.conn(), cdc);
+  ASSERT_TRUE(with_cdc.ok()) << with_cdc.status();
+  for (const v1::Stream& s : with_cdc->streams()) {
+    ASSERT_GE(s.columns_size(), 3);
+    EXPECT_EQ(s.columns(s.columns_size() - 3).name(), "_ab_cdc_lsn");
+    EXPECT_EQ(s.columns(s.columns_size() - 1).name(), "_ab_cdc_deleted_at");
+    EXPECT_TRUE(s.source_defined_cursor());
+    EXPECT_EQ(s.default_cursor_field(), "_ab_cdc_lsn");
+  }
   auto installed = TimescaleInstalled(f.conn());
   ASSERT_TRUE(installed.ok());
   EXPECT_FALSE(*installed);

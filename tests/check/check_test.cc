@@ -184,10 +184,24 @@ TEST(Check, CdcPrerequisites) {
   EXPECT_EQ(RunCheck(config).reason(), "SLOT_NOT_FOUND");
   testing::Exec(admin, "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
   EXPECT_EQ(RunCheck(config).reason(), "PUBLICATION_NOT_FOUND");
-  testing::Exec(admin, "CREATE PUBLICATION " + publication + " FOR ALL TABLES");
+  // A publication that misses a table of the configured schema names it and the fix.
+  std::string schema = testing::UniqueName("cdccheck");
+  testing::Exec(admin, "CREATE SCHEMA " + schema);
+  testing::Exec(admin, "CREATE TABLE " + schema + ".published (id int PRIMARY KEY)");
+  testing::Exec(admin, "CREATE TABLE " + schema + ".forgotten (id int PRIMARY KEY)");
+  testing::Exec(admin, "CREATE PUBLICATION " + publication + " FOR TABLE " + schema + ".published");
+  config.add_schemas(schema);
+  v1::CheckResponse incomplete = RunCheck(config);
+  EXPECT_FALSE(incomplete.succeeded());
+  EXPECT_EQ(incomplete.reason(), "PUBLICATION_INCOMPLETE") << incomplete.message();
+  EXPECT_NE(incomplete.message().find(schema + ".forgotten"), std::string::npos) << incomplete.message();
+  EXPECT_NE(incomplete.message().find("ALTER PUBLICATION"), std::string::npos);
+  EXPECT_EQ(incomplete.message().find(schema + ".published"), std::string::npos) << incomplete.message();
+  testing::Exec(admin, "ALTER PUBLICATION " + publication + " ADD TABLE " + schema + ".forgotten");
   v1::CheckResponse ok = RunCheck(config);
   EXPECT_TRUE(ok.succeeded()) << ok.message();
   testing::Exec(admin, "DROP PUBLICATION " + publication);
+  testing::Exec(admin, "DROP SCHEMA " + schema + " CASCADE");
   testing::Exec(admin, "SELECT pg_drop_replication_slot('" + slot + "')");
 }
 
