@@ -1,0 +1,784 @@
+#!/usr/bin/env python3
+"""The measuring part of tools/bench (run it through tools/bench, which builds and starts
+the databases first).
+
+Prepares the data on the native PostgreSQL 15 server (database tsdb_bench), then measures
+in ONE run, interleaved and repeated:
+  (a) psql \\copy (SELECT ...) TO '/dev/null' (FORMAT binary)
+  (b) the same in text format
+  (c) \\copy (SELECT row_to_json(t) ...) TO '/dev/null'  (JSON made by the server)
+  (d) the Read RPC of tsdb-source-server into bench-read-client (decode and discard)
+  (e) the shim's `read` writing Airbyte JSON lines to /dev/null
+on a plain table and on a table partitioned by day (the chunk path); peak RSS of server and
+shim at three sizes; the incremental read of the newest partition of a 1,000-partition
+table against a read of that partition alone; discover on the 1,000 partitions; and a
+correctness pass over a small hypertable with compressed chunks on the TimescaleDB dev
+server. Writes results.json, results.md and (with gnuplot) two PNG charts to --out.
+
+Timing: wall clock of the measured client process. CPU: user+system seconds of our
+processes (psql, or server + client, or the shim) from wait4(), plus the PostgreSQL
+backends of the run, sampled from /proc every 20 ms (backends are recognised by the
+database name tsdb_bench in their process title). Peak RSS: ru_maxrss from wait4().
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BENCH_DB = "tsdb_bench"  # --db overrides it (the smoke test uses its own database)
+DATA_VERSION = 1
+ROWS_PER_DAY = 250000
+COLUMNS = ["ts", "seq", "device_id", "host", "value", "status", "note"]
+SELECT_LIST = ", ".join(COLUMNS)
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+METHODS = [
+    ("a", "psql \\copy binary"),
+    ("b", "psql \\copy text"),
+    ("c", "psql \\copy row_to_json"),
+    ("d", "Read RPC, decode+discard"),
+    ("e", "shim read, Airbyte JSON"),
+]
+
+
+def log(*args):
+    print("bench:", *args, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Databases
+
+
+class Pg:
+    def __init__(self, host, port, db, user, password):
+        self.host, self.port, self.db, self.user, self.password = host, int(port), db, user, password
+
+    def dsn(self, db=None):
+        return "host=%s port=%d dbname=%s user=%s password=%s sslmode=disable" % (
+            self.host, self.port, db or self.db, self.user, self.password)
+
+    def psql(self, sql, db=None, capture=True, check=True):
+        cmd = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-d", self.dsn(db), "-c", sql]
+        p = subprocess.run(cmd, capture_output=capture, text=True)
+        if check and p.returncode != 0:
+            raise RuntimeError("psql failed (%s): %s\n%s" % (sql[:200], p.stdout, p.stderr))
+        return p.stdout.strip() if capture else ""
+
+    def script(self, sql, db=None):
+        p = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.dsn(db)],
+                           input=sql, capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError("psql script failed: %s\n%s" % (p.stdout[-2000:], p.stderr[-2000:]))
+
+    def config(self, schemas, **extra):
+        c = {"host": self.host, "port": self.port, "database": self.db, "username": self.user,
+             "password": self.password, "schemas": schemas, "ssl_mode": {"mode": "disable"}}
+        c.update(extra)
+        return c
+
+
+def prepare_pg(pg, rows, force, npart=1000):
+    """Creates (or keeps) the benchmark data for `rows` rows. Returns the layout."""
+    admin_db = pg.db
+    if pg.psql("SELECT 1 FROM pg_database WHERE datname = '%s'" % BENCH_DB, db=admin_db) != "1":
+        pg.psql("CREATE DATABASE %s" % BENCH_DB, db=admin_db)
+    pg.db = BENCH_DB
+    days = max(1, math.ceil(rows / ROWS_PER_DAY))
+    per_partition = max(10, rows // npart)
+    sizes = sorted(set([max(1, rows // 10), max(1, rows * 4 // 10)]))
+    layout = {"rows": rows, "days": days, "per_partition": per_partition,
+              "rss_sizes": sizes + [rows], "partitions": npart}
+    marker = json.dumps({"version": DATA_VERSION, "rows": rows, "partitions": npart})
+    have = ""
+    if pg.psql("SELECT to_regclass('bench.meta') IS NOT NULL") == "t":
+        have = pg.psql("SELECT info FROM bench.meta")
+    if have == marker and not force:
+        log("data for %d rows already present in %s" % (rows, BENCH_DB))
+        return layout
+    log("preparing %d rows (plain, %d daily partitions, %d-partition table, RSS sizes %s)"
+        % (rows, days, npart, sizes))
+    t0 = time.time()
+    step_us = 86400 * 1000000 // ROWS_PER_DAY
+    ts_expr = "timestamptz '2024-01-01 00:00:00+00' + (i * %d) * interval '1 microsecond'" % step_us
+    gen_cols = """%s AS ts, i::bigint AS seq, (i %% 1000)::int AS device_id,
+                  'host-' || (i %% 200) AS host,
+                  round((50 + 30 * sin(i / 100.0))::numeric, 3)::float8 AS value,
+                  (i %% 5)::smallint AS status,
+                  CASE WHEN i %% 10 = 0 THEN 'maintenance window ' || (i / 10) END AS note""" % ts_expr
+    table_cols = """ts timestamptz NOT NULL, seq bigint NOT NULL, device_id int NOT NULL,
+                    host text NOT NULL, value float8, status smallint, note text"""
+    parts = []
+    for d in range(days):
+        lo = datetime.datetime(2024, 1, 1) + datetime.timedelta(days=d)
+        hi = lo + datetime.timedelta(days=1)
+        parts.append("CREATE TABLE bench.metrics_part_%s PARTITION OF bench.metrics_part "
+                     "FOR VALUES FROM ('%s+00') TO ('%s+00');" % (lo.strftime("%Y%m%d"), lo, hi))
+    p1000 = []
+    for d in range(npart):
+        lo = datetime.datetime(2021, 1, 1) + datetime.timedelta(days=d)
+        hi = lo + datetime.timedelta(days=1)
+        p1000.append("CREATE TABLE bench_parts.m1000_%s PARTITION OF bench_parts.metrics_1000p "
+                     "FOR VALUES FROM ('%s+00') TO ('%s+00');" % (lo.strftime("%Y%m%d"), lo, hi))
+    step_1000 = 86400 * 1000000 // per_partition
+    ts_1000 = ("timestamptz '2021-01-01 00:00:00+00' + (i / %d) * interval '1 day' + "
+               "(i %% %d) * %d * interval '1 microsecond'" % (per_partition, per_partition, step_1000))
+    newest = datetime.datetime(2021, 1, 1) + datetime.timedelta(days=npart - 1)
+    sql = """
+SET client_min_messages = warning;
+DROP SCHEMA IF EXISTS bench CASCADE;
+DROP SCHEMA IF EXISTS bench_rss CASCADE;
+DROP SCHEMA IF EXISTS bench_parts CASCADE;
+DROP SCHEMA IF EXISTS bench_newest CASCADE;
+CREATE SCHEMA bench; CREATE SCHEMA bench_rss; CREATE SCHEMA bench_parts; CREATE SCHEMA bench_newest;
+CREATE TABLE bench.metrics (%(table_cols)s);
+INSERT INTO bench.metrics SELECT %(gen_cols)s FROM generate_series(0::bigint, %(rows)d - 1) i;
+CREATE TABLE bench.metrics_part (%(table_cols)s) PARTITION BY RANGE (ts);
+%(parts)s
+INSERT INTO bench.metrics_part SELECT * FROM bench.metrics;
+%(rss)s
+CREATE TABLE bench_parts.metrics_1000p (%(table_cols)s) PARTITION BY RANGE (ts);
+%(p1000)s
+INSERT INTO bench_parts.metrics_1000p
+  SELECT %(gen_1000)s FROM generate_series(0::bigint, %(npart)d * %(per)d - 1) i;
+CREATE TABLE bench_newest.metrics_newest AS
+  SELECT * FROM bench_parts.metrics_1000p WHERE ts >= '%(newest)s+00';
+VACUUM (FREEZE, ANALYZE);
+CREATE TABLE bench.meta (info text);
+INSERT INTO bench.meta VALUES ('%(marker)s');
+""" % {"table_cols": table_cols, "gen_cols": gen_cols, "rows": rows, "parts": "\n".join(parts),
+       "rss": "\n".join("CREATE TABLE bench_rss.metrics_%d AS SELECT * FROM bench.metrics LIMIT %d;" % (s, s)
+                        for s in sizes),
+       "p1000": "\n".join(p1000), "gen_1000": gen_cols.replace(ts_expr, ts_1000),
+       "per": per_partition, "npart": npart, "newest": newest, "marker": marker}
+    pg.script(sql)
+    log("data prepared in %.1f s" % (time.time() - t0))
+    return layout
+
+
+def newest_partition_start_micros(npart):
+    newest = datetime.datetime(2021, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(days=npart - 1)
+    return int(newest.timestamp()) * 1000000
+
+
+# ---------------------------------------------------------------------------------------
+# Measuring
+
+
+class BackendCpu(threading.Thread):
+    """Samples the CPU time of PostgreSQL backends serving database tsdb_bench."""
+
+    def __init__(self, db):
+        super().__init__(daemon=True)
+        self.tag = " %s " % db
+        self.seen = {}
+        self.stop_event = threading.Event()
+
+    def sample(self):
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    cmd = f.read(200).replace(b"\0", b" ").decode("latin-1")
+                if not cmd.startswith("postgres: ") or self.tag not in cmd:
+                    continue
+                with open("/proc/%s/stat" % pid) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                ticks = int(fields[11]) + int(fields[12])
+                self.seen[pid] = max(self.seen.get(pid, 0), ticks)
+            except (OSError, IndexError, ValueError):
+                continue
+
+    def run(self):
+        while not self.stop_event.is_set():
+            self.sample()
+            time.sleep(0.02)
+
+    def finish(self):
+        self.stop_event.set()
+        self.join()
+        return sum(self.seen.values()) / CLK_TCK
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+def run_measured(cmd, stdout=subprocess.DEVNULL, env=None):
+    """Runs cmd; returns (wall seconds, rusage, returncode, captured stdout)."""
+    out_file = None
+    if stdout == "capture":
+        out_file = tempfile.TemporaryFile()
+        stdout = out_file
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE, env=env)
+    stderr_chunks = []
+    reader = threading.Thread(target=lambda: stderr_chunks.append(proc.stderr.read()), daemon=True)
+    reader.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    reader.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    captured = b""
+    if out_file is not None:
+        out_file.seek(0)
+        captured = out_file.read()
+        out_file.close()
+    if proc.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd[:3]), proc.returncode,
+                                                   b"".join(stderr_chunks).decode(errors="replace")[-3000:]))
+    return wall, usage, captured
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Server:
+    """A fresh tsdb-source-server per measurement, so its peak RSS is that run's."""
+
+    def __init__(self, binary):
+        self.port = free_port()
+        self.proc = subprocess.Popen([binary, "--listen", "127.0.0.1:%d" % self.port],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("server exited: %s" % self.proc.stderr.read().decode())
+                time.sleep(0.05)
+        raise RuntimeError("server did not listen on port %d" % self.port)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        _, _, usage = os.wait4(self.proc.pid, 0)
+        self.proc.stderr.close()
+        return usage
+
+
+def cpu_of(usage):
+    return usage.ru_utime + usage.ru_stime
+
+
+def rss_mb(usage):
+    return usage.ru_maxrss / 1024.0  # ru_maxrss is in KiB on Linux
+
+
+class Bench:
+    def __init__(self, args, pg, ts):
+        self.args, self.pg, self.ts = args, pg, ts
+        self.tmp = tempfile.mkdtemp(prefix="tsdb-bench-")
+        self.files = {}
+
+    def write_json(self, name, obj):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            json.dump(obj, f)
+        return path
+
+    def catalog(self, name, namespace, incremental=False):
+        stream = {"stream": {"name": name, "namespace": namespace, "json_schema": {},
+                             "supported_sync_modes": ["full_refresh", "incremental"]},
+                  "sync_mode": "incremental" if incremental else "full_refresh",
+                  "destination_sync_mode": "append"}
+        if incremental:
+            stream["cursor_field"] = ["ts"]
+        return {"streams": [stream]}
+
+    def files_for(self, key, schema, table, incremental=False, **config_extra):
+        if key not in self.files:
+            cfg = self.write_json(key + ".config.json", self.pg.config([schema], **config_extra))
+            cat = self.write_json(key + ".catalog.json", self.catalog(table, schema, incremental))
+            self.files[key] = (cfg, cat)
+        return self.files[key]
+
+    # -- the five methods --
+    def psql_copy(self, relation, method, to="'/dev/null'"):
+        if method == "a":
+            sql = "\\copy (SELECT %s FROM %s) TO %s (FORMAT binary)" % (SELECT_LIST, relation, to)
+        elif method == "b":
+            sql = "\\copy (SELECT %s FROM %s) TO %s" % (SELECT_LIST, relation, to)
+        else:
+            sql = "\\copy (SELECT row_to_json(t) FROM (SELECT %s FROM %s) t) TO %s" % (
+                SELECT_LIST, relation, to)
+        return ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.pg.dsn(), "-c", sql]
+
+    def measure(self, method, target, state=None, sizing=False):
+        """One run of `method` on `target` (dict with relation, schema, table, key, extra)."""
+        cpu_sampler = BackendCpu(BENCH_DB)
+        load_before = loadavg()
+        cpu_sampler.start()
+        result = {"method": method, "target": target["name"]}
+        try:
+            if method in "abc":
+                cmd = self.psql_copy(target["relation"], method, "STDOUT" if sizing else "'/dev/null'")
+                wall, usage, out = run_measured(cmd, stdout="capture" if sizing else subprocess.DEVNULL)
+                result.update(wall=wall, cpu=cpu_of(usage), rss_client=rss_mb(usage))
+                if sizing:
+                    result["out_bytes"] = len(out)
+            elif method == "d":
+                cfg, cat = self.files_for(target["key"], target["schema"], target["table"],
+                                          target.get("incremental", False), **target.get("extra", {}))
+                server = Server(self.args.server)
+                try:
+                    cmd = [self.args.client, "--server", "127.0.0.1:%d" % server.port,
+                           "--config", cfg, "--catalog", cat]
+                    if state:
+                        cmd += ["--state", state]
+                    if sizing:
+                        cmd += ["--bytes"]
+                    wall, usage, out = run_measured(cmd, stdout="capture")
+                finally:
+                    server_usage = server.stop()
+                figures = json.loads(out.decode().strip().splitlines()[-1])
+                result.update(wall=wall, cpu=cpu_of(usage) + cpu_of(server_usage),
+                              cpu_server=cpu_of(server_usage), cpu_client=cpu_of(usage),
+                              rss_server=rss_mb(server_usage), rss_client=rss_mb(usage),
+                              rows=figures["rows"], batches=figures["batches"],
+                              copy_bytes=figures["copy_bytes"], checkpoints=figures["checkpoints"])
+                if sizing:
+                    result["out_bytes"] = figures["wire_bytes"]
+            elif method == "e":
+                cfg, cat = self.files_for(target["key"], target["schema"], target["table"],
+                                          target.get("incremental", False), **target.get("extra", {}))
+                cmd = [self.args.shim, "read", "--config", cfg, "--catalog", cat]
+                if state:
+                    cmd += ["--state", state]
+                wall, usage, out = run_measured(cmd, stdout="capture" if sizing else subprocess.DEVNULL)
+                result.update(wall=wall, cpu=cpu_of(usage), rss_shim=rss_mb(usage))
+                if sizing:
+                    result["out_bytes"] = len(out)
+                    result["rows"] = out.count(b'{"type":"RECORD"')
+        finally:
+            result["cpu_pg"] = cpu_sampler.finish()
+        result["load"] = (load_before + loadavg()) / 2
+        return result
+
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+# ---------------------------------------------------------------------------------------
+# Phases
+
+
+def phase_main(bench, layout, reps, log_runs):
+    targets = [
+        {"name": "plain", "relation": "bench.metrics", "schema": "bench", "table": "metrics",
+         "key": "plain"},
+        {"name": "partitioned", "relation": "bench.metrics_part", "schema": "bench",
+         "table": "metrics_part", "key": "part"},
+    ]
+    if bench.args.concurrent > 1:
+        targets.append({"name": "partitioned, %d readers" % bench.args.concurrent,
+                        "relation": "bench.metrics_part", "schema": "bench", "table": "metrics_part",
+                        "key": "part_conc", "methods": "de",
+                        "extra": {"timescaledb_max_concurrent_chunks": bench.args.concurrent}})
+    # Output sizes, once (untimed): text and JSON through a pipe, protobuf via ByteSizeLong.
+    sizes = {}
+    log("sizing pass (output bytes of each method, untimed)")
+    for m in "bcde":
+        r = bench.measure(m, targets[0], sizing=True)
+        sizes[m] = r["out_bytes"]
+        if m == "d":
+            sizes["a"] = r["copy_bytes"]
+            rows_seen = r["rows"]
+        if m == "e" and r["rows"] != layout["rows"]:
+            raise RuntimeError("the shim emitted %d records for %d rows" % (r["rows"], layout["rows"]))
+    if rows_seen != layout["rows"]:
+        raise RuntimeError("the Read RPC returned %d rows for %d" % (rows_seen, layout["rows"]))
+    runs = []
+    for rep in range(reps):
+        for target in targets:
+            for m, _ in METHODS:
+                if m not in target.get("methods", "abcde"):
+                    continue
+                r = bench.measure(m, target)
+                r["rep"] = rep
+                if "rows" in r and r["rows"] != layout["rows"]:
+                    raise RuntimeError("%s on %s returned %d rows" % (m, target["name"], r["rows"]))
+                runs.append(r)
+                if log_runs:
+                    log("rep %d %-22s (%s) %6.2f s  cpu %.2f+%.2f s  load %.2f" % (
+                        rep + 1, target["name"], m, r["wall"], r["cpu"], r["cpu_pg"], r["load"]))
+    table = []
+    for target in targets:
+        base = None
+        for m, label in METHODS:
+            rs = [r for r in runs if r["method"] == m and r["target"] == target["name"]]
+            if not rs:
+                continue
+            wall = median([r["wall"] for r in rs])
+            row = {"target": target["name"], "method": m, "label": label, "wall": wall,
+                   "wall_best": min(r["wall"] for r in rs), "walls": [r["wall"] for r in rs],
+                   "rows_per_s": layout["rows"] / wall, "mb_per_s": sizes[m] / wall / 1e6,
+                   "out_bytes": sizes[m], "cpu": median([r["cpu"] for r in rs]),
+                   "cpu_pg": median([r["cpu_pg"] for r in rs]),
+                   "load": statistics.mean(r["load"] for r in rs)}
+            for k in ("rss_server", "rss_client", "rss_shim", "cpu_server", "cpu_client"):
+                if k in rs[0]:
+                    row[k] = max(r[k] for r in rs) if k.startswith("rss") else median([r[k] for r in rs])
+            if m == "a":
+                base = wall
+            # Ratio to (a) of the same target; the concurrent variant compares with the
+            # single-reader partitioned (a).
+            if base is None:
+                base = next(t["wall"] for t in table if t["target"] == "partitioned" and t["method"] == "a")
+            row["ratio"] = base / wall
+            table.append(row)
+    return {"runs": runs, "table": table, "sizes": sizes}
+
+
+def phase_rss(bench, layout):
+    points = []
+    for n in layout["rss_sizes"]:
+        if n == layout["rows"]:
+            target = {"name": "rss %d" % n, "relation": "bench.metrics", "schema": "bench",
+                      "table": "metrics", "key": "plain"}
+        else:
+            target = {"name": "rss %d" % n, "relation": "bench_rss.metrics_%d" % n,
+                      "schema": "bench_rss", "table": "metrics_%d" % n, "key": "rss%d" % n}
+        d = bench.measure("d", target)
+        e = bench.measure("e", target)
+        if d["rows"] != n:
+            raise RuntimeError("RSS run at %d rows returned %d" % (n, d["rows"]))
+        points.append({"rows": n, "rss_server": d["rss_server"], "rss_client": d["rss_client"],
+                       "rss_shim": e["rss_shim"], "wall_d": d["wall"], "wall_e": e["wall"]})
+        log("RSS at %d rows: server %.1f MB, bench client %.1f MB, shim %.1f MB" % (
+            n, d["rss_server"], d["rss_client"], e["rss_shim"]))
+    return points
+
+
+def phase_incremental(bench, layout, reps):
+    micros = newest_partition_start_micros(layout["partitions"])
+    state = [{"type": "STREAM", "stream": {
+        "stream_descriptor": {"name": "metrics_1000p", "namespace": "bench_parts"},
+        "stream_state": {"version": 1, "stream": {"name": "metrics_1000p", "namespace": "bench_parts"},
+                         "sync_mode": "SYNC_MODE_INCREMENTAL", "cursor_field": ["ts"],
+                         "cursor": {"kind": "VALUE_KIND_TIMESTAMPTZ", "int64_value": str(micros)},
+                         "completed": True}}}]
+    state_path = bench.write_json("incremental.state.json", state)
+    inc = {"name": "incremental newest of 1000", "schema": "bench_parts", "table": "metrics_1000p",
+           "key": "inc", "incremental": True, "relation": "bench_parts.metrics_1000p"}
+    alone = {"name": "newest partition alone", "schema": "bench_newest", "table": "metrics_newest",
+             "key": "alone", "relation": "bench_newest.metrics_newest"}
+    out = {"rows": layout["per_partition"], "partitions": layout["partitions"]}
+    for m in "de":
+        walls = {"inc": [], "alone": []}
+        for _ in range(reps):
+            r = bench.measure(m, inc, state=state_path)
+            if m == "d" and r["rows"] != layout["per_partition"]:
+                raise RuntimeError("incremental read returned %d rows, expected %d" % (
+                    r["rows"], layout["per_partition"]))
+            walls["inc"].append(r["wall"])
+            r = bench.measure(m, alone)
+            walls["alone"].append(r["wall"])
+        out[m] = {"incremental": median(walls["inc"]), "alone": median(walls["alone"]),
+                  "incremental_all": walls["inc"], "alone_all": walls["alone"]}
+        out[m]["ratio"] = out[m]["incremental"] / out[m]["alone"]
+        log("incremental (%s): newest of 1000 partitions %.3f s, alone %.3f s, ratio %.2f" % (
+            m, out[m]["incremental"], out[m]["alone"], out[m]["ratio"]))
+    return out
+
+
+def phase_discover(bench, reps):
+    cfg = bench.write_json("discover.config.json", bench.pg.config(["bench_parts"]))
+    walls = []
+    streams = None
+    for _ in range(reps):
+        wall, _, out = run_measured([bench.args.shim, "discover", "--config", cfg], stdout="capture")
+        walls.append(wall)
+        for line in out.decode().splitlines():
+            msg = json.loads(line)
+            if msg.get("type") == "CATALOG":
+                streams = msg["catalog"]["streams"]
+    partitions = None
+    for s in streams or []:
+        if s["name"] == "metrics_1000p":
+            partitions = s.get("timescaledb", {})
+    res = {"seconds": median(walls), "best": min(walls), "all": walls,
+           "streams": len(streams or []), "metadata": partitions}
+    log("discover on the partitioned schema: %.3f s (best %.3f)" % (res["seconds"], res["best"]))
+    return res
+
+
+def phase_timescale(bench):
+    """Correctness of the measured path on a small hypertable with compressed chunks."""
+    ts = bench.ts
+    schema = bench.args.ts_schema
+    rows_per_day = 2000 if not bench.args.smoke else 200
+    days = 6
+    ts.script("""
+SET client_min_messages = warning;
+DROP SCHEMA IF EXISTS %(schema)s CASCADE;
+CREATE SCHEMA %(schema)s;
+CREATE TABLE %(schema)s.metrics (ts timestamptz NOT NULL, seq bigint NOT NULL, device_id int NOT NULL,
+  host text NOT NULL, value float8, status smallint, note text);
+SELECT create_hypertable('%(schema)s.metrics', 'ts', chunk_time_interval => interval '1 day');
+INSERT INTO %(schema)s.metrics
+  SELECT timestamptz '2024-01-01 00:00:00+00' + i * (interval '1 day' / %(per)d), i, i %% 50, 'host-' || (i %% 7),
+         round((50 + 30 * sin(i / 100.0))::numeric, 3)::float8, (i %% 5)::smallint,
+         CASE WHEN i %% 10 = 0 THEN 'note ' || i END
+  FROM generate_series(0::bigint, %(n)d - 1) i;
+ALTER TABLE %(schema)s.metrics SET (timescaledb.compress, timescaledb.compress_segmentby = 'device_id');
+SELECT count(compress_chunk(c)) FROM show_chunks('%(schema)s.metrics', older_than => timestamptz '2024-01-05 00:00:00+00') c;
+""" % {"per": rows_per_day, "n": rows_per_day * days, "schema": schema})
+    expected = ts.psql("SELECT count(*), sum(seq), count(note) FROM %s.metrics" % schema).split("|")
+    compressed = ts.psql("SELECT count(*) FILTER (WHERE is_compressed), count(*) FROM "
+                         "timescaledb_information.chunks WHERE hypertable_schema = '%s'" % schema).split("|")
+    cfg = bench.write_json("ts.config.json", ts.config([schema]))
+    cat = bench.write_json("ts.catalog.json", bench.catalog("metrics", schema))
+    server = Server(bench.args.server)
+    try:
+        wall_d, _, out = run_measured([bench.args.client, "--server", "127.0.0.1:%d" % server.port,
+                                       "--config", cfg, "--catalog", cat], stdout="capture")
+    finally:
+        server.stop()
+    figures = json.loads(out.decode().strip().splitlines()[-1])
+    wall_e, _, out = run_measured([bench.args.shim, "read", "--config", cfg, "--catalog", cat],
+                                  stdout="capture")
+    n = seq_sum = notes = 0
+    for line in out.decode().splitlines():
+        msg = json.loads(line)
+        if msg["type"] == "RECORD":
+            n += 1
+            seq_sum += msg["record"]["data"]["seq"]
+            notes += msg["record"]["data"]["note"] is not None
+    got = [str(n), str(seq_sum), str(notes)]
+    ok = got == expected and figures["rows"] == int(expected[0])
+    res = {"rows": int(expected[0]), "chunks": int(compressed[1]), "compressed_chunks": int(compressed[0]),
+           "rpc_rows": figures["rows"], "shim": {"records": n, "seq_sum": seq_sum, "notes": notes},
+           "expected": {"count": expected[0], "seq_sum": expected[1], "notes": expected[2]},
+           "ok": ok, "wall_d": wall_d, "wall_e": wall_e}
+    log("TimescaleDB hypertable (%s of %s chunks compressed): %s rows; RPC %d, shim %d records: %s" % (
+        compressed[0], compressed[1], expected[0], figures["rows"], n, "OK" if ok else "MISMATCH"))
+    if not ok:
+        raise RuntimeError("TimescaleDB correctness check failed: %s" % json.dumps(res))
+    ts.psql("DROP SCHEMA %s CASCADE" % schema)
+    return res
+
+
+# ---------------------------------------------------------------------------------------
+# Reporting
+
+
+def machine_info():
+    cpu = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kb = int(f.readline().split()[1])
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_kb / 1024 / 1024, 1),
+            "kernel": platform.release(), "os": platform.platform()}
+
+
+def fmt_rate(v):
+    if v >= 1e6:
+        return "%.2f M" % (v / 1e6)
+    return "%.0f k" % (v / 1e3)
+
+
+def report_md(res):
+    lines = []
+    m = res["machine"]
+    lines.append("Run of %s: %d rows, %d repetitions (median shown), %s, %d cores, %.0f GB; "
+                 "PostgreSQL %s. Load average during the runs: %.2f to %.2f." % (
+                     res["date"], res["rows"], res["reps"], m["cpu"], m["cores"], m["memory_gb"],
+                     res["pg_version"], res["load_min"], res["load_max"]))
+    lines.append("")
+    lines.append("| table | method | rows/s | MB/s | ratio to (a) | wall s (runs) | CPU s ours | CPU s PG backend | peak RSS MB |")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
+    for r in res["main"]["table"]:
+        if r["method"] == "d":
+            rss = "server %.0f, client %.0f" % (r["rss_server"], r["rss_client"])
+        elif r["method"] == "e":
+            rss = "shim %.0f" % r["rss_shim"]
+        else:
+            rss = "psql %.0f" % r["rss_client"]
+        lines.append("| %s | (%s) %s | %s | %.0f | %.2f | %.2f (%s) | %.2f | %.2f | %s |" % (
+            r["target"], r["method"], r["label"], fmt_rate(r["rows_per_s"]), r["mb_per_s"], r["ratio"],
+            r["wall"], ", ".join("%.2f" % w for w in r["walls"]), r["cpu"], r["cpu_pg"], rss))
+    lines.append("")
+    s = res["main"]["sizes"]
+    lines.append("MB/s counts each method's own output: binary COPY %.0f MB, text %.0f MB, "
+                 "row_to_json %.0f MB, protobuf ReadResponses %.0f MB, Airbyte JSON lines %.0f MB." % (
+                     s["a"] / 1e6, s["b"] / 1e6, s["c"] / 1e6, s["d"] / 1e6, s["e"] / 1e6))
+    lines.append("")
+    lines.append("| rows | server peak RSS MB (d) | bench client MB (d) | shim peak RSS MB (e) |")
+    lines.append("|---|---|---|---|")
+    for p in res["rss"]:
+        lines.append("| %d | %.1f | %.1f | %.1f |" % (p["rows"], p["rss_server"], p["rss_client"], p["rss_shim"]))
+    lines.append("")
+    inc = res["incremental"]
+    lines.append("Incremental read of the newest partition (%d rows) of a %d-partition table "
+                 "against a full read of that partition alone (a plain copy of it), medians:" % (
+                     inc["rows"], inc["partitions"]))
+    lines.append("")
+    lines.append("| method | incremental s | alone s | ratio |")
+    lines.append("|---|---|---|---|")
+    for m in "de":
+        lines.append("| (%s) | %.3f | %.3f | %.2f |" % (m, inc[m]["incremental"], inc[m]["alone"], inc[m]["ratio"]))
+    lines.append("")
+    d = res["discover"]
+    lines.append("Discover (shim, whole process) on a schema holding the %d-partition table: "
+                 "median %.3f s, best %.3f s." % (res["layout"]["partitions"], d["seconds"], d["best"]))
+    if res.get("timescale"):
+        t = res["timescale"]
+        lines.append("")
+        lines.append("TimescaleDB dev server (WASM; correctness, not speed): hypertable of %d rows in "
+                     "%d chunks, %d compressed; Read RPC returned %d rows, the shim %d records with "
+                     "matching sum(seq) and NULL count: %s." % (
+                         t["rows"], t["chunks"], t["compressed_chunks"], t["rpc_rows"],
+                         t["shim"]["records"], "OK" if t["ok"] else "MISMATCH"))
+    return "\n".join(lines) + "\n"
+
+
+def charts(res, out_dir):
+    gnuplot = shutil.which("gnuplot")
+    if gnuplot is None:
+        log("gnuplot not found: no charts")
+        return []
+    dat = os.path.join(out_dir, "throughput.dat")
+    targets = []
+    for r in res["main"]["table"]:
+        if r["target"] not in targets:
+            targets.append(r["target"])
+    with open(dat, "w") as f:
+        f.write("method " + " ".join('"%s"' % t for t in targets) + "\n")
+        for m, label in METHODS:
+            vals = []
+            for t in targets:
+                row = next((r for r in res["main"]["table"] if r["target"] == t and r["method"] == m), None)
+                vals.append("%.4f" % (row["rows_per_s"] / 1e6) if row else "NaN")
+            f.write('"(%s) %s" %s\n' % (m, label.replace("\\", ""), " ".join(vals)))
+    rss_dat = os.path.join(out_dir, "rss.dat")
+    with open(rss_dat, "w") as f:
+        for p in res["rss"]:
+            f.write("%f %f %f %f\n" % (p["rows"] / 1e6, p["rss_server"], p["rss_shim"], p["rss_client"]))
+    title = "%d rows, median of %d, %s" % (res["rows"], res["reps"], res["date"][:10])
+    plot_cols = ", ".join("'%s' using %d:xtic(1) ti col" % (dat, i + 2) for i in range(len(targets)))
+    script = """
+set terminal pngcairo size 1000,560 font 'DejaVu Sans,10' noenhanced
+set output '%(out)s/benchmark-throughput.png'
+set title 'tsdb-source read throughput (million rows/s), %(title)s'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set ylabel 'million rows per second'
+set yrange [0:*]
+set grid ytics
+set key top left
+set xtics rotate by -15 scale 0
+plot %(plot)s
+set output '%(out)s/benchmark-rss.png'
+set terminal pngcairo size 800,480 font 'DejaVu Sans,10' noenhanced
+set title 'peak RSS against rows read, plain table'
+set style data linespoints
+set xlabel 'million rows'
+set ylabel 'peak RSS (MB)'
+set yrange [0:*]
+set xrange [0:*]
+set xtics auto rotate by 0
+set key top left
+plot '%(rss)s' using 1:2 ti 'tsdb-source-server (d)' lw 2 pt 7, \\
+     '%(rss)s' using 1:3 ti 'shim read (e)' lw 2 pt 5, \\
+     '%(rss)s' using 1:4 ti 'bench client (d)' lw 1 pt 3, \\
+     150 ti 'target 150 MB' dt 2 lc rgb 'red'
+""" % {"out": out_dir, "title": title, "plot": plot_cols, "rss": rss_dat}
+    p = subprocess.run([gnuplot], input=script, text=True, capture_output=True)
+    if p.returncode != 0:
+        log("gnuplot failed: %s" % p.stderr)
+        return []
+    return [os.path.join(out_dir, "benchmark-throughput.png"), os.path.join(out_dir, "benchmark-rss.png")]
+
+
+def main():
+    global BENCH_DB
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=10000000)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--shim", required=True)
+    ap.add_argument("--server", required=True)
+    ap.add_argument("--client", required=True)
+    ap.add_argument("--concurrent", type=int, default=2,
+                    help="also read the partitioned table with this many readers (1: skip)")
+    ap.add_argument("--partitions", type=int, default=1000,
+                    help="partitions of the table for the incremental and discover figures")
+    ap.add_argument("--db", default=BENCH_DB, help="PostgreSQL database for the benchmark data")
+    ap.add_argument("--ts-schema", default="bench_ts", help="schema on the TimescaleDB dev server")
+    ap.add_argument("--force-prepare", action="store_true")
+    ap.add_argument("--no-timescale", action="store_true")
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes; only checks that it all runs")
+    ap.add_argument("--only", default="main,rss,incremental,discover,timescale")
+    args = ap.parse_args()
+    BENCH_DB = args.db
+    env = os.environ
+    pg = Pg(env["TSDB_PG_HOST"], env["TSDB_PG_PORT"], env["TSDB_PG_DB"], env["TSDB_PG_USER"],
+            env["TSDB_PG_PASSWORD"])
+    ts = None
+    if not args.no_timescale:
+        ts = Pg(env["TSDB_TS_HOST"], env["TSDB_TS_PORT"], env["TSDB_TS_DB"], env["TSDB_TS_USER"],
+                env["TSDB_TS_PASSWORD"])
+    os.makedirs(args.out, exist_ok=True)
+    phases = args.only.split(",")
+    layout = prepare_pg(pg, args.rows, args.force_prepare, args.partitions)
+    bench = Bench(args, pg, ts)
+    res = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+           "rows": args.rows, "reps": args.reps, "machine": machine_info(),
+           "pg_version": pg.psql("SHOW server_version"), "layout": layout}
+    loads = [loadavg()]
+    try:
+        if "main" in phases:
+            res["main"] = phase_main(bench, layout, args.reps, True)
+            loads += [r["load"] for r in res["main"]["runs"]]
+        if "rss" in phases:
+            res["rss"] = phase_rss(bench, layout)
+        if "incremental" in phases:
+            res["incremental"] = phase_incremental(bench, layout, args.reps)
+        if "discover" in phases:
+            res["discover"] = phase_discover(bench, args.reps)
+        if "timescale" in phases and ts is not None:
+            res["timescale"] = phase_timescale(bench)
+    finally:
+        shutil.rmtree(bench.tmp, ignore_errors=True)
+    loads.append(loadavg())
+    res["load_min"], res["load_max"] = min(loads), max(loads)
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    if all(k in res for k in ("main", "rss", "incremental", "discover")):
+        md = report_md(res)
+        with open(os.path.join(args.out, "results.md"), "w") as f:
+            f.write(md)
+        print(md)
+        for png in charts(res, args.out):
+            log("chart: %s" % png)
+    log("results in %s" % args.out)
+
+
+if __name__ == "__main__":
+    main()
