@@ -22,4 +22,36 @@ void ReadControl::Detach(pg::Connection* conn) {
                      connections_.end());
 }
 
+absl::Status PrepareReadingConnection(pg::Connection& conn) {
+  auto utc = conn.Exec("SET TimeZone = 'UTC'");
+  if (!utc.ok()) return utc.status();
+  auto strings = conn.Exec("SET standard_conforming_strings = on");
+  return strings.status();
+}
+
+absl::StatusOr<std::unique_ptr<MainConnection>> MainConnection::Open(
+    const pg::ConnectOptions& options, ReadControl* control) {
+  std::unique_ptr<MainConnection> main(new MainConnection(options, control));
+  if (auto s = main->Connect(); !s.ok()) return s;
+  return main;
+}
+
+absl::Status MainConnection::Connect() {
+  auto conn = pg::Connection::Open(options_);
+  if (!conn.ok()) return conn.status();
+  conn_ = std::make_unique<pg::Connection>(*std::move(conn));
+  if (control_ != nullptr) control_->Attach(conn_.get());
+  return PrepareReadingConnection(*conn_);
+}
+
+absl::Status MainConnection::Reconnect() {
+  if (control_ != nullptr && conn_ != nullptr) control_->Detach(conn_.get());
+  conn_.reset();
+  return Connect();
+}
+
+MainConnection::~MainConnection() {
+  if (control_ != nullptr && conn_ != nullptr) control_->Detach(conn_.get());
+}
+
 }  // namespace tsdb_source

@@ -6,8 +6,10 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "service/pg/connection.h"
 
@@ -47,5 +49,29 @@ class AttachedConnection final {
   ReadControl* control_;
   pg::Connection* conn_;
 };
+
+// The read's main connection (catalog queries, and reading when there is one reader):
+// attached to the control, and replaced by a new one after a transient failure.
+class MainConnection final {
+ public:
+  static absl::StatusOr<std::unique_ptr<MainConnection>> Open(const pg::ConnectOptions& options,
+                                                              ReadControl* control);
+  ~MainConnection();
+  pg::Connection& get() { return *conn_; }
+  // Closes the current connection and opens a new one.
+  absl::Status Reconnect();
+
+ private:
+  MainConnection(pg::ConnectOptions options, ReadControl* control)
+      : options_(std::move(options)), control_(control) {}
+  absl::Status Connect();
+  pg::ConnectOptions options_;
+  ReadControl* control_;
+  std::unique_ptr<pg::Connection> conn_;
+};
+
+// Sets what every reading connection relies on: UTC for times and chunk ranges, and
+// standard_conforming_strings for the literals built by sql_values.
+absl::Status PrepareReadingConnection(pg::Connection& conn);
 
 }  // namespace tsdb_source

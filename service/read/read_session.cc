@@ -17,13 +17,8 @@ absl::Status RunRead(const v1::ReadRequest& request, ReadSink* sink, ReadControl
   if (request.catalog().streams_size() == 0) {
     return PlanRead(request, v1::Catalog(), config, nullptr).status();
   }
-  ASSIGN_OR_RETURN(pg::Connection conn, pg::Connection::Open(config.connect));
-  AttachedConnection attached(control, &conn);
-  // Chunk ranges and integer-encoded times are read in UTC; literals rely on
-  // standard_conforming_strings.
-  RETURN_IF_ERROR(conn.Exec("SET TimeZone = 'UTC'").status());
-  RETURN_IF_ERROR(conn.Exec("SET standard_conforming_strings = on").status());
-  ASSIGN_OR_RETURN(v1::Catalog catalog, DiscoverCatalog(conn, config));
+  ASSIGN_OR_RETURN(std::unique_ptr<MainConnection> conn, MainConnection::Open(config.connect, control));
+  ASSIGN_OR_RETURN(v1::Catalog catalog, DiscoverCatalog(conn->get(), config));
   std::vector<std::string> warnings;
   ASSIGN_OR_RETURN(std::vector<StreamPlan> plans, PlanRead(request, catalog, config, &warnings));
   for (const std::string& warning : warnings) {
@@ -33,7 +28,7 @@ absl::Status RunRead(const v1::ReadRequest& request, ReadSink* sink, ReadControl
     if (!sink->Emit(r)) return absl::CancelledError("the client cancelled the read");
   }
   for (const StreamPlan& plan : plans) {
-    RETURN_IF_ERROR(ReadStream(conn, config, plan, request.options(), sink, control));
+    RETURN_IF_ERROR(ReadStream(*conn, config, plan, request.options(), sink, control));
   }
   return absl::OkStatus();
 }

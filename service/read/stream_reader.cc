@@ -97,7 +97,7 @@ class EventQueue {
 
 class StreamReader {
  public:
-  StreamReader(pg::Connection& conn, const ResolvedConfig& config, const StreamPlan& plan,
+  StreamReader(MainConnection& conn, const ResolvedConfig& config, const StreamPlan& plan,
                const v1::ReadOptions& options, ReadSink* sink, ReadControl* control)
       : conn_(conn), config_(config), plan_(plan), options_(options), sink_(sink), control_(control) {
     summary_.mutable_stream()->CopyFrom(plan.stream->stream());
@@ -122,7 +122,7 @@ class StreamReader {
       RETURN_IF_ERROR(Send(r));
     }
     absl::Status status = CursorFilter(&cursor_filter_);
-    if (status.ok()) status = plan_.chunked ? ReadChunks() : ReadWhole();
+    if (status.ok()) status = ReadWithRetries();
     if (!status.ok()) {
       v1::ReadResponse r;
       *r.mutable_status()->mutable_stream() = d;
@@ -227,13 +227,54 @@ class StreamReader {
     return absl::OkStatus();
   }
 
+  // ---- retries ----
+  absl::Status ReadWithRetries() {
+    const int attempts = options_.max_attempts() ? static_cast<int>(options_.max_attempts()) : 5;
+    auto backoff = std::chrono::milliseconds(
+        options_.retry_initial_backoff_ms() ? options_.retry_initial_backoff_ms() : 1000);
+    for (int attempt = 1;; ++attempt) {
+      absl::Status status = plan_.chunked ? ReadChunks() : ReadWhole();
+      if (status.ok() || !IsTransient(status) || attempt >= attempts ||
+          (control_ != nullptr && (control_->cancelled() || control_->stop_requested()))) {
+        if (!status.ok() && IsTransient(status) && attempt > 1) {
+          return MakeError(status.code(), ReasonOf(status),
+                           absl::StrCat(status.message(), " (gave up after ", attempt,
+                                        " attempts; resume from the last checkpoint)"));
+        }
+        return status;
+      }
+      summary_.set_retries(summary_.retries() + 1);
+      RETURN_IF_ERROR(Log(v1::LOG_LEVEL_WARN,
+                          absl::StrCat("transient failure (", status.message(), "); attempt ",
+                                       attempt + 1, " of ", attempts, " in ", backoff.count(),
+                                       " ms, from the last checkpoint")));
+      // Sleep in small steps so a cancellation is noticed.
+      auto until = Clock::now() + backoff;
+      while (Clock::now() < until) {
+        if (control_ != nullptr && control_->cancelled()) return absl::CancelledError("the read was cancelled");
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(30));
+      if (absl::Status reconnected = conn_.Reconnect(); !reconnected.ok()) {
+        if (!IsTransient(reconnected)) return reconnected;
+        continue;  // counts as an attempt
+      }
+      // Everything not covered by the last checkpoint is read again.
+      for (size_t i = 0; i < chunks_.size(); ++i) {
+        if (chunks_[i].done) continue;
+        chunks_[i].scheduled = false;
+        chunk_rows_.erase(i);
+      }
+    }
+  }
+
   // ---- whole relations ----
   absl::Status ReadWhole() {
-    ASSIGN_OR_RETURN(auto reader, ChunkReader::Create(&conn_, plan_, options_, cursor_filter_));
+    ASSIGN_OR_RETURN(auto reader, ChunkReader::Create(&conn_.get(), plan_, options_, cursor_filter_));
     ChunkTask task;
     const v1::StreamDescriptor& d = plan_.stream->stream();
     task.relation = pg::QuoteQualified(d.namespace_(), d.name());
-    task.resume_key = plan_.last_primary_key;
+    task.resume_key = checkpointed_key_.empty() ? plan_.last_primary_key : checkpointed_key_;
     return reader->Read(task, [&](ChunkEvent event) -> absl::Status {
       switch (event.kind) {
         case ChunkEvent::Kind::kBatch:
@@ -242,6 +283,7 @@ class StreamReader {
           if (!plan_.strict_order) return absl::OkStatus();  // no unique key: no resume point
           v1::StreamState state = BaseState();
           *state.mutable_last_primary_key() = event.position.last_key();
+          checkpointed_key_.assign(event.position.last_key().begin(), event.position.last_key().end());
           return Checkpoint(std::move(state));
         }
         default:
@@ -381,7 +423,7 @@ class StreamReader {
     std::string server = absl::StrCat(config_.connect.host, ":", config_.connect.port, "/",
                                        config_.connect.database);
     listed_at_ = Clock::now();
-    return ChunkCache::Global().Get(conn_, server, *plan_.stream, use_cache && config_.chunk_caching,
+    return ChunkCache::Global().Get(conn_.get(), server, *plan_.stream, use_cache && config_.chunk_caching,
                                     Interval(), &listed_from_cache_);
   }
 
@@ -431,14 +473,13 @@ class StreamReader {
                                            ": no further connection (", conn.status().message(), ")")));
           break;
         }
-        RETURN_IF_ERROR(conn->Exec("SET TimeZone = 'UTC'").status());
-        RETURN_IF_ERROR(conn->Exec("SET standard_conforming_strings = on").status());
+        RETURN_IF_ERROR(PrepareReadingConnection(*conn));
         extra.push_back(std::make_unique<pg::Connection>(*std::move(conn)));
       }
       if (extra.size() < 2) extra.clear();
     }
     if (extra.empty()) {
-      ASSIGN_OR_RETURN(auto reader, ChunkReader::Create(&conn_, plan_, options_, cursor_filter_));
+      ASSIGN_OR_RETURN(auto reader, ChunkReader::Create(&conn_.get(), plan_, options_, cursor_filter_));
       for (size_t i : pending) {
         RETURN_IF_ERROR(reader->Read(TaskFor(i), [&](ChunkEvent e) { return Handle(std::move(e)); }));
       }
@@ -506,7 +547,7 @@ class StreamReader {
     return first_error;
   }
 
-  pg::Connection& conn_;
+  MainConnection& conn_;
   const ResolvedConfig& config_;
   const StreamPlan& plan_;
   const v1::ReadOptions& options_;
@@ -523,11 +564,12 @@ class StreamReader {
   std::vector<ChunkState> chunks_;
   std::set<std::string> known_;
   std::map<size_t, uint64_t> chunk_rows_;
+  std::vector<v1::ScalarValue> checkpointed_key_;  // whole tables: the last checkpointed key
 };
 
 }  // namespace
 
-absl::Status ReadStream(pg::Connection& conn, const ResolvedConfig& config, const StreamPlan& plan,
+absl::Status ReadStream(MainConnection& conn, const ResolvedConfig& config, const StreamPlan& plan,
                         const v1::ReadOptions& options, ReadSink* sink, ReadControl* control) {
   StreamReader reader(conn, config, plan, options, sink, control);
   return reader.Run();

@@ -18,9 +18,12 @@
 
 namespace tsdb_source {
 
-// Reads `plan`'s stream; `conn` is the read's main connection (catalog queries, and the
-// reading itself when there is one reader).
-absl::Status ReadStream(pg::Connection& conn, const ResolvedConfig& config,
+// Reads `plan`'s stream; `conn` is the read's main connection (chunk listing, and the
+// reading itself when there is one reader). A transient failure (connection lost, server
+// restarting) is retried with backoff up to ReadOptions.max_attempts times, on a new
+// connection, from the stream's last checkpoint: rows emitted after it may repeat, none
+// is lost. When the attempts run out, the error is returned after the last checkpoint.
+absl::Status ReadStream(MainConnection& conn, const ResolvedConfig& config,
                         const StreamPlan& plan, const v1::ReadOptions& options, ReadSink* sink,
                         ReadControl* control);
 

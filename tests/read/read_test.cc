@@ -502,5 +502,70 @@ TEST_F(PostgresRead, PartitionCreatedDuringTheReadIsRead) {
   EXPECT_EQ(keys.count(999999), 1u);
 }
 
+
+// The server drops the read's connections mid-read (as a restart does): the read retries
+// from its last checkpoint and completes; rows lost 0, rows repeated at most those emitted
+// after the last checkpoint.
+TEST_F(PostgresRead, ConnectionLostMidReadIsRetriedFromTheLastCheckpoint) {
+  MakePartitioned("events", 6);
+  v1::ReadRequest request = Request(Server::kPostgres, schema_, "events", v1::SYNC_MODE_FULL_REFRESH);
+  request.mutable_options()->set_retry_initial_backoff_ms(10);
+  request.mutable_options()->set_checkpoint_every_records(500);
+  Collector sink;
+  int checkpoints = 0;
+  uint64_t rows_at_kill = 0, rows_at_last_checkpoint = 0;
+  sink.on_event = [&](const v1::ReadResponse& r) {
+    if (r.has_checkpoint()) {
+      rows_at_last_checkpoint = r.checkpoint().records_total();
+      if (++checkpoints == 3) {
+        rows_at_kill = rows_at_last_checkpoint;
+        testing::Exec(admin_, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE application_name = 'tsdb-source' AND pid <> pg_backend_pid()");
+      }
+    }
+  };
+  absl::Status status = RunRead(request, &sink);
+  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_GT(rows_at_kill, 0u);
+  std::multiset<int64_t> keys = sink.Keys(0);
+  EXPECT_EQ(std::set<int64_t>(keys.begin(), keys.end()).size(), 6u * 1440u) << "rows lost";
+  EXPECT_LE(keys.size() - 6u * 1440u, 1440u) << "repeats beyond one chunk";
+  ASSERT_NE(sink.Summary(), nullptr);
+  EXPECT_EQ(sink.Summary()->retries(), 1u);
+}
+
+TEST_F(PostgresRead, GivingUpEndsAfterTheLastCheckpointAndAResumeCompletes) {
+  MakePartitioned("events", 4);
+  v1::ReadRequest request = Request(Server::kPostgres, schema_, "events", v1::SYNC_MODE_FULL_REFRESH);
+  request.mutable_options()->set_retry_initial_backoff_ms(10);
+  request.mutable_options()->set_max_attempts(2);
+  Collector sink;
+  int checkpoints = 0;
+  sink.on_event = [&](const v1::ReadResponse& r) {
+    // Every checkpoint after the first kills the connection: attempts run out.
+    if (r.has_checkpoint() && ++checkpoints >= 2) {
+      testing::Exec(admin_, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE application_name = 'tsdb-source' AND pid <> pg_backend_pid()");
+    }
+  };
+  absl::Status status = RunRead(request, &sink);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_NE(status.message().find("attempts"), std::string::npos) << status;
+  std::vector<size_t> checkpoint_events = sink.CheckpointIndexes();
+  ASSERT_FALSE(checkpoint_events.empty());
+  EXPECT_EQ(sink.Statuses().back(), v1::STREAM_STATUS_KIND_INCOMPLETE);
+  // Resume from the last checkpoint: together nothing is lost.
+  const v1::StreamState& last = sink.events[checkpoint_events.back()].checkpoint().state();
+  v1::ReadRequest resume = Request(Server::kPostgres, schema_, "events", v1::SYNC_MODE_FULL_REFRESH);
+  *resume.add_state() = last;
+  Collector second;
+  ASSERT_TRUE(RunRead(resume, &second).ok());
+  std::set<int64_t> all;
+  for (int64_t k : sink.Keys(0, checkpoint_events.back())) all.insert(k);
+  for (int64_t k : second.Keys(0)) all.insert(k);
+  EXPECT_EQ(all.size(), 4u * 1440u);
+}
+
 }  // namespace
 }  // namespace tsdb_source
