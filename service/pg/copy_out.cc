@@ -1,23 +1,77 @@
 #include "service/pg/copy_out.h"
 
+#include <poll.h>
+
+#include <cerrno>
+
 #include <memory>
 #include <string>
+
+#include "absl/strings/str_cat.h"
+#include "service/common/errors.h"
 
 namespace tsdb_source::pg {
 namespace {
 
-// Drains every pending result so the connection is usable again.
+using Clock = std::chrono::steady_clock;
+constexpr auto kPollStep = std::chrono::milliseconds(100);
+
+// Drains every pending result so the connection is usable again (or is found broken).
 void Drain(Connection& conn) {
   while (PGresult* r = PQgetResult(conn.raw())) PQclear(r);
+}
+
+// Waits until the socket is readable and consumes the input. OK when input was consumed;
+// UNAVAILABLE after `idle` without data; CANCELLED when stop() says so.
+absl::Status WaitForInput(Connection& conn, const CopyOutOptions& options,
+                          Clock::time_point* last_data) {
+  for (;;) {
+    if (options.stop && options.stop()) return absl::CancelledError("the read was cancelled");
+    auto now = Clock::now();
+    if (now - *last_data >= options.idle_timeout) {
+      return MakeError(absl::StatusCode::kUnavailable, "SERVER_SILENT",
+                       absl::StrCat("no data from the database for ",
+                                    std::chrono::duration_cast<std::chrono::seconds>(
+                                        options.idle_timeout).count(),
+                                    " s; the connection is considered lost"));
+    }
+    pollfd fd{PQsocket(conn.raw()), POLLIN, 0};
+    auto wait = std::min<Clock::duration>(kPollStep, options.idle_timeout - (now - *last_data));
+    int ready = poll(&fd, 1, static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(wait).count()) + 1);
+    if (ready < 0 && errno != EINTR) {
+      return MakeError(absl::StatusCode::kUnavailable, "CONNECTION_LOST", "polling the connection failed");
+    }
+    if (ready > 0) {
+      if (PQconsumeInput(conn.raw()) != 1) return conn.CommandError(nullptr, "COPY failed");
+      *last_data = Clock::now();
+      return absl::OkStatus();
+    }
+  }
+}
+
+// Ends a COPY that will not finish normally. A stop request cancels the statement on the
+// server; a silent server is not asked anything (the request could hang as well): the
+// caller drops the connection either way.
+void Abort(Connection& conn, const absl::Status& why) {
+  if (why.code() == absl::StatusCode::kCancelled) conn.Cancel();
 }
 
 }  // namespace
 
 absl::Status CopyOut(Connection& conn, absl::string_view copy_sql,
                      const std::function<absl::Status(absl::string_view)>& on_buffer,
-                     uint64_t* bytes) {
+                     uint64_t* bytes, const CopyOutOptions& options) {
   std::string sql(copy_sql);
   if (PQsendQuery(conn.raw(), sql.c_str()) != 1) return conn.CommandError(nullptr, "COPY failed");
+  auto last_data = Clock::now();
+  // Wait for the COPY to start (planning, locks) without blocking on the socket.
+  while (PQisBusy(conn.raw())) {
+    absl::Status waited = WaitForInput(conn, options, &last_data);
+    if (!waited.ok()) {
+      Abort(conn, waited);
+      return waited;
+    }
+  }
   {
     Result first(PQgetResult(conn.raw()));
     if (PQresultStatus(first.raw()) != PGRES_COPY_OUT) {
@@ -30,8 +84,17 @@ absl::Status CopyOut(Connection& conn, absl::string_view copy_sql,
   absl::Status callback_status;
   for (;;) {
     char* raw = nullptr;
-    int n = PQgetCopyData(conn.raw(), &raw, /*async=*/0);
+    int n = PQgetCopyData(conn.raw(), &raw, /*async=*/1);
     std::unique_ptr<char, decltype(&PQfreemem)> buffer(raw, &PQfreemem);
+    if (n == 0) {
+      absl::Status waited = WaitForInput(conn, options, &last_data);
+      if (!waited.ok()) {
+        Abort(conn, waited);
+        if (bytes != nullptr) *bytes = received;
+        return waited;
+      }
+      continue;
+    }
     if (n == -1) break;  // COPY done
     if (n == -2) {
       absl::Status status = conn.CommandError(nullptr, "COPY failed while streaming");

@@ -30,7 +30,8 @@ bool SameValue(const v1::ScalarValue& a, const v1::ScalarValue& b) {
 absl::StatusOr<std::unique_ptr<ChunkReader>> ChunkReader::Create(pg::Connection* conn,
                                                                 const StreamPlan& plan,
                                                                 const v1::ReadOptions& options,
-                                                                std::string cursor_filter) {
+                                                                std::string cursor_filter,
+                                                                ReadControl* control) {
   std::vector<pg::ColumnSpec> specs;
   std::vector<std::string> select;
   for (const v1::Column& c : plan.stream->columns()) {
@@ -58,6 +59,10 @@ absl::StatusOr<std::unique_ptr<ChunkReader>> ChunkReader::Create(pg::Connection*
   reader->max_bytes_ = options.batch_max_bytes() ? options.batch_max_bytes() : kDefaultBatchBytes;
   reader->checkpoint_records_ =
       options.checkpoint_every_records() ? options.checkpoint_every_records() : kDefaultCheckpointRecords;
+  if (options.idle_timeout_seconds() > 0) {
+    reader->copy_options_.idle_timeout = std::chrono::seconds(options.idle_timeout_seconds());
+  }
+  if (control != nullptr) reader->copy_options_.stop = [control] { return control->cancelled(); };
   reader->checkpoint_seconds_ =
       options.checkpoint_every_seconds() ? options.checkpoint_every_seconds() : kDefaultCheckpointSeconds;
   return reader;
@@ -182,7 +187,7 @@ absl::Status ChunkReader::Read(const ChunkTask& task,
         }
         return absl::OkStatus();
       },
-      &bytes);
+      &bytes, copy_options_);
   if (!status.ok() && ReasonOf(status) == "SQLSTATE_42P01" && !task.label.empty()) {
     // The chunk was dropped (retention, drop_chunks) before or while it was read.
     builder_.Reset();

@@ -15,6 +15,8 @@
 #include "absl/status/statusor.h"
 #include "service/pg/connection.h"
 #include "service/pg/copy/batch_builder.h"
+#include "service/pg/copy_out.h"
+#include "service/read/read_control.h"
 #include "service/read/stream_plan.h"
 #include "tsdb_source/v1/source_service.pb.h"
 
@@ -42,10 +44,12 @@ struct ChunkEvent {
 class ChunkReader final {
  public:
   // `cursor_filter` is the SQL condition of the saved cursor ("" for none).
+  // `control` (optional) is polled while waiting for data.
   static absl::StatusOr<std::unique_ptr<ChunkReader>> Create(pg::Connection* conn,
                                                             const StreamPlan& plan,
                                                             const v1::ReadOptions& options,
-                                                            std::string cursor_filter);
+                                                            std::string cursor_filter,
+                                                            ReadControl* control = nullptr);
 
   // Reads `task`, handing each event to `emit` (an error from emit stops the read). A
   // relation that no longer exists ends with kDropped; other failures are errors.
@@ -68,6 +72,7 @@ class ChunkReader final {
   // The ordering key of the last row emitted and how many rows had exactly that key.
   std::vector<v1::ScalarValue> last_key_;
   uint64_t rows_at_key_ = 0;
+  pg::CopyOutOptions copy_options_;
 };
 
 }  // namespace tsdb_source

@@ -270,7 +270,7 @@ class StreamReader {
 
   // ---- whole relations ----
   absl::Status ReadWhole() {
-    ASSIGN_OR_RETURN(auto reader, ChunkReader::Create(&conn_.get(), plan_, options_, cursor_filter_));
+    ASSIGN_OR_RETURN(auto reader, ChunkReader::Create(&conn_.get(), plan_, options_, cursor_filter_, control_));
     ChunkTask task;
     const v1::StreamDescriptor& d = plan_.stream->stream();
     task.relation = pg::QuoteQualified(d.namespace_(), d.name());
@@ -479,7 +479,7 @@ class StreamReader {
       if (extra.size() < 2) extra.clear();
     }
     if (extra.empty()) {
-      ASSIGN_OR_RETURN(auto reader, ChunkReader::Create(&conn_.get(), plan_, options_, cursor_filter_));
+      ASSIGN_OR_RETURN(auto reader, ChunkReader::Create(&conn_.get(), plan_, options_, cursor_filter_, control_));
       for (size_t i : pending) {
         RETURN_IF_ERROR(reader->Read(TaskFor(i), [&](ChunkEvent e) { return Handle(std::move(e)); }));
       }
@@ -498,7 +498,7 @@ class StreamReader {
     for (size_t i : pending) tasks.push_back(TaskFor(i));
     std::vector<std::unique_ptr<ChunkReader>> readers;
     for (auto& conn : connections) {
-      ASSIGN_OR_RETURN(auto reader, ChunkReader::Create(conn.get(), plan_, options_, cursor_filter_));
+      ASSIGN_OR_RETURN(auto reader, ChunkReader::Create(conn.get(), plan_, options_, cursor_filter_, control_));
       readers.push_back(std::move(reader));
     }
     std::vector<std::unique_ptr<AttachedConnection>> attached;
