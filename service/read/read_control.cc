@@ -39,14 +39,17 @@ absl::StatusOr<std::unique_ptr<MainConnection>> MainConnection::Open(
 absl::Status MainConnection::Connect() {
   auto conn = pg::Connection::Open(options_);
   if (!conn.ok()) return conn.status();
-  conn_ = std::make_unique<pg::Connection>(*std::move(conn));
+  auto fresh = std::make_unique<pg::Connection>(*std::move(conn));
+  if (auto s = PrepareReadingConnection(*fresh); !s.ok()) return s;
+  if (control_ != nullptr && conn_ != nullptr) control_->Detach(conn_.get());
+  conn_ = std::move(fresh);
   if (control_ != nullptr) control_->Attach(conn_.get());
-  return PrepareReadingConnection(*conn_);
+  return absl::OkStatus();
 }
 
 absl::Status MainConnection::Reconnect() {
-  if (control_ != nullptr && conn_ != nullptr) control_->Detach(conn_.get());
-  conn_.reset();
+  // The old connection stays until a new one is ready, so get() is always valid; it is
+  // not used again after a failed reconnection (the caller retries the reconnection).
   return Connect();
 }
 

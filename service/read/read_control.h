@@ -58,7 +58,7 @@ class MainConnection final {
                                                               ReadControl* control);
   ~MainConnection();
   pg::Connection& get() { return *conn_; }
-  // Closes the current connection and opens a new one.
+  // Opens a new connection and, once it is ready, closes the current one.
   absl::Status Reconnect();
 
  private:

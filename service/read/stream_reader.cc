@@ -232,16 +232,16 @@ class StreamReader {
     const int attempts = options_.max_attempts() ? static_cast<int>(options_.max_attempts()) : 5;
     auto backoff = std::chrono::milliseconds(
         options_.retry_initial_backoff_ms() ? options_.retry_initial_backoff_ms() : 1000);
+    absl::Status status = plan_.chunked ? ReadChunks() : ReadWhole();
     for (int attempt = 1;; ++attempt) {
-      absl::Status status = plan_.chunked ? ReadChunks() : ReadWhole();
-      if (status.ok() || !IsTransient(status) || attempt >= attempts ||
+      if (status.ok() || !IsTransient(status) ||
           (control_ != nullptr && (control_->cancelled() || control_->stop_requested()))) {
-        if (!status.ok() && IsTransient(status) && attempt > 1) {
-          return MakeError(status.code(), ReasonOf(status),
-                           absl::StrCat(status.message(), " (gave up after ", attempt,
-                                        " attempts; resume from the last checkpoint)"));
-        }
         return status;
+      }
+      if (attempt >= attempts) {
+        return MakeError(status.code(), ReasonOf(status),
+                         absl::StrCat(status.message(), " (gave up after ", attempt,
+                                      " attempts; resume from the last checkpoint)"));
       }
       summary_.set_retries(summary_.retries() + 1);
       RETURN_IF_ERROR(Log(v1::LOG_LEVEL_WARN,
@@ -255,16 +255,15 @@ class StreamReader {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(30));
-      if (absl::Status reconnected = conn_.Reconnect(); !reconnected.ok()) {
-        if (!IsTransient(reconnected)) return reconnected;
-        continue;  // counts as an attempt
-      }
+      status = conn_.Reconnect();
+      if (!status.ok()) continue;  // a failed reconnection counts as an attempt
       // Everything not covered by the last checkpoint is read again.
       for (size_t i = 0; i < chunks_.size(); ++i) {
         if (chunks_[i].done) continue;
         chunks_[i].scheduled = false;
         chunk_rows_.erase(i);
       }
+      status = plan_.chunked ? ReadChunks() : ReadWhole();
     }
   }
 

@@ -7,6 +7,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 
 namespace tsdb_source::testing {
@@ -62,8 +64,11 @@ void Exec(pg::Connection& conn, const std::string& sql) {
 }
 
 std::string UniqueName(const std::string& prefix) {
+  // Bazel runs tests in pid namespaces (the pid repeats between runs), so a start time
+  // tells runs apart: a name left behind by a crashed run never collides.
+  static const int64_t run = absl::ToUnixMicros(absl::Now()) % 100000000;
   static std::atomic<int> counter{0};
-  return absl::StrCat(prefix, "_", getpid(), "_", counter++);
+  return absl::StrCat(prefix, "_", run, "_", counter++);
 }
 
 }  // namespace tsdb_source::testing
