@@ -216,30 +216,108 @@ def loadavg():
         return float(f.read().split()[0])
 
 
+class Counted:
+    """What a sizing run wrote: its size and how many Airbyte RECORD lines it held."""
+
+    MARK = b'{"type":"RECORD"'
+
+    def __init__(self):
+        self.bytes = 0
+        self.records = 0
+
+    def drain(self, pipe):
+        tail = b""
+        while True:
+            chunk = pipe.read(1 << 20)
+            if not chunk:
+                break
+            self.bytes += len(chunk)
+            data = tail + chunk
+            self.records += data.count(self.MARK)
+            # Keep a marker's worth of bytes minus one: a marker split across reads counts
+            # once, one already counted cannot fit in the kept tail.
+            tail = data[-(len(self.MARK) - 1):]
+
+
+def vm_hwm_mb(pid):
+    """Peak RSS (VmHWM) of a live process in MB, or None."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
+class PeakRss(threading.Thread):
+    """Follows a child's VmHWM until it exits. (wait4's ru_maxrss cannot be used: it also
+    counts the memory the child shared with this Python process before its exec.) VmHWM is
+    the peak of the current image and only grows, so the last reading is the peak, up to
+    the growth of the last 10 ms."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak = None
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            v = vm_hwm_mb(self.pid)
+            if v is not None:
+                self.peak = v
+            time.sleep(0.01)
+
+
 def run_measured(cmd, stdout=subprocess.DEVNULL, env=None):
-    """Runs cmd; returns (wall seconds, rusage, returncode, captured stdout)."""
-    out_file = None
-    if stdout == "capture":
-        out_file = tempfile.TemporaryFile()
-        stdout = out_file
+    """Runs cmd; returns (wall seconds, rusage, stdout): stdout captured ("capture"),
+    counted ("count", a Counted), or None."""
+    counted = None
+    if stdout in ("capture", "count"):
+        mode, stdout = stdout, subprocess.PIPE
+    else:
+        mode = None
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE, env=env)
     stderr_chunks = []
     reader = threading.Thread(target=lambda: stderr_chunks.append(proc.stderr.read()), daemon=True)
     reader.start()
-    _, status, usage = os.wait4(proc.pid, 0)
+    peak = PeakRss(proc.pid)
+    peak.start()
+    captured = None
+    if mode == "capture":
+        captured = proc.stdout.read()
+    elif mode == "count":
+        counted = Counted()
+        counted.drain(proc.stdout)
+        captured = counted
+    # Reap only once the process has exited (waitid with WNOWAIT), so that its last
+    # VmHWM can still be read.
+    os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
     wall = time.perf_counter() - t0
+    peak.done.set()
+    peak.join()
+    _, status, usage = os.wait4(proc.pid, 0)
+    usage = Usage(usage, peak.peak)
     reader.join()
+    if proc.stdout is not None:
+        proc.stdout.close()
     proc.returncode = os.waitstatus_to_exitcode(status)
-    captured = b""
-    if out_file is not None:
-        out_file.seek(0)
-        captured = out_file.read()
-        out_file.close()
     if proc.returncode != 0:
         raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd[:3]), proc.returncode,
                                                    b"".join(stderr_chunks).decode(errors="replace")[-3000:]))
     return wall, usage, captured
+
+
+class Usage:
+    """CPU times from wait4, peak RSS from VmHWM."""
+
+    def __init__(self, rusage, peak_mb):
+        self.ru_utime = rusage.ru_utime
+        self.ru_stime = rusage.ru_stime
+        self.peak_mb = peak_mb if peak_mb is not None else float("nan")
 
 
 def free_port():
@@ -269,10 +347,11 @@ class Server:
         raise RuntimeError("server did not listen on port %d" % self.port)
 
     def stop(self):
+        peak = vm_hwm_mb(self.proc.pid)
         self.proc.send_signal(signal.SIGTERM)
         _, _, usage = os.wait4(self.proc.pid, 0)
         self.proc.stderr.close()
-        return usage
+        return Usage(usage, peak)
 
 
 def cpu_of(usage):
@@ -280,7 +359,7 @@ def cpu_of(usage):
 
 
 def rss_mb(usage):
-    return usage.ru_maxrss / 1024.0  # ru_maxrss is in KiB on Linux
+    return usage.peak_mb
 
 
 class Bench:
@@ -331,10 +410,10 @@ class Bench:
         try:
             if method in "abc":
                 cmd = self.psql_copy(target["relation"], method, "STDOUT" if sizing else "'/dev/null'")
-                wall, usage, out = run_measured(cmd, stdout="capture" if sizing else subprocess.DEVNULL)
+                wall, usage, out = run_measured(cmd, stdout="count" if sizing else subprocess.DEVNULL)
                 result.update(wall=wall, cpu=cpu_of(usage), rss_client=rss_mb(usage))
                 if sizing:
-                    result["out_bytes"] = len(out)
+                    result["out_bytes"] = out.bytes
             elif method == "d":
                 cfg, cat = self.files_for(target["key"], target["schema"], target["table"],
                                           target.get("incremental", False), **target.get("extra", {}))
@@ -363,11 +442,11 @@ class Bench:
                 cmd = [self.args.shim, "read", "--config", cfg, "--catalog", cat]
                 if state:
                     cmd += ["--state", state]
-                wall, usage, out = run_measured(cmd, stdout="capture" if sizing else subprocess.DEVNULL)
+                wall, usage, out = run_measured(cmd, stdout="count" if sizing else subprocess.DEVNULL)
                 result.update(wall=wall, cpu=cpu_of(usage), rss_shim=rss_mb(usage))
                 if sizing:
-                    result["out_bytes"] = len(out)
-                    result["rows"] = out.count(b'{"type":"RECORD"')
+                    result["out_bytes"] = out.bytes
+                    result["rows"] = out.records
         finally:
             result["cpu_pg"] = cpu_sampler.finish()
         result["load"] = (load_before + loadavg()) / 2
@@ -478,7 +557,7 @@ def phase_incremental(bench, layout, reps):
                          "cursor": {"kind": "VALUE_KIND_TIMESTAMPTZ", "int64_value": str(micros)},
                          "completed": True}}}]
     state_path = bench.write_json("incremental.state.json", state)
-    inc = {"name": "incremental newest of 1000", "schema": "bench_parts", "table": "metrics_1000p",
+    inc = {"name": "incremental newest partition", "schema": "bench_parts", "table": "metrics_1000p",
            "key": "inc", "incremental": True, "relation": "bench_parts.metrics_1000p"}
     alone = {"name": "newest partition alone", "schema": "bench_newest", "table": "metrics_newest",
              "key": "alone", "relation": "bench_newest.metrics_newest"}
@@ -496,8 +575,8 @@ def phase_incremental(bench, layout, reps):
         out[m] = {"incremental": median(walls["inc"]), "alone": median(walls["alone"]),
                   "incremental_all": walls["inc"], "alone_all": walls["alone"]}
         out[m]["ratio"] = out[m]["incremental"] / out[m]["alone"]
-        log("incremental (%s): newest of 1000 partitions %.3f s, alone %.3f s, ratio %.2f" % (
-            m, out[m]["incremental"], out[m]["alone"], out[m]["ratio"]))
+        log("incremental (%s): newest of %d partitions %.3f s, alone %.3f s, ratio %.2f" % (
+            m, out["partitions"], out[m]["incremental"], out[m]["alone"], out[m]["ratio"]))
     return out
 
 
