@@ -1,0 +1,516 @@
+#include "service/cdc/replication_stream.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "service/common/errors.h"
+#include "service/pg/copy/wire_reader.h"
+#include "service/pg/quote.h"
+
+namespace tsdb_source::cdc {
+namespace {
+
+// Microseconds between 2000-01-01 (PostgreSQL's epoch) and 1970-01-01.
+constexpr int64_t kPgEpochOffsetMicros = 946684800000000;
+
+// Sizes of the CopyBoth messages: 'w' header, 'k' keepalive, 'r' status update.
+constexpr size_t kXLogDataHeader = 1 + 8 + 8 + 8;
+constexpr size_t kKeepaliveSize = 1 + 8 + 8 + 1;
+constexpr size_t kStatusSize = 1 + 8 + 8 + 8 + 8 + 1;
+
+absl::Status ProtocolError(absl::string_view what) {
+  return MakeError(absl::StatusCode::kDataLoss, "REPLICATION_PROTOCOL",
+                   absl::StrCat("malformed replication stream message: ", what));
+}
+
+// PostgreSQL's ReplicationSlotValidateName: [a-z0-9_], 1 to NAMEDATALEN-1 bytes.
+absl::Status ValidateSlotName(absl::string_view slot) {
+  if (slot.empty() || slot.size() > 63) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "SLOT_NAME_INVALID",
+                     absl::StrCat("replication slot name must have 1 to 63 characters, got ",
+                                  slot.size()));
+  }
+  for (char c : slot) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+      return MakeError(absl::StatusCode::kInvalidArgument, "SLOT_NAME_INVALID",
+                       absl::StrCat("replication slot name '", slot,
+                                    "' may contain only lower case letters, digits and "
+                                    "underscores"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void PutBigEndian64(uint64_t value, char* out) {
+  unsigned char bytes[8];
+  for (int i = 7; i >= 0; --i) {
+    bytes[i] = static_cast<unsigned char>(value & 0xff);
+    value >>= 8;
+  }
+  std::memcpy(out, bytes, 8);
+}
+
+int64_t NowPgMicros() { return absl::ToUnixMicros(absl::Now()) - kPgEpochOffsetMicros; }
+
+bool SendTimeToUnix(int64_t pg_micros, int64_t* out) {
+  if (pg_micros > std::numeric_limits<int64_t>::max() - kPgEpochOffsetMicros) return false;
+  *out = pg_micros + kPgEpochOffsetMicros;
+  return true;
+}
+
+// Runs one replication or simple-query command. The walsender speaks only the simple query
+// protocol, so this is PQexec, never PQexecParams.
+absl::StatusOr<pg::Result> ExecSimple(pg::Connection& conn, const std::string& sql,
+                                      ExecStatusType expected, absl::string_view what) {
+  pg::Result result(PQexec(conn.raw(), sql.c_str()));
+  if (PQresultStatus(result.raw()) != expected) return conn.CommandError(result.raw(), what);
+  return result;
+}
+
+// Turns the failure of START_REPLICATION (or of the stream it started) into a status that
+// names the slot or publication problem.
+absl::Status ClassifyReplicationError(pg::Connection& conn, const PGresult* result,
+                                      absl::string_view slot, absl::string_view what) {
+  absl::Status status = conn.CommandError(result, what);
+  const char* state_ptr = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  absl::string_view state = state_ptr ? state_ptr : "";
+  const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  absl::string_view message = primary ? primary : "";
+  if (state == "42704" && absl::StrContains(message, "publication")) {
+    return MakeError(absl::StatusCode::kNotFound, "PUBLICATION_NOT_FOUND",
+                     absl::StrCat(status.message(),
+                                  " (create it with CREATE PUBLICATION ... or fix "
+                                  "publication_names)"));
+  }
+  if (state == "42704") {
+    return MakeError(absl::StatusCode::kNotFound, "SLOT_NOT_FOUND",
+                     absl::StrCat(status.message(), " (create it with SELECT "
+                                  "pg_create_logical_replication_slot('", slot,
+                                  "', 'pgoutput'))"));
+  }
+  if (state == "55006") {
+    return MakeError(absl::StatusCode::kUnavailable, "SLOT_IN_USE",
+                     absl::StrCat(status.message(),
+                                  " (another replication connection streams from this slot)"));
+  }
+  if (state == "55000") {
+    return MakeError(absl::StatusCode::kFailedPrecondition, "SLOT_UNUSABLE",
+                     std::string(status.message()));
+  }
+  return status;
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> ParseLsn(absl::string_view text) {
+  auto invalid = [&] {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid LSN '", text, "': expected two hexadecimal numbers of 1 to 8 "
+                     "digits separated by '/', like 16/B374D848"));
+  };
+  size_t slash = text.find('/');
+  if (slash == absl::string_view::npos) return invalid();
+  absl::string_view parts[2] = {text.substr(0, slash), text.substr(slash + 1)};
+  uint64_t values[2];
+  for (int i = 0; i < 2; ++i) {
+    if (parts[i].empty() || parts[i].size() > 8) return invalid();
+    uint64_t v = 0;
+    for (char c : parts[i]) {
+      if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return invalid();
+      int digit = c <= '9' ? c - '0' : (absl::ascii_tolower(static_cast<unsigned char>(c)) - 'a' + 10);
+      v = v * 16 + static_cast<uint64_t>(digit);
+    }
+    values[i] = v;
+  }
+  return (values[0] << 32) | values[1];
+}
+
+std::string FormatLsn(uint64_t lsn) {
+  return absl::StrFormat("%X/%X", static_cast<uint32_t>(lsn >> 32), static_cast<uint32_t>(lsn));
+}
+
+absl::StatusOr<std::string> StartReplicationCommand(absl::string_view slot,
+                                                    const std::vector<std::string>& publications,
+                                                    uint64_t start_lsn, bool messages,
+                                                    bool binary) {
+  if (auto s = ValidateSlotName(slot); !s.ok()) return s;
+  if (publications.empty()) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "PUBLICATION_MISSING",
+                     "logical replication with pgoutput needs at least one publication");
+  }
+  std::vector<std::string> quoted;
+  quoted.reserve(publications.size());
+  for (const std::string& publication : publications) {
+    if (publication.empty() || publication.find('\0') != std::string::npos) {
+      return MakeError(absl::StatusCode::kInvalidArgument, "PUBLICATION_NAME_INVALID",
+                       "a publication name must be non-empty and contain no NUL byte");
+    }
+    // pgoutput splits the value with SplitIdentifierString: double-quoted identifiers keep
+    // their case, commas and spaces; "" stands for one double quote.
+    quoted.push_back(pg::QuoteIdent(publication));
+  }
+  return absl::StrCat("START_REPLICATION SLOT ", pg::QuoteIdent(slot), " LOGICAL ",
+                      FormatLsn(start_lsn), " (proto_version '1', publication_names ",
+                      pg::QuoteLiteral(absl::StrJoin(quoted, ",")), ", messages '",
+                      messages ? "true" : "false", "', binary '", binary ? "true" : "false",
+                      "')");
+}
+
+ReplicationStream::ReplicationStream(pg::Connection conn, const ReplicationOptions& options)
+    : conn_(std::move(conn)),
+      server_version_num_(PQserverVersion(conn_->raw())),
+      slot_(options.slot),
+      status_interval_(options.status_interval),
+      buffer_(nullptr, &PQfreemem) {}
+
+ReplicationStream::~ReplicationStream() {
+  buffer_.reset();
+  if (cancel_fd_ >= 0) close(cancel_fd_);
+  // conn_ closes the connection (PQfinish).
+}
+
+absl::StatusOr<std::unique_ptr<ReplicationStream>> ReplicationStream::Start(
+    const ReplicationOptions& options) {
+  absl::StatusOr<std::string> command =
+      StartReplicationCommand(options.slot, options.publications, options.start_lsn,
+                              options.messages, options.binary);
+  if (!command.ok()) return command.status();
+
+  pg::ConnectOptions connect = options.connect;
+  connect.replication = true;
+  absl::StatusOr<pg::Connection> conn = pg::Connection::Open(connect);
+  if (!conn.ok()) return conn.status();
+  std::unique_ptr<ReplicationStream> stream(
+      new ReplicationStream(*std::move(conn), options));
+  pg::Connection& c = *stream->conn_;
+
+  // The slot, checked first so each problem gets its own clear error (START_REPLICATION
+  // would fail too, but for a slot of another plugin only with an unrelated option error).
+  // The name was validated as [a-z0-9_], so the literal is safe whatever the settings.
+  absl::StatusOr<pg::Result> slot = ExecSimple(
+      c,
+      absl::StrCat("SELECT slot_type, plugin, database, current_database(), active_pid, "
+                   "confirmed_flush_lsn, wal_status FROM pg_catalog.pg_replication_slots "
+                   "WHERE slot_name = ",
+                   pg::QuoteLiteral(options.slot)),
+      PGRES_TUPLES_OK, "checking the replication slot failed");
+  if (!slot.ok()) return slot.status();
+  if (slot->rows() == 0) {
+    return MakeError(absl::StatusCode::kNotFound, "SLOT_NOT_FOUND",
+                     absl::StrCat("replication slot \"", options.slot,
+                                  "\" does not exist (create it with SELECT "
+                                  "pg_create_logical_replication_slot('",
+                                  options.slot, "', 'pgoutput'))"));
+  }
+  if (slot->Get(0, 0) != "logical") {
+    return MakeError(absl::StatusCode::kFailedPrecondition, "SLOT_UNUSABLE",
+                     absl::StrCat("replication slot \"", options.slot, "\" is a ",
+                                  slot->Get(0, 0), " slot; CDC needs a logical slot of plugin "
+                                  "pgoutput"));
+  }
+  if (slot->Get(0, 1) != "pgoutput") {
+    return MakeError(absl::StatusCode::kFailedPrecondition, "SLOT_UNUSABLE",
+                     absl::StrCat("replication slot \"", options.slot, "\" uses plugin ",
+                                  slot->Get(0, 1), "; CDC needs a slot of plugin pgoutput"));
+  }
+  if (slot->Get(0, 2) != slot->Get(0, 3)) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, "SLOT_UNUSABLE",
+                     absl::StrCat("replication slot \"", options.slot,
+                                  "\" belongs to database \"", slot->Get(0, 2),
+                                  "\", not to \"", slot->Get(0, 3), "\""));
+  }
+  if (!slot->IsNull(0, 4)) {
+    return MakeError(absl::StatusCode::kUnavailable, "SLOT_IN_USE",
+                     absl::StrCat("replication slot \"", options.slot,
+                                  "\" is in use by the server process with PID ",
+                                  slot->Get(0, 4),
+                                  " (another replication connection streams from it)"));
+  }
+  if (slot->Get(0, 6) == "lost") {
+    return MakeError(absl::StatusCode::kFailedPrecondition, "SLOT_UNUSABLE",
+                     absl::StrCat("replication slot \"", options.slot,
+                                  "\" was invalidated (wal_status lost: the WAL it needs was "
+                                  "removed); drop and re-create it, then resync"));
+  }
+  if (!slot->IsNull(0, 5)) {
+    absl::StatusOr<uint64_t> confirmed = ParseLsn(slot->Get(0, 5));
+    if (!confirmed.ok()) return confirmed.status();
+    stream->slot_confirmed_flush_ = *confirmed;
+  }
+
+  if (options.identify_system) {
+    absl::StatusOr<pg::Result> identity =
+        ExecSimple(c, "IDENTIFY_SYSTEM", PGRES_TUPLES_OK, "IDENTIFY_SYSTEM failed");
+    if (!identity.ok()) return identity.status();
+    if (identity->rows() != 1 || identity->columns() < 4) {
+      return ProtocolError("IDENTIFY_SYSTEM did not return one row of 4 columns");
+    }
+    SystemIdentity system;
+    system.system_id = identity->GetString(0, 0);
+    if (!absl::SimpleAtoi(identity->Get(0, 1), &system.timeline)) {
+      return ProtocolError(absl::StrCat("IDENTIFY_SYSTEM timeline '", identity->Get(0, 1), "'"));
+    }
+    absl::StatusOr<uint64_t> flush = ParseLsn(identity->Get(0, 2));
+    if (!flush.ok()) return flush.status();
+    system.wal_flush_lsn = *flush;
+    system.database = identity->GetString(0, 3);
+    stream->system_ = std::move(system);
+  }
+
+  stream->cancel_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (stream->cancel_fd_ < 0) {
+    return absl::InternalError(absl::StrCat("eventfd failed: ", std::strerror(errno)));
+  }
+
+  pg::Result started(PQexec(c.raw(), command->c_str()));
+  if (PQresultStatus(started.raw()) != PGRES_COPY_BOTH) {
+    return ClassifyReplicationError(c, started.raw(), options.slot, "START_REPLICATION failed");
+  }
+  stream->streaming_ = true;
+  stream->last_status_ = absl::Now();
+  return stream;
+}
+
+void ReplicationStream::Cancel() {
+  cancelled_.store(true);
+  if (cancel_fd_ >= 0) {
+    uint64_t one = 1;
+    ssize_t ignored = write(cancel_fd_, &one, sizeof(one));
+    (void)ignored;
+  }
+}
+
+absl::StatusOr<ReplicationStream::WaitResult> ReplicationStream::WaitReadable(
+    absl::Time deadline) {
+  for (;;) {
+    absl::Duration left = deadline - absl::Now();
+    int timeout_ms = 0;
+    if (left > absl::ZeroDuration()) {
+      timeout_ms = static_cast<int>(
+          std::min<int64_t>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
+                            INT_MAX));
+    }
+    pollfd fds[2] = {{PQsocket(conn_->raw()), POLLIN, 0}, {cancel_fd_, POLLIN, 0}};
+    int ready = poll(fds, 2, timeout_ms);
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      return MakeError(absl::StatusCode::kUnavailable, "CONNECTION_LOST",
+                       absl::StrCat("polling the replication connection failed: ",
+                                    std::strerror(errno)));
+    }
+    if (fds[1].revents != 0) return WaitResult::kCancelled;
+    if (fds[0].revents != 0) return WaitResult::kReadable;
+    if (absl::Now() >= deadline) return WaitResult::kTimeout;
+  }
+}
+
+absl::Status ReplicationStream::StreamEnded() {
+  streaming_ = false;
+  absl::Status status = MakeError(absl::StatusCode::kUnavailable, "STREAM_ENDED",
+                                  "the server ended the replication stream");
+  while (PGresult* raw = PQgetResult(conn_->raw())) {
+    pg::Result result(raw);
+    ExecStatusType s = PQresultStatus(raw);
+    if (s == PGRES_FATAL_ERROR || s == PGRES_BAD_RESPONSE) {
+      status = ClassifyReplicationError(*conn_, raw, slot_, "logical replication failed");
+    }
+  }
+  if (PQstatus(conn_->raw()) != CONNECTION_OK && status.code() == absl::StatusCode::kUnavailable &&
+      ReasonOf(status) == "STREAM_ENDED") {
+    status = conn_->CommandError(nullptr, "the replication connection was lost");
+  }
+  return status;
+}
+
+absl::Status ReplicationStream::HandleKeepalive(absl::string_view message) {
+  if (message.size() < kKeepaliveSize) {
+    return ProtocolError(absl::StrCat("keepalive of ", message.size(), " bytes"));
+  }
+  uint64_t wal_end = pg::LoadBigEndian64(message.data() + 1);
+  bool reply_requested = message[17] != 0;
+  server_wal_end_ = std::max(server_wal_end_, wal_end);
+  received_lsn_ = std::max(received_lsn_, wal_end);
+  if (reply_requested) return SendStatusMessage(false);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<XLogData>> ReplicationStream::Next(absl::Duration timeout) {
+  if (closed_ || !streaming_) {
+    return absl::FailedPreconditionError("the replication stream is closed or has ended");
+  }
+  buffer_.reset();
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    if (cancelled_.load()) return absl::CancelledError("the replication stream was cancelled");
+    if (status_interval_ > absl::ZeroDuration() &&
+        absl::Now() - last_status_ >= status_interval_) {
+      if (auto s = SendStatusMessage(false); !s.ok()) return s;
+    }
+    char* raw = nullptr;
+    int n = PQgetCopyData(conn_->raw(), &raw, /*async=*/1);
+    if (n > 0) {
+      buffer_.reset(raw);
+      absl::string_view message(raw, static_cast<size_t>(n));
+      if (message[0] == 'w') {
+        if (message.size() < kXLogDataHeader) {
+          return ProtocolError(absl::StrCat("XLogData of ", message.size(), " bytes"));
+        }
+        XLogData data;
+        data.wal_start = pg::LoadBigEndian64(message.data() + 1);
+        data.wal_end = pg::LoadBigEndian64(message.data() + 9);
+        int64_t send_time = static_cast<int64_t>(pg::LoadBigEndian64(message.data() + 17));
+        if (!SendTimeToUnix(send_time, &data.send_time_micros)) {
+          return ProtocolError(absl::StrCat("XLogData send time ", send_time, " out of range"));
+        }
+        data.payload = message.substr(kXLogDataHeader);
+        received_lsn_ = std::max(received_lsn_, data.wal_start);
+        return data;
+      }
+      if (message[0] == 'k') {
+        absl::Status handled = HandleKeepalive(message);
+        buffer_.reset();
+        if (!handled.ok()) return handled;
+        continue;
+      }
+      return ProtocolError(absl::StrFormat("unknown message type 0x%02x",
+                                           static_cast<unsigned char>(message[0])));
+    }
+    if (n == -1) return StreamEnded();
+    if (n < -1) {
+      streaming_ = false;
+      return conn_->CommandError(nullptr, "reading the replication stream failed");
+    }
+    // Nothing complete buffered: wait for the socket, the deadline or the next status.
+    absl::Time wake = deadline;
+    if (status_interval_ > absl::ZeroDuration()) {
+      wake = std::min(wake, last_status_ + status_interval_);
+    }
+    absl::StatusOr<WaitResult> waited = WaitReadable(wake);
+    if (!waited.ok()) return waited.status();
+    if (*waited == WaitResult::kCancelled) {
+      return absl::CancelledError("the replication stream was cancelled");
+    }
+    if (*waited == WaitResult::kTimeout) {
+      if (absl::Now() >= deadline) return std::optional<XLogData>();
+      continue;
+    }
+    if (PQconsumeInput(conn_->raw()) != 1) {
+      streaming_ = false;
+      return conn_->CommandError(nullptr, "reading the replication stream failed");
+    }
+  }
+}
+
+absl::Status ReplicationStream::SendStatus(uint64_t written, uint64_t flushed, uint64_t applied,
+                                           bool reply_requested) {
+  if (closed_ || !streaming_) {
+    return absl::FailedPreconditionError("the replication stream is closed or has ended");
+  }
+  written_ = std::max(written_, written);
+  sent_flushed_ = std::max({sent_flushed_, flushed, slot_confirmed_flush_});
+  applied_ = std::max(applied_, applied);
+  return SendStatusMessage(reply_requested);
+}
+
+absl::Status ReplicationStream::SendStatusMessage(bool reply_requested) {
+  char message[kStatusSize];
+  message[0] = 'r';
+  PutBigEndian64(std::max(written_, received_lsn_), message + 1);
+  PutBigEndian64(sent_flushed_, message + 9);
+  PutBigEndian64(applied_, message + 17);
+  PutBigEndian64(static_cast<uint64_t>(NowPgMicros()), message + 25);
+  message[33] = reply_requested ? 1 : 0;
+  if (PQputCopyData(conn_->raw(), message, static_cast<int>(kStatusSize)) != 1 ||
+      PQflush(conn_->raw()) != 0) {
+    streaming_ = false;
+    return conn_->CommandError(nullptr, "sending a standby status update failed");
+  }
+  last_status_ = absl::Now();
+  return absl::OkStatus();
+}
+
+absl::Status ReplicationStream::Close(absl::Duration timeout) {
+  if (closed_) return absl::OkStatus();
+  closed_ = true;
+  buffer_.reset();
+  absl::Status status = absl::OkStatus();
+  if (streaming_) {
+    streaming_ = false;
+    const absl::Time deadline = absl::Now() + timeout;
+    PGconn* conn = conn_->raw();
+    // Waits for input without the cancel event (it may stay signalled).
+    auto wait = [&]() -> bool {
+      for (;;) {
+        absl::Duration left = deadline - absl::Now();
+        if (left <= absl::ZeroDuration()) return false;
+        pollfd fd{PQsocket(conn), POLLIN, 0};
+        int ms = static_cast<int>(std::min<int64_t>(
+            absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))), INT_MAX));
+        int ready = poll(&fd, 1, ms);
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) return false;
+        return PQconsumeInput(conn) == 1;
+      }
+    };
+    if (PQputCopyEnd(conn, nullptr) != 1 || PQflush(conn) != 0) {
+      status = conn_->CommandError(nullptr, "ending the replication stream failed");
+    } else {
+      // Discard the data the server sent before it saw CopyDone, up to its own CopyDone.
+      bool done = false;
+      while (!done) {
+        char* raw = nullptr;
+        int n = PQgetCopyData(conn, &raw, /*async=*/1);
+        if (n > 0) {
+          PQfreemem(raw);
+        } else if (n == -1) {
+          done = true;
+        } else if (n < -1) {
+          status = conn_->CommandError(nullptr, "ending the replication stream failed");
+          break;
+        } else if (!wait()) {
+          break;
+        }
+      }
+      // Then CommandComplete and ReadyForQuery, without blocking past the deadline.
+      while (done) {
+        if (PQisBusy(conn)) {
+          if (!wait()) {
+            done = false;
+            break;
+          }
+          continue;
+        }
+        PGresult* raw = PQgetResult(conn);
+        if (raw == nullptr) break;
+        pg::Result result(raw);
+        if (PQresultStatus(raw) == PGRES_FATAL_ERROR) {
+          status = ClassifyReplicationError(*conn_, raw, slot_, "ending the replication stream");
+        }
+      }
+      if (!done && status.ok()) {
+        status = MakeError(absl::StatusCode::kDeadlineExceeded, "CLOSE_TIMEOUT",
+                           absl::StrCat("the server did not end the replication stream within ",
+                                        absl::FormatDuration(timeout),
+                                        "; the connection was dropped instead"));
+      }
+    }
+  }
+  conn_.reset();  // closes the connection now, not at destruction
+  return status;
+}
+
+}  // namespace tsdb_source::cdc
