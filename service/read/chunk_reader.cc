@@ -27,27 +27,32 @@ bool SameValue(const v1::ScalarValue& a, const v1::ScalarValue& b) {
 
 }  // namespace
 
+std::vector<pg::ColumnSpec> ColumnSpecsFor(const v1::Stream& stream) {
+  std::vector<pg::ColumnSpec> specs;
+  for (const v1::Column& c : stream.columns()) {
+    pg::ColumnSpec spec;
+    spec.name = c.name();
+    if (ReadAsText(c)) {
+      spec.type_oid = 25;  // text
+    } else {
+      spec.type_oid = c.type_oid();
+      if (c.kind() == v1::VALUE_KIND_ARRAY) spec.element_type_oid = pg::ElementTypeForArray(c.type_oid());
+    }
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
 absl::StatusOr<std::unique_ptr<ChunkReader>> ChunkReader::Create(pg::Connection* conn,
                                                                 const StreamPlan& plan,
                                                                 const v1::ReadOptions& options,
                                                                 std::string cursor_filter,
                                                                 ReadControl* control) {
-  std::vector<pg::ColumnSpec> specs;
+  std::vector<pg::ColumnSpec> specs = ColumnSpecsFor(*plan.stream);
   std::vector<std::string> select;
   for (const v1::Column& c : plan.stream->columns()) {
-    pg::ColumnSpec spec;
-    spec.name = c.name();
-    if (ReadAsText(c)) {
-      spec.type_oid = 25;  // text
-      select.push_back(absl::StrCat(pg::QuoteIdent(c.name()), "::text"));
-    } else {
-      spec.type_oid = c.type_oid();
-      if (c.kind() == v1::VALUE_KIND_ARRAY) {
-        spec.element_type_oid = pg::ElementTypeForArray(c.type_oid());
-      }
-      select.push_back(pg::QuoteIdent(c.name()));
-    }
-    specs.push_back(std::move(spec));
+    select.push_back(ReadAsText(c) ? absl::StrCat(pg::QuoteIdent(c.name()), "::text")
+                                   : pg::QuoteIdent(c.name()));
   }
   ASSIGN_OR_RETURN(pg::BatchBuilder builder,
                    pg::BatchBuilder::Create(std::move(specs), PQserverVersion(conn->raw())));

@@ -41,6 +41,10 @@ struct ChunkEvent {
   double seconds = 0;           // kDone
 };
 
+// The batch layout of a stream's columns: types without a binary decoder travel as text
+// (the reader selects them as ::text).
+std::vector<pg::ColumnSpec> ColumnSpecsFor(const v1::Stream& stream);
+
 class ChunkReader final {
  public:
   // `cursor_filter` is the SQL condition of the saved cursor ("" for none).

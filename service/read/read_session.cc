@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "service/catalog/discover.h"
+#include "service/cdc/cdc_read.h"
 #include "service/common/status_macros.h"
 #include "service/config/source_config.h"
 #include "service/pg/connection.h"
@@ -27,6 +28,7 @@ absl::Status RunRead(const v1::ReadRequest& request, ReadSink* sink, ReadControl
     r.mutable_log()->set_message(warning);
     if (!sink->Emit(r)) return absl::CancelledError("the client cancelled the read");
   }
+  if (config.cdc) return cdc::RunCdcRead(*conn, config, plans, request, sink, control);
   for (const StreamPlan& plan : plans) {
     RETURN_IF_ERROR(ReadStream(*conn, config, plan, request.options(), sink, control));
   }

@@ -1,0 +1,190 @@
+#include "service/cdc/cdc_read.h"
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "service/cdc/cdc_checkpoints.h"
+#include "service/cdc/cdc_columns.h"
+#include "service/cdc/change_reader.h"
+#include "service/cdc/replication_stream.h"
+#include "service/common/errors.h"
+#include "service/common/status_macros.h"
+#include "service/read/stream_reader.h"
+
+namespace tsdb_source::cdc {
+namespace {
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Turns a snapshot read (a standard full refresh of the table) into CDC output: columns and
+// batches gain the CDC columns, checkpoints become global, and the stream is not declared
+// COMPLETE until its changes have been streamed too.
+class SnapshotSink final : public ReadSink {
+ public:
+  SnapshotSink(ReadSink* sink, CdcCheckpoints* checkpoints, uint64_t lsn, int64_t time,
+               const v1::Stream* stream)
+      : sink_(sink), checkpoints_(checkpoints), lsn_(lsn), time_(time), stream_(stream) {}
+
+  bool Emit(const v1::ReadResponse& response) override {
+    switch (response.event_case()) {
+      case v1::ReadResponse::kStreamStart: {
+        v1::ReadResponse r = response;
+        *r.mutable_stream_start()->mutable_columns() = stream_->columns();  // with CDC columns
+        return sink_->Emit(r);
+      }
+      case v1::ReadResponse::kRecords: {
+        v1::ReadResponse r = response;
+        AppendSnapshotCdcValues(lsn_, time_, r.mutable_records());
+        checkpoints_->AddRecords(r.records().row_count());
+        return sink_->Emit(r);
+      }
+      case v1::ReadResponse::kCheckpoint:
+        checkpoints_->SetStream(response.checkpoint().state());
+        return checkpoints_->Emit();
+      case v1::ReadResponse::kStatus:
+        if (response.status().status() == v1::STREAM_STATUS_KIND_COMPLETE) return true;
+        return sink_->Emit(response);
+      default:
+        return sink_->Emit(response);
+    }
+  }
+
+ private:
+  ReadSink* sink_;
+  CdcCheckpoints* checkpoints_;
+  uint64_t lsn_;
+  int64_t time_;
+  const v1::Stream* stream_;
+};
+
+absl::Status Status(ReadSink* sink, const v1::StreamDescriptor& d, v1::StreamStatusKind kind,
+                    const std::string& reason = "") {
+  v1::ReadResponse r;
+  *r.mutable_status()->mutable_stream() = d;
+  r.mutable_status()->set_status(kind);
+  r.mutable_status()->set_reason(reason);
+  if (!sink->Emit(r)) return absl::CancelledError("the read was cancelled");
+  return absl::OkStatus();
+}
+
+absl::Status Log(ReadSink* sink, v1::LogLevel level, std::string message) {
+  v1::ReadResponse r;
+  r.mutable_log()->set_level(level);
+  r.mutable_log()->set_message(std::move(message));
+  if (!sink->Emit(r)) return absl::CancelledError("the read was cancelled");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RunCdcRead(MainConnection& conn, const ResolvedConfig& config,
+                        const std::vector<StreamPlan>& plans, const v1::ReadRequest& request,
+                        ReadSink* sink, ReadControl* control) {
+  // The slot decides where changes start; it must exist before any snapshot.
+  ASSIGN_OR_RETURN(pg::Result slot,
+                   conn.get().ExecParams("SELECT confirmed_flush_lsn::text, plugin, "
+                                         "database = current_database() "
+                                         "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+                                         {config.replication_slot}));
+  if (slot.rows() == 0 || slot.IsNull(0, 0)) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, "SLOT_NOT_FOUND",
+                     absl::StrCat("replication slot '", config.replication_slot,
+                                  "' does not exist (SELECT pg_create_logical_replication_slot('",
+                                  config.replication_slot, "', 'pgoutput');)"));
+  }
+  if (slot.Get(0, 1) != "pgoutput" || slot.Get(0, 2) != "t") {
+    return MakeError(absl::StatusCode::kFailedPrecondition, "SLOT_UNUSABLE",
+                     absl::StrCat("replication slot '", config.replication_slot,
+                                  "' must use pgoutput in database '", config.connect.database, "'"));
+  }
+  ASSIGN_OR_RETURN(uint64_t slot_lsn, ParseLsn(slot.Get(0, 0)));
+
+  // The saved position, unless it is unusable.
+  const v1::GlobalState& saved = request.global_state();
+  bool use_saved = request.has_global_state();
+  if (use_saved && saved.version() != kStateVersion) {
+    return MakeError(absl::StatusCode::kInvalidArgument, "INVALID_STATE",
+                     absl::StrCat("the CDC state has version ", saved.version(),
+                                  "; this release reads version ", kStateVersion));
+  }
+  if (use_saved && saved.lsn() > 0 && slot_lsn > saved.lsn()) {
+    std::string problem = absl::StrCat(
+        "replication slot '", config.replication_slot, "' is at ", FormatLsn(slot_lsn),
+        ", past the saved position ", FormatLsn(saved.lsn()),
+        ": the changes between them are gone from the slot");
+    if (!config.resync_on_invalid_cdc_position) {
+      return MakeError(absl::StatusCode::kFailedPrecondition, "INVALID_CDC_POSITION",
+                       absl::StrCat(problem, " (set invalid_cdc_cursor_position_behavior to "
+                                             "'Re-sync data' to snapshot again)"));
+    }
+    RETURN_IF_ERROR(Log(sink, v1::LOG_LEVEL_WARN, absl::StrCat(problem, "; snapshotting every stream again")));
+    use_saved = false;
+  }
+  const uint64_t start_lsn = use_saved && saved.lsn() > 0 ? saved.lsn() : slot_lsn;
+  CdcCheckpoints checkpoints(sink, start_lsn);
+  if (use_saved) {
+    for (const v1::StreamState& s : saved.streams()) checkpoints.SetStream(s);
+  }
+
+  // Snapshots (and full-refresh streams) through the chunk readers.
+  std::vector<const v1::Stream*> cdc_streams;
+  const int64_t snapshot_time = NowMicros();
+  for (const StreamPlan& plan : plans) {
+    if (!plan.incremental) {
+      RETURN_IF_ERROR(ReadStream(conn, config, plan, request.options(), sink, control));
+      continue;
+    }
+    cdc_streams.push_back(plan.stream);
+    const v1::StreamState* done = checkpoints.Stream(plan.stream->stream());
+    if (done != nullptr && done->completed()) {
+      RETURN_IF_ERROR(Status(sink, plan.stream->stream(), v1::STREAM_STATUS_KIND_STARTED));
+      v1::ReadResponse start;
+      *start.mutable_stream_start()->mutable_stream() = plan.stream->stream();
+      *start.mutable_stream_start()->mutable_columns() = plan.stream->columns();
+      if (!sink->Emit(start)) return absl::CancelledError("the read was cancelled");
+      continue;
+    }
+    v1::Stream table = WithoutCdcColumns(*plan.stream);
+    StreamPlan snapshot;
+    snapshot.stream = &table;
+    snapshot.incremental = false;
+    snapshot.chunked = plan.chunked;
+    if (table.has_hypertable() && plan.chunked) {
+      for (int i = 0; i < table.columns_size(); ++i) {
+        if (table.columns(i).name() == table.hypertable().time_dimension().column_name()) {
+          snapshot.order_columns = {i};
+        }
+      }
+    }
+    if (done != nullptr) snapshot.progress = done->chunks();
+    SnapshotSink snapshot_sink(sink, &checkpoints, start_lsn, snapshot_time, plan.stream);
+    RETURN_IF_ERROR(ReadStream(conn, config, snapshot, request.options(), &snapshot_sink, control));
+  }
+  if (cdc_streams.empty()) return absl::OkStatus();
+
+  // Then the changes from the slot.
+  ChangeReadStats stats;
+  absl::Status status = ReadChanges(conn.get(), config, cdc_streams, start_lsn,
+                                    use_saved ? saved.lsn() : 0, request, sink, control,
+                                    &checkpoints, &stats);
+  for (const v1::Stream* stream : cdc_streams) {
+    RETURN_IF_ERROR(Status(sink, stream->stream(),
+                           status.ok() ? v1::STREAM_STATUS_KIND_COMPLETE : v1::STREAM_STATUS_KIND_INCOMPLETE,
+                           status.ok() ? "" : std::string(status.message())));
+  }
+  if (!status.ok()) return status;
+  return Log(sink, v1::LOG_LEVEL_INFO,
+             absl::StrCat("change data capture: ", stats.changes, " changes emitted, ",
+                          stats.compression_dropped, " rows of TimescaleDB (de)compression dropped, ",
+                          stats.unrelated, " changes of other relations skipped; position ",
+                          FormatLsn(checkpoints.lsn())));
+}
+
+}  // namespace tsdb_source::cdc

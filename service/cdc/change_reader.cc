@@ -1,0 +1,358 @@
+#include "service/cdc/change_reader.h"
+
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
+#include "service/catalog/discover.h"
+#include "service/catalog/type_mapping.h"
+#include "service/cdc/cdc_columns.h"
+#include "service/cdc/pgoutput.h"
+#include "service/cdc/relation_map.h"
+#include "service/cdc/replication_stream.h"
+#include "service/common/errors.h"
+#include "service/common/status_macros.h"
+#include "service/pg/copy/batch_builder.h"
+#include "service/read/chunk_reader.h"
+
+namespace tsdb_source::cdc {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int64_t kPgEpochMicros = 946684800000000LL;  // 2000-01-01 in Unix microseconds
+
+void PutBigEndian64(uint64_t v, char out[8]) {
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+}
+
+bool IsMarker(absl::string_view prefix, absl::string_view suffix) {
+  return prefix == absl::StrCat("::timescaledb-compression-", suffix) ||
+         prefix == absl::StrCat("::timescaledb-decompression-", suffix);
+}
+
+// The batches of one stream and how relation tuples map onto its columns.
+struct StreamOut {
+  const v1::Stream* stream = nullptr;
+  std::unique_ptr<pg::BatchBuilder> builder;
+  bool running = false;
+  bool warned_toast = false;
+  bool warned_text = false;
+};
+
+class ChangeReader {
+ public:
+  ChangeReader(pg::Connection& conn, const ResolvedConfig& config,
+               const std::vector<const v1::Stream*>& streams, const v1::ReadRequest& request,
+               ReadSink* sink, ReadControl* control, CdcCheckpoints* checkpoints,
+               ChangeReadStats* stats)
+      : conn_(conn), config_(config), request_(request), sink_(sink), control_(control),
+        checkpoints_(checkpoints), stats_(stats) {
+    std::vector<v1::StreamDescriptor> descriptors;
+    for (const v1::Stream* s : streams) {
+      descriptors.push_back(s->stream());
+      StreamOut out;
+      out.stream = s;
+      outs_.push_back(std::move(out));
+    }
+    map_ = std::make_unique<RelationMap>(descriptors, config.timescaledb_support);
+    const v1::ReadOptions& o = request.options();
+    max_rows_ = o.batch_max_rows() ? o.batch_max_rows() : 4096;
+    checkpoint_records_ = o.checkpoint_every_records() ? o.checkpoint_every_records() : 100000;
+    checkpoint_seconds_ = o.checkpoint_every_seconds() ? o.checkpoint_every_seconds() : 60;
+  }
+
+  absl::Status Run(uint64_t start_lsn, uint64_t ack_lsn) {
+    ASSIGN_OR_RETURN(bool timescale, TimescaleInstalled(conn_));
+    if (!timescale) map_ = std::make_unique<RelationMap>(Descriptors(), false);
+    RETURN_IF_ERROR(LoadEnumTypes());
+    // Where "caught up" is: the server's WAL position now.
+    ASSIGN_OR_RETURN(pg::Result now, conn_.Exec("SELECT pg_catalog.pg_current_wal_lsn()::text"));
+    ASSIGN_OR_RETURN(uint64_t target, ParseLsn(now.Get(0, 0)));
+
+    ReplicationOptions options;
+    options.connect = config_.connect;
+    options.slot = config_.replication_slot;
+    options.publications = {config_.publication};
+    options.start_lsn = start_lsn;
+    ASSIGN_OR_RETURN(std::unique_ptr<ReplicationStream> stream, ReplicationStream::Start(options));
+    if (ack_lsn > 0) {
+      // Only now, with the client holding a state at ack_lsn, may the slot forget what
+      // comes before it.
+      RETURN_IF_ERROR(stream->SendStatus(ack_lsn, ack_lsn, ack_lsn));
+    }
+    absl::Status status = Stream(*stream, target);
+    absl::Status closed = stream->Close(absl::Seconds(5));
+    if (!status.ok()) return status;
+    (void)closed;  // a slow CopyDone handshake does not fail a complete read
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<v1::StreamDescriptor> Descriptors() const {
+    std::vector<v1::StreamDescriptor> out;
+    for (const StreamOut& s : outs_) out.push_back(s.stream->stream());
+    return out;
+  }
+
+  absl::Status LoadEnumTypes() {
+    ASSIGN_OR_RETURN(pg::Result r, conn_.Exec("SELECT oid FROM pg_catalog.pg_type WHERE typtype = 'e'"));
+    for (int i = 0; i < r.rows(); ++i) {
+      uint32_t oid = 0;
+      if (absl::SimpleAtoi(r.Get(i, 0), &oid)) enum_types_.insert(oid);
+    }
+    return absl::OkStatus();
+  }
+
+  bool Cancelled() const { return control_ != nullptr && control_->cancelled(); }
+
+  absl::Status Send(const v1::ReadResponse& r) {
+    if (Cancelled() || !sink_->Emit(r)) return absl::CancelledError("the read was cancelled");
+    return absl::OkStatus();
+  }
+
+  absl::Status Log(v1::LogLevel level, std::string message) {
+    v1::ReadResponse r;
+    r.mutable_log()->set_level(level);
+    r.mutable_log()->set_message(std::move(message));
+    return Send(r);
+  }
+
+  absl::Status Stream(ReplicationStream& stream, uint64_t target) {
+    const bool follow = request_.follow();
+    const auto started = Clock::now();
+    const auto first_change_deadline = started + std::chrono::seconds(config_.initial_waiting_seconds);
+    auto last_checkpoint = Clock::now();
+    auto last_ping = Clock::now();
+    bool in_transaction = false;
+    bool seen_change = false;
+    uint64_t records_since_checkpoint = 0;
+    for (;;) {
+      if (Cancelled()) return absl::CancelledError("the read was cancelled");
+      ASSIGN_OR_RETURN(std::optional<XLogData> data, stream.Next(absl::Milliseconds(200)));
+      if (!data.has_value()) {
+        if (!in_transaction) {
+          // Everything the server sent before its last keepalive was handled, and no
+          // transaction is open: the position the keepalive names is covered.
+          pending_lsn_ = std::max(pending_lsn_, stream.server_wal_end());
+          if (!follow && pending_lsn_ >= target) return Finish();
+          if (!follow && !seen_change && Clock::now() >= first_change_deadline) return Finish();
+        }
+        if (Clock::now() - last_ping > std::chrono::milliseconds(500)) {
+          // Ask for a keepalive: it tells how far the server's WAL has been sent.
+          RETURN_IF_ERROR(stream.SendStatus(0, 0, 0, /*reply_requested=*/true));
+          last_ping = Clock::now();
+        }
+        continue;
+      }
+      ASSIGN_OR_RETURN(Change change, DecodePgoutput(data->payload));
+      switch (change.kind) {
+        case Change::Kind::kBegin:
+          in_transaction = true;
+          in_compression_ = false;
+          commit_lsn_ = change.final_lsn;
+          commit_time_ = change.commit_time_micros;
+          break;
+        case Change::Kind::kRelation:
+          RETURN_IF_ERROR(relations_.Apply(change).status());
+          break;
+        case Change::Kind::kMessage:
+          if (change.transactional && IsMarker(change.prefix, "start")) in_compression_ = true;
+          if (change.transactional && IsMarker(change.prefix, "end")) in_compression_ = false;
+          break;
+        case Change::Kind::kInsert:
+        case Change::Kind::kUpdate:
+        case Change::Kind::kDelete: {
+          if (in_compression_) {
+            ++stats_->compression_dropped;
+            break;
+          }
+          ASSIGN_OR_RETURN(bool emitted, Row(change));
+          if (emitted) {
+            seen_change = true;
+            ++records_since_checkpoint;
+          }
+          break;
+        }
+        case Change::Kind::kTruncate:
+          for (uint32_t oid : change.relation_oids) {
+            const RelationInfo* rel = relations_.Find(oid);
+            if (rel == nullptr) continue;
+            ASSIGN_OR_RETURN(auto index, map_->Resolve(conn_, rel->namespace_name, rel->name));
+            if (!index.has_value()) continue;
+            RETURN_IF_ERROR(Log(v1::LOG_LEVEL_WARN,
+                                absl::StrCat("TRUNCATE of ", rel->namespace_name, ".", rel->name,
+                                             " (stream ", outs_[*index].stream->stream().name(),
+                                             "): its rows were removed without per-row deletes; "
+                                             "run a full refresh of the stream to reflect it")));
+          }
+          break;
+        case Change::Kind::kCommit: {
+          in_transaction = false;
+          in_compression_ = false;
+          uint64_t end = change.end_lsn;
+          bool due = records_since_checkpoint >= checkpoint_records_ ||
+                     Clock::now() - last_checkpoint >= std::chrono::seconds(checkpoint_seconds_);
+          if (due || end >= target) {
+            RETURN_IF_ERROR(FlushAll());
+            checkpoints_->set_lsn(std::max(checkpoints_->lsn(), end));
+            if (!checkpoints_->Emit()) return absl::CancelledError("the read was cancelled");
+            records_since_checkpoint = 0;
+            last_checkpoint = Clock::now();
+          } else {
+            pending_lsn_ = std::max(pending_lsn_, end);
+          }
+          if (!follow && end >= target) return Finish();
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+
+  absl::Status Finish() {
+    RETURN_IF_ERROR(FlushAll());
+    checkpoints_->set_lsn(std::max(checkpoints_->lsn(), pending_lsn_));
+    if (!checkpoints_->Emit()) return absl::CancelledError("the read was cancelled");
+    return absl::OkStatus();
+  }
+
+  absl::Status FlushAll() {
+    for (StreamOut& out : outs_) RETURN_IF_ERROR(Flush(out));
+    return absl::OkStatus();
+  }
+
+  absl::Status Flush(StreamOut& out) {
+    if (out.builder == nullptr || out.builder->row_count() == 0) return absl::OkStatus();
+    if (!out.running) {
+      out.running = true;
+      v1::ReadResponse r;
+      *r.mutable_status()->mutable_stream() = out.stream->stream();
+      r.mutable_status()->set_status(v1::STREAM_STATUS_KIND_RUNNING);
+      RETURN_IF_ERROR(Send(r));
+    }
+    checkpoints_->AddRecords(out.builder->row_count());
+    stats_->changes += out.builder->row_count();
+    v1::ReadResponse r;
+    out.builder->Release(r.mutable_records());
+    out.builder->Reset();
+    return Send(r);
+  }
+
+  absl::StatusOr<pg::BatchBuilder*> Builder(StreamOut& out) {
+    if (out.builder == nullptr) {
+      std::vector<pg::ColumnSpec> specs = ColumnSpecsFor(*out.stream);
+      // The CDC columns travel as int8 and timestamptz.
+      specs[specs.size() - 3].type_oid = 20;
+      specs[specs.size() - 2].type_oid = 1184;
+      specs[specs.size() - 1].type_oid = 1184;
+      ASSIGN_OR_RETURN(pg::BatchBuilder builder,
+                       pg::BatchBuilder::Create(std::move(specs), PQserverVersion(conn_.raw())));
+      builder.set_stream(out.stream->stream());
+      out.builder = std::make_unique<pg::BatchBuilder>(std::move(builder));
+    }
+    return out.builder.get();
+  }
+
+  // Appends one change as a record of its stream; false when it belongs to no stream.
+  absl::StatusOr<bool> Row(const Change& change) {
+    ASSIGN_OR_RETURN(const RelationInfo* rel, relations_.Resolve(change));
+    ASSIGN_OR_RETURN(auto index, map_->Resolve(conn_, rel->namespace_name, rel->name));
+    if (!index.has_value()) {
+      ++stats_->unrelated;
+      return false;
+    }
+    StreamOut& out = outs_[*index];
+    ASSIGN_OR_RETURN(pg::BatchBuilder* builder, Builder(out));
+    const bool deleted = change.kind == Change::Kind::kDelete;
+    const std::vector<TupleValue>& tuple = deleted ? change.old_tuple : change.new_tuple;
+    const int table_columns = out.stream->columns_size() - kCdcColumnCount;
+    fields_.assign(out.stream->columns_size(), pg::FieldView::Null());
+    for (int c = 0; c < table_columns; ++c) {
+      const v1::Column& column = out.stream->columns(c);
+      for (size_t t = 0; t < rel->columns.size() && t < tuple.size(); ++t) {
+        if (rel->columns[t].name != column.name()) continue;
+        const TupleValue& value = tuple[t];
+        if (value.kind == TupleValueKind::kUnchangedToast) {
+          if (!out.warned_toast) {
+            out.warned_toast = true;
+            RETURN_IF_ERROR(Log(v1::LOG_LEVEL_WARN,
+                                absl::StrCat("stream ", out.stream->stream().name(), ": an update left the "
+                                             "large value of column ", column.name(),
+                                             " unchanged, and logical replication does not send it; "
+                                             "emitted as null (REPLICA IDENTITY FULL sends it)")));
+          }
+        } else if (value.kind == TupleValueKind::kBinary || value.kind == TupleValueKind::kText) {
+          bool as_text = ReadAsText(column);
+          bool usable = value.kind == TupleValueKind::kBinary
+                            ? (!as_text || enum_types_.count(rel->columns[t].type_oid) > 0)
+                            : as_text;
+          if (usable) {
+            fields_[c] = pg::FieldView::Of(value.data);
+          } else if (!out.warned_text) {
+            out.warned_text = true;
+            RETURN_IF_ERROR(Log(v1::LOG_LEVEL_WARN,
+                                absl::StrCat("stream ", out.stream->stream().name(), ": column ",
+                                             column.name(), " of type ", column.pg_type(),
+                                             " has no decoder for change data; emitted as null")));
+          }
+        }
+        break;
+      }
+    }
+    char lsn[8], updated[8], deleted_at[8];
+    PutBigEndian64(commit_lsn_, lsn);
+    PutBigEndian64(static_cast<uint64_t>(commit_time_ - kPgEpochMicros), updated);
+    std::memcpy(deleted_at, updated, 8);
+    fields_[table_columns] = pg::FieldView{lsn, 8};
+    fields_[table_columns + 1] = pg::FieldView{updated, 8};
+    fields_[table_columns + 2] = deleted ? pg::FieldView{deleted_at, 8} : pg::FieldView::Null();
+    builder->set_chunk(absl::StrCat(rel->namespace_name, ".", rel->name));
+    RETURN_IF_ERROR(builder->AppendRow(fields_));
+    if (builder->row_count() >= max_rows_) RETURN_IF_ERROR(Flush(out));
+    return true;
+  }
+
+  pg::Connection& conn_;
+  const ResolvedConfig& config_;
+  const v1::ReadRequest& request_;
+  ReadSink* sink_;
+  ReadControl* control_;
+  CdcCheckpoints* checkpoints_;
+  ChangeReadStats* stats_;
+  std::vector<StreamOut> outs_;
+  std::unique_ptr<RelationMap> map_;
+  RelationCache relations_;
+  std::set<uint32_t> enum_types_;
+  std::vector<pg::FieldView> fields_;
+  bool in_compression_ = false;
+  uint64_t commit_lsn_ = 0;
+  int64_t commit_time_ = 0;
+  uint64_t pending_lsn_ = 0;  // commits emitted but not yet checkpointed
+  uint32_t max_rows_;
+  uint64_t checkpoint_records_;
+  uint64_t checkpoint_seconds_;
+};
+
+}  // namespace
+
+absl::Status ReadChanges(pg::Connection& conn, const ResolvedConfig& config,
+                         const std::vector<const v1::Stream*>& streams, uint64_t start_lsn,
+                         uint64_t ack_lsn, const v1::ReadRequest& request, ReadSink* sink,
+                         ReadControl* control, CdcCheckpoints* checkpoints,
+                         ChangeReadStats* stats) {
+  ChangeReader reader(conn, config, streams, request, sink, control, checkpoints, stats);
+  return reader.Run(start_lsn, ack_lsn);
+}
+
+}  // namespace tsdb_source::cdc
