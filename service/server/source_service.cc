@@ -1,69 +1,222 @@
 #include "service/server/source_service.h"
 
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "service/catalog/discover.h"
 #include "service/check/check.h"
+#include "service/common/errors.h"
 #include "service/config/source_config.h"
-#include "service/pg/connection.h"
-#include "service/read/read_session.h"
 #include "service/config/spec.h"
-#include "service/server/status_mapping.h"
+#include "service/pg/connection.h"
+#include "service/read/read_control.h"
+#include "service/read/read_session.h"
+#include "service/server/read_watcher.h"
+#include "service/server/rpc_scope.h"
 
 namespace tsdb_source {
+namespace {
 
-grpc::Status SourceServiceImpl::Spec(grpc::ServerContext*, const v1::SpecRequest*,
+std::string StreamName(const v1::StreamDescriptor& d) {
+  return d.namespace_().empty() ? d.name() : absl::StrCat(d.namespace_(), ".", d.name());
+}
+
+// Where a call connects to, for its rpc_start line (never the password).
+LogFields Target(const v1::SourceConfig& config) {
+  return LogFields()
+      .Add("db_host", config.host())
+      .Add("db_port", config.has_port() ? config.port() : 5432)
+      .Add("database", config.database())
+      .Add("db_user", config.username());
+}
+
+// Adapts the core's sink to the gRPC stream and watches what passes: the stream and
+// chunk being read (for error details), figures for the log, and each stream's summary,
+// logged as "stream_summary". Write blocks while the client's flow-control window is
+// full, so a slow client slows the database read instead of growing memory.
+class WriterSink final : public ReadSink {
+ public:
+  WriterSink(RpcScope* scope, grpc::ServerWriter<v1::ReadResponse>* writer)
+      : scope_(scope), writer_(writer) {}
+
+  bool Emit(const v1::ReadResponse& response) override {
+    Observe(response);
+    if (scope_->context()->IsCancelled()) return false;
+    return writer_->Write(response);
+  }
+
+  // ErrorInfo metadata of a failed read: the stream it was on and, when rows of a chunk
+  // were sent after the last checkpoint, that chunk.
+  std::map<std::string, std::string> ErrorMetadata() const {
+    return {{"stream", stream_}, {"chunk", chunk_}};
+  }
+
+  // Figures of the whole read for the rpc_end line.
+  LogFields Totals() const {
+    return LogFields()
+        .Add("streams", streams_)
+        .Add("rows", rows_)
+        .Add("batches", batches_)
+        .Add("checkpoints", checkpoints_)
+        .Add("chunks_read", chunks_read_)
+        .Add("chunks_skipped", chunks_skipped_)
+        .Add("bytes", bytes_)
+        .Add("retries", retries_);
+  }
+
+ private:
+  void Observe(const v1::ReadResponse& response) {
+    switch (response.event_case()) {
+      case v1::ReadResponse::kStatus:
+        if (response.status().status() == v1::STREAM_STATUS_KIND_STARTED) {
+          stream_ = StreamName(response.status().stream());
+          chunk_.clear();
+          ++streams_;
+        }
+        break;
+      case v1::ReadResponse::kRecords:
+        chunk_ = response.records().chunk();
+        rows_ += response.records().row_count();
+        ++batches_;
+        break;
+      case v1::ReadResponse::kCheckpoint:
+        chunk_.clear();  // everything sent so far is covered
+        ++checkpoints_;
+        break;
+      case v1::ReadResponse::kSummary: {
+        const v1::StreamSummary& s = response.summary();
+        chunks_read_ += s.chunks_read();
+        chunks_skipped_ += s.chunks_skipped();
+        bytes_ += s.bytes();
+        retries_ += s.retries();
+        if (scope_->log() != nullptr) {
+          scope_->log()->Info("stream_summary", LogFields()
+                                                    .Add("rid", scope_->id())
+                                                    .Add("stream", StreamName(s.stream()))
+                                                    .Add("chunks_read", s.chunks_read())
+                                                    .Add("chunks_skipped", s.chunks_skipped())
+                                                    .Add("rows", s.rows())
+                                                    .Add("bytes", s.bytes())
+                                                    .Add("seconds", s.seconds())
+                                                    .Add("retries", s.retries()));
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  RpcScope* scope_;
+  grpc::ServerWriter<v1::ReadResponse>* writer_;
+  std::string stream_;
+  std::string chunk_;
+  uint64_t streams_ = 0, rows_ = 0, batches_ = 0, checkpoints_ = 0;
+  uint64_t chunks_read_ = 0, chunks_skipped_ = 0, bytes_ = 0, retries_ = 0;
+};
+
+// Whether the call behind `context` ended (thread-safe: IsCancelled is).
+CallEnd ProbeCall(grpc::ServerContext* context) {
+  bool expired = context->deadline() <= std::chrono::system_clock::now();
+  if (expired) return CallEnd::kDeadlineExceeded;
+  if (context->IsCancelled()) return CallEnd::kClientCancelled;
+  return CallEnd::kRunning;
+}
+
+}  // namespace
+
+grpc::Status SourceServiceImpl::Spec(grpc::ServerContext* context, const v1::SpecRequest*,
                                      v1::SpecResponse* response) {
+  RpcScope scope(context, "Spec", options_.auth, options_.log);
+  if (!scope.Authorize()) return RpcScope::Unauthenticated();
+  scope.Started();
   response->set_connection_specification_json(std::string(ConnectionSpecificationJson()));
   response->set_documentation_url(std::string(kDocumentationUrl));
   response->set_supports_incremental(true);
   response->add_supported_destination_sync_modes(v1::DESTINATION_SYNC_MODE_OVERWRITE);
   response->add_supported_destination_sync_modes(v1::DESTINATION_SYNC_MODE_APPEND);
   response->add_supported_destination_sync_modes(v1::DESTINATION_SYNC_MODE_APPEND_DEDUP);
-  return grpc::Status::OK;
+  return scope.Finish(absl::OkStatus());
 }
 
-grpc::Status SourceServiceImpl::Check(grpc::ServerContext*, const v1::CheckRequest* request,
+grpc::Status SourceServiceImpl::Check(grpc::ServerContext* context, const v1::CheckRequest* request,
                                       v1::CheckResponse* response) {
+  RpcScope scope(context, "Check", options_.auth, options_.log);
+  if (!scope.Authorize()) return RpcScope::Unauthenticated();
+  scope.AddSecrets(request->config());
+  scope.Started(Target(request->config()));
   *response = RunCheck(request->config());
-  return grpc::Status::OK;
+  response->set_message(scope.Redact(response->message()));
+  LogFields outcome;
+  outcome.Add("succeeded", response->succeeded());
+  if (!response->succeeded()) outcome.Add("check_reason", response->reason());
+  return scope.Finish(absl::OkStatus(), {}, outcome);
 }
 
 grpc::Status SourceServiceImpl::Discover(grpc::ServerContext* context,
                                          const v1::DiscoverRequest* request,
                                          v1::DiscoverResponse* response) {
+  RpcScope scope(context, "Discover", options_.auth, options_.log);
+  if (!scope.Authorize()) return RpcScope::Unauthenticated();
+  scope.AddSecrets(request->config());
+  scope.Started(Target(request->config()));
   auto config = ResolveConfig(request->config());
-  if (!config.ok()) return ToGrpcStatus(config.status(), context);
+  if (!config.ok()) return scope.Finish(config.status());
   auto conn = pg::Connection::Open(config->connect);
-  if (!conn.ok()) return ToGrpcStatus(conn.status(), context);
+  if (!conn.ok()) return scope.Finish(conn.status());
   auto catalog = DiscoverCatalog(*conn, *config);
-  if (!catalog.ok()) return ToGrpcStatus(catalog.status(), context);
+  if (!catalog.ok()) return scope.Finish(catalog.status());
   *response->mutable_catalog() = *std::move(catalog);
-  return grpc::Status::OK;
+  return scope.Finish(absl::OkStatus(), {},
+                      LogFields().Add("streams", response->catalog().streams_size()));
 }
-
-namespace {
-
-// Adapts the core's sink to the gRPC stream. Write blocks while the client's flow-control
-// window is full, so a slow client slows the database read instead of growing memory.
-class WriterSink final : public ReadSink {
- public:
-  WriterSink(grpc::ServerContext* context, grpc::ServerWriter<v1::ReadResponse>* writer)
-      : context_(context), writer_(writer) {}
-  bool Emit(const v1::ReadResponse& response) override {
-    if (context_->IsCancelled()) return false;
-    return writer_->Write(response);
-  }
-
- private:
-  grpc::ServerContext* context_;
-  grpc::ServerWriter<v1::ReadResponse>* writer_;
-};
-
-}  // namespace
 
 grpc::Status SourceServiceImpl::Read(grpc::ServerContext* context, const v1::ReadRequest* request,
                                      grpc::ServerWriter<v1::ReadResponse>* writer) {
-  WriterSink sink(context, writer);
-  return ToGrpcStatus(RunRead(*request, &sink), context);
+  RpcScope scope(context, "Read", options_.auth, options_.log);
+  if (!scope.Authorize()) return RpcScope::Unauthenticated();
+  scope.AddSecrets(request->config());
+  scope.Started(LogFields()
+                    .Append(Target(request->config()))
+                    .Add("streams", request->catalog().streams_size())
+                    .Add("states", request->state_size()));
+
+  ReadControl control;
+  std::unique_ptr<ReadTracker::Registration> registration;
+  if (options_.reads != nullptr) {
+    auto registered = options_.reads->Register(&control);
+    if (!registered.ok()) return scope.Finish(registered.status());
+    registration = *std::move(registered);
+  }
+
+  WriterSink sink(&scope, writer);
+  absl::Status status;
+  CallEnd end;
+  {
+    ReadWatcher watcher([context] { return ProbeCall(context); }, &control, options_.cancel_poll);
+    status = RunRead(*request, &sink, &control);
+    end = watcher.why();
+  }
+  if (!status.ok()) {
+    // Say why the read really stopped: the core only saw its queries cancelled.
+    if (registration != nullptr && registration->forced_stop()) {
+      status = MakeError(absl::StatusCode::kUnavailable, "SERVER_SHUTTING_DOWN",
+                         "the server shut down before the read reached its next checkpoint; "
+                         "resume from the last checkpoint received");
+    } else if (end == CallEnd::kDeadlineExceeded) {
+      status = MakeError(absl::StatusCode::kDeadlineExceeded, "DEADLINE_EXCEEDED",
+                         "the call's deadline passed; the read was cancelled");
+    } else if (end == CallEnd::kClientCancelled) {
+      status = MakeError(absl::StatusCode::kCancelled, "CLIENT_CANCELLED",
+                         "the client cancelled the read");
+    }
+  }
+  return scope.Finish(status, status.ok() ? std::map<std::string, std::string>{}
+                                          : sink.ErrorMetadata(),
+                      sink.Totals());
 }
 
 }  // namespace tsdb_source
