@@ -184,6 +184,14 @@ TEST_F(CdcRead, SnapshotThenChangesWithDeletesPartitionsAndAcknowledgement) {
   ASSERT_TRUE(RunRead(third_request, &third).ok());
   EXPECT_TRUE(third.records.empty());
   EXPECT_EQ(ConfirmedFlushSettled(global2->lsn()), global2->lsn());
+
+  // A TRUNCATE has no per-row form: it is reported, naming the stream.
+  Sql("TRUNCATE " + schema_ + ".items");
+  v1::ReadRequest fourth_request = Request();
+  *fourth_request.mutable_global_state() = *third.LastGlobal();
+  Collector fourth;
+  ASSERT_TRUE(RunRead(fourth_request, &fourth).ok());
+  EXPECT_TRUE(fourth.Logged("TRUNCATE of " + schema_ + ".items"));
 }
 
 TEST_F(CdcRead, ChangesDuringTheSnapshotAreNotLost) {
