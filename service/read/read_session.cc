@@ -5,6 +5,7 @@
 
 #include "service/catalog/discover.h"
 #include "service/cdc/cdc_read.h"
+#include "service/common/errors.h"
 #include "service/common/status_macros.h"
 #include "service/config/source_config.h"
 #include "service/pg/connection.h"
@@ -30,6 +31,11 @@ absl::Status RunRead(const v1::ReadRequest& request, ReadSink* sink, ReadControl
   }
   if (config.cdc) return cdc::RunCdcRead(*conn, config, plans, request, sink, control);
   for (const StreamPlan& plan : plans) {
+    if (control != nullptr && control->stop_requested()) {
+      // Stopping between streams: every finished stream has its final checkpoint.
+      return MakeError(absl::StatusCode::kUnavailable, "SERVER_SHUTTING_DOWN",
+                       "the server is shutting down; resume from the last checkpoint");
+    }
     RETURN_IF_ERROR(ReadStream(*conn, config, plan, request.options(), sink, control));
   }
   return absl::OkStatus();

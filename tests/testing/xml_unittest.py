@@ -10,8 +10,11 @@ import xml.etree.ElementTree as ET
 def main():
     path = os.path.abspath(sys.argv[1])
     sys.path.insert(0, os.path.dirname(path))
-    spec = importlib.util.spec_from_file_location("test_module", path)
+    name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    # Registered like an imported module, so unittest runs setUpModule/tearDownModule.
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     suite = unittest.defaultTestLoader.loadTestsFromModule(module)
     outcomes = []
