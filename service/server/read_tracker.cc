@@ -68,4 +68,9 @@ int ReadTracker::running() const {
   return static_cast<int>(entries_.size());
 }
 
+bool ReadTracker::stopping() const {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
 }  // namespace tsdb_source

@@ -55,6 +55,8 @@ class ReadTracker final {
 
   int running() const;
   int max_reads() const { return max_reads_; }
+  // True once StopAll() ran: the server is shutting down and takes no new calls.
+  bool stopping() const;
 
  private:
   void Unregister(Registration::Entry* entry);

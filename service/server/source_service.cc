@@ -132,6 +132,11 @@ grpc::Status SourceServiceImpl::Spec(grpc::ServerContext* context, const v1::Spe
                                      v1::SpecResponse* response) {
   RpcScope scope(context, "Spec", options_.auth, options_.log);
   if (!scope.Authorize()) return RpcScope::Unauthenticated();
+  if (options_.reads != nullptr && options_.reads->stopping()) {
+    // Shutting down: new calls are refused even before gRPC closes the port.
+    return scope.Finish(MakeError(absl::StatusCode::kUnavailable, "SERVER_SHUTTING_DOWN",
+                                  "the server is shutting down; retry on another instance"));
+  }
   scope.Started();
   response->set_connection_specification_json(std::string(ConnectionSpecificationJson()));
   response->set_documentation_url(std::string(kDocumentationUrl));
@@ -146,6 +151,11 @@ grpc::Status SourceServiceImpl::Check(grpc::ServerContext* context, const v1::Ch
                                       v1::CheckResponse* response) {
   RpcScope scope(context, "Check", options_.auth, options_.log);
   if (!scope.Authorize()) return RpcScope::Unauthenticated();
+  if (options_.reads != nullptr && options_.reads->stopping()) {
+    // Shutting down: new calls are refused even before gRPC closes the port.
+    return scope.Finish(MakeError(absl::StatusCode::kUnavailable, "SERVER_SHUTTING_DOWN",
+                                  "the server is shutting down; retry on another instance"));
+  }
   scope.AddSecrets(request->config());
   scope.Started(Target(request->config()));
   *response = RunCheck(request->config());
@@ -161,6 +171,11 @@ grpc::Status SourceServiceImpl::Discover(grpc::ServerContext* context,
                                          v1::DiscoverResponse* response) {
   RpcScope scope(context, "Discover", options_.auth, options_.log);
   if (!scope.Authorize()) return RpcScope::Unauthenticated();
+  if (options_.reads != nullptr && options_.reads->stopping()) {
+    // Shutting down: new calls are refused even before gRPC closes the port.
+    return scope.Finish(MakeError(absl::StatusCode::kUnavailable, "SERVER_SHUTTING_DOWN",
+                                  "the server is shutting down; retry on another instance"));
+  }
   scope.AddSecrets(request->config());
   scope.Started(Target(request->config()));
   auto config = ResolveConfig(request->config());
@@ -178,6 +193,11 @@ grpc::Status SourceServiceImpl::Read(grpc::ServerContext* context, const v1::Rea
                                      grpc::ServerWriter<v1::ReadResponse>* writer) {
   RpcScope scope(context, "Read", options_.auth, options_.log);
   if (!scope.Authorize()) return RpcScope::Unauthenticated();
+  if (options_.reads != nullptr && options_.reads->stopping()) {
+    // Shutting down: new calls are refused even before gRPC closes the port.
+    return scope.Finish(MakeError(absl::StatusCode::kUnavailable, "SERVER_SHUTTING_DOWN",
+                                  "the server is shutting down; retry on another instance"));
+  }
   scope.AddSecrets(request->config());
   scope.Started(LogFields()
                     .Append(Target(request->config()))
