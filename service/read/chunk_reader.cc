@@ -106,29 +106,68 @@ absl::StatusOr<std::string> ChunkReader::CopySql(const ChunkTask& task) const {
 }
 
 // Follows the ordering key through the current batch: its last row's key, and how many
-// rows in a row (across batches) carried exactly that key.
+// rows in a row (across batches) carried exactly that key. Rows with a NULL key are passed
+// over (they cannot position a resume; the key before them stands). Only the run of equal
+// keys at the end of the batch matters, so the batch is walked backwards from its last row
+// and values are compared in place: one ScalarValue per key column per batch, not per row.
 void ChunkReader::TrackKey() {
   if (plan_.order_columns.empty()) return;
   const v1::RecordBatch& batch = builder_.batch();
-  for (uint32_t row = 0; row < batch.row_count(); ++row) {
-    std::vector<v1::ScalarValue> key;
-    for (int c : plan_.order_columns) {
-      auto value = ValueAt(batch.columns(c), plan_.stream->columns(c).kind(), row);
-      if (!value.has_value()) {
-        key.clear();
-        break;
+  std::vector<const v1::ColumnValues*> columns;
+  std::vector<bool> text;
+  for (int c : plan_.order_columns) {
+    const v1::ValueKind kind = plan_.stream->columns(c).kind();
+    if (!IsPositionKind(kind)) return;  // ValueAt gives nothing: no row has a usable key
+    columns.push_back(&batch.columns(c));
+    text.push_back(kind == v1::VALUE_KIND_TEXT || kind == v1::VALUE_KIND_NUMERIC);
+  }
+  const size_t n = columns.size();
+  // As ValueAt: NULL, or no value at that index.
+  auto no_key = [&](uint32_t row) {
+    for (size_t i = 0; i < n; ++i) {
+      const v1::ColumnValues& v = *columns[i];
+      if (IsNullAt(v, row)) return true;
+      const int size = text[i] ? v.strings().values_size() : v.int64s().values_size();
+      if (static_cast<int>(row) >= size) return true;
+    }
+    return false;
+  };
+  auto same_rows = [&](uint32_t a, uint32_t b) {
+    for (size_t i = 0; i < n; ++i) {
+      const v1::ColumnValues& v = *columns[i];
+      if (text[i] ? v.strings().values(a) != v.strings().values(b)
+                  : v.int64s().values(a) != v.int64s().values(b)) {
+        return false;
       }
-      key.push_back(*std::move(value));
     }
-    if (key.empty()) continue;  // a NULL key cannot position a resume; the last one stands
-    bool same = key.size() == last_key_.size();
-    for (size_t i = 0; same && i < key.size(); ++i) same = SameValue(key[i], last_key_[i]);
-    if (same) {
-      ++rows_at_key_;
-    } else {
-      last_key_ = std::move(key);
-      rows_at_key_ = 1;
+    return true;
+  };
+  uint32_t last = batch.row_count();
+  while (last > 0 && no_key(last - 1)) --last;
+  if (last == 0) return;  // no row with a key: the last key stands
+  const uint32_t key_row = last - 1;
+  uint64_t run = 1;
+  bool run_reaches_start = true;
+  for (uint32_t row = key_row; row > 0; --row) {
+    if (no_key(row - 1)) continue;
+    if (!same_rows(row - 1, key_row)) {
+      run_reaches_start = false;
+      break;
     }
+    ++run;
+  }
+  std::vector<v1::ScalarValue> key;
+  for (size_t i = 0; i < n; ++i) {
+    const int c = plan_.order_columns[i];
+    key.push_back(*ValueAt(*columns[i], plan_.stream->columns(c).kind(), key_row));
+  }
+  bool same = run_reaches_start && key.size() == last_key_.size();
+  for (size_t i = 0; same && i < key.size(); ++i) same = SameValue(key[i], last_key_[i]);
+  if (same) {
+    rows_at_key_ += run;
+  } else {
+    last_key_ = std::move(key);
+    rows_at_key_ = run;
   }
 }
 
