@@ -27,6 +27,21 @@ bool SameValue(const v1::ScalarValue& a, const v1::ScalarValue& b) {
 
 }  // namespace
 
+void BatchPool::Put(v1::RecordBatch&& batch) {
+  absl::MutexLock lock(&mu_);
+  if (spare_.size() >= kMaxSpare) return;
+  spare_.emplace_back();
+  spare_.back().Swap(&batch);
+}
+
+bool BatchPool::Take(v1::RecordBatch* out) {
+  absl::MutexLock lock(&mu_);
+  if (spare_.empty()) return false;
+  out->Swap(&spare_.back());
+  spare_.pop_back();
+  return true;
+}
+
 std::vector<pg::ColumnSpec> ColumnSpecsFor(const v1::Stream& stream) {
   std::vector<pg::ColumnSpec> specs;
   for (const v1::Column& c : stream.columns()) {
@@ -190,6 +205,8 @@ absl::Status ChunkReader::Read(const ChunkTask& task,
     ChunkEvent event;
     event.kind = ChunkEvent::Kind::kBatch;
     event.index = task.index;
+    pool_->Take(&event.batch);  // the builder continues in recycled storage, if any
+    event.pool = pool_;
     builder_.Release(&event.batch);
     builder_.Reset();
     builder_.set_chunk(task.label);

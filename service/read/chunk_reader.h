@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "service/pg/connection.h"
 #include "service/pg/copy/batch_builder.h"
 #include "service/pg/copy_out.h"
@@ -30,7 +31,26 @@ struct ChunkTask {
   std::vector<v1::ScalarValue> resume_key;  // continue at (or strictly after) this key
 };
 
+// Spare RecordBatch storage: a batch whose event is done with it comes back here, and the
+// reader builds a later batch in it, so that a steady read allocates no value arrays or
+// string objects per batch. Thread-safe.
+class BatchPool final {
+ public:
+  // Keeps `batch`'s storage when fewer than the limit are held (else it is freed).
+  void Put(v1::RecordBatch&& batch);
+  // Moves a spare batch into *out; false when there is none.
+  bool Take(v1::RecordBatch* out);
+
+ private:
+  static constexpr size_t kMaxSpare = 8;
+  absl::Mutex mu_;
+  std::vector<v1::RecordBatch> spare_ ABSL_GUARDED_BY(mu_);
+};
+
 // What a chunk read produces, in order: batches, positions, then one end event.
+// An event's batch storage returns to the reader's pool when the event is destroyed: a
+// consumer that wants to help may swap the storage back into `batch` after use (the
+// contents do not matter, the capacity does).
 struct ChunkEvent {
   enum class Kind { kBatch, kPosition, kDone, kDropped };
   Kind kind = Kind::kBatch;
@@ -39,6 +59,28 @@ struct ChunkEvent {
   v1::ChunkPosition position;   // kPosition
   uint64_t bytes = 0;           // kDone: COPY bytes received
   double seconds = 0;           // kDone
+  std::shared_ptr<BatchPool> pool;  // where `batch` goes back to (may be null)
+
+  ChunkEvent() = default;
+  ChunkEvent(ChunkEvent&& other) noexcept = default;
+  ChunkEvent& operator=(ChunkEvent&& other) noexcept {
+    Recycle();
+    kind = other.kind;
+    index = other.index;
+    batch.Swap(&other.batch);
+    position.Swap(&other.position);
+    bytes = other.bytes;
+    seconds = other.seconds;
+    pool = std::move(other.pool);
+    return *this;
+  }
+  ~ChunkEvent() { Recycle(); }
+
+ private:
+  void Recycle() {
+    if (pool != nullptr && batch.columns_size() > 0) pool->Put(std::move(batch));
+    pool.reset();
+  }
 };
 
 // The batch layout of a stream's columns: types without a binary decoder travel as text
@@ -76,6 +118,7 @@ class ChunkReader final {
   // The ordering key of the last row emitted and how many rows had exactly that key.
   std::vector<v1::ScalarValue> last_key_;
   uint64_t rows_at_key_ = 0;
+  std::shared_ptr<BatchPool> pool_ = std::make_shared<BatchPool>();
   pg::CopyOutOptions copy_options_;
 };
 

@@ -200,8 +200,10 @@ class StreamReader {
     if (plan_.incremental) TrackCursor(batch);
     summary_.set_rows(summary_.rows() + batch.row_count());
     v1::ReadResponse r;
-    *r.mutable_records() = std::move(batch);
-    return Send(r);
+    r.mutable_records()->Swap(&batch);
+    absl::Status sent = Send(r);
+    batch.Swap(r.mutable_records());  // the storage goes back to the reader for reuse
+    return sent;
   }
   void TrackCursor(const v1::RecordBatch& batch) {
     const v1::ColumnValues& column = batch.columns(plan_.cursor_index);
