@@ -1,9 +1,12 @@
 #include "service/read/chunk_reader.h"
 
 #include <chrono>
+#include <deque>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "service/catalog/type_mapping.h"
 #include "service/common/errors.h"
@@ -20,6 +23,57 @@ constexpr uint32_t kDefaultBatchRows = 4096;
 constexpr uint32_t kDefaultBatchBytes = 1 << 20;
 constexpr uint32_t kDefaultCheckpointRecords = 100000;
 constexpr uint32_t kDefaultCheckpointSeconds = 60;
+// Events (batches of up to batch_max_bytes) queued between the COPY thread and the
+// emitting thread.
+constexpr size_t kPipeDepth = 4;
+
+// A bounded, ordered queue of events from one producer (the COPY thread) to one consumer.
+class EventPipe {
+ public:
+  explicit EventPipe(size_t capacity) : capacity_(capacity) {}
+  // Blocks while full; false once the consumer closed the pipe.
+  bool Push(ChunkEvent event) {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](EventPipe* p) ABSL_SHARED_LOCKS_REQUIRED(p->mu_) {
+          return p->closed_ || p->events_.size() < p->capacity_;
+        },
+        this));
+    if (closed_) return false;
+    events_.push_back(std::move(event));
+    return true;
+  }
+  // Blocks until an event arrives; false when the producer is done and all were taken.
+  bool Pop(ChunkEvent* event) {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](EventPipe* p) ABSL_SHARED_LOCKS_REQUIRED(p->mu_) {
+          return !p->events_.empty() || p->done_;
+        },
+        this));
+    if (events_.empty()) return false;
+    *event = std::move(events_.front());
+    events_.pop_front();
+    return true;
+  }
+  void ProducerDone() {
+    absl::MutexLock lock(&mu_);
+    done_ = true;
+  }
+  // The consumer stops: queued events are dropped and later pushes fail.
+  void Close() {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    events_.clear();
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::deque<ChunkEvent> events_ ABSL_GUARDED_BY(mu_);
+  const size_t capacity_;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+};
 
 bool SameValue(const v1::ScalarValue& a, const v1::ScalarValue& b) {
   return google::protobuf::util::MessageDifferencer::Equals(a, b);
@@ -188,8 +242,38 @@ void ChunkReader::TrackKey() {
 
 absl::Status ChunkReader::Read(const ChunkTask& task,
                                const std::function<absl::Status(ChunkEvent)>& emit) {
-  using Clock = std::chrono::steady_clock;
   ASSIGN_OR_RETURN(std::string sql, CopySql(task));
+  if (!pipelined_) return ReadCopy(task, sql, emit);
+  // The COPY is received, parsed and batched on a thread of its own while this thread
+  // emits (serialises and sends) the batches before it, so that the database, the
+  // decoding and the sending overlap instead of taking turns. Events keep their order.
+  EventPipe pipe(kPipeDepth);
+  absl::Status copy_status;
+  std::thread copier([&] {
+    copy_status = ReadCopy(task, sql, [&](ChunkEvent event) -> absl::Status {
+      if (!pipe.Push(std::move(event))) return absl::CancelledError("the read stopped");
+      return absl::OkStatus();
+    });
+    pipe.ProducerDone();
+  });
+  absl::Status emit_status;
+  ChunkEvent event;
+  while (pipe.Pop(&event)) {
+    emit_status = emit(std::move(event));
+    if (!emit_status.ok()) {
+      pipe.Close();     // the copier's next push fails, which ends its COPY
+      conn_->Cancel();  // and a COPY waiting for the database stops as well
+      break;
+    }
+  }
+  copier.join();
+  if (!emit_status.ok()) return emit_status;
+  return copy_status;
+}
+
+absl::Status ChunkReader::ReadCopy(const ChunkTask& task, const std::string& sql,
+                                   const std::function<absl::Status(ChunkEvent)>& emit) {
+  using Clock = std::chrono::steady_clock;
   builder_.Reset();
   builder_.set_chunk(task.label);
   last_key_.clear();

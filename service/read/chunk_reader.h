@@ -101,9 +101,17 @@ class ChunkReader final {
   // relation that no longer exists ends with kDropped; other failures are errors.
   absl::Status Read(const ChunkTask& task, const std::function<absl::Status(ChunkEvent)>& emit);
 
+  // True (the default): Read receives and decodes the COPY on a thread of its own while the
+  // caller's thread runs `emit`, so both overlap. Readers that already run on their own
+  // threads (concurrent chunk readers) turn it off.
+  void set_pipelined(bool pipelined) { pipelined_ = pipelined; }
+
  private:
   ChunkReader(pg::Connection* conn, const StreamPlan& plan, pg::BatchBuilder builder);
   absl::StatusOr<std::string> CopySql(const ChunkTask& task) const;
+  // Runs the COPY of `task` on this thread, handing events to `emit` in order.
+  absl::Status ReadCopy(const ChunkTask& task, const std::string& sql,
+                        const std::function<absl::Status(ChunkEvent)>& emit);
   void TrackKey();
 
   pg::Connection* conn_;
@@ -119,6 +127,7 @@ class ChunkReader final {
   std::vector<v1::ScalarValue> last_key_;
   uint64_t rows_at_key_ = 0;
   std::shared_ptr<BatchPool> pool_ = std::make_shared<BatchPool>();
+  bool pipelined_ = true;
   pg::CopyOutOptions copy_options_;
 };
 

@@ -500,6 +500,7 @@ class StreamReader {
     std::vector<std::unique_ptr<ChunkReader>> readers;
     for (auto& conn : connections) {
       ASSIGN_OR_RETURN(auto reader, ChunkReader::Create(conn.get(), plan_, options_, cursor_filter_, control_));
+      reader->set_pipelined(false);  // each reader has a thread already
       readers.push_back(std::move(reader));
     }
     std::vector<std::unique_ptr<AttachedConnection>> attached;
