@@ -22,18 +22,60 @@ FROM timescaledb_information.chunks
 WHERE hypertable_schema = $1 AND hypertable_name = $2
 ORDER BY 3, 1, 2)sql";
 
+// Leaf partitions; for those directly under the root, the upper bound of a range partition
+// on one column, converted by $2 (the key's encoding: timestamptz, timestamp, date, int or
+// none). Bounds print in the session's TimeZone, UTC on read connections. Only the branch
+// of $2 is evaluated (the planner folds the others away).
 constexpr char kPartitionsSql[] = R"sql(
-WITH RECURSIVE tree(relid) AS (
-  SELECT inhrelid FROM pg_catalog.pg_inherits WHERE inhparent = $1::regclass
+WITH RECURSIVE tree(relid, direct) AS (
+  SELECT inhrelid, true FROM pg_catalog.pg_inherits WHERE inhparent = $1::regclass
   UNION ALL
-  SELECT i.inhrelid FROM tree t JOIN pg_catalog.pg_inherits i ON i.inhparent = t.relid
+  SELECT i.inhrelid, false FROM tree t JOIN pg_catalog.pg_inherits i ON i.inhparent = t.relid
+), leaves AS (
+  SELECT n.nspname, c.relname, t.direct, pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS bound
+  FROM tree t
+  JOIN pg_catalog.pg_class c ON c.oid = t.relid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'f')
+), bounds AS (
+  SELECT *, CASE WHEN direct THEN pg_catalog.btrim(
+              (pg_catalog.regexp_match(bound, '^FOR VALUES FROM \(.*\) TO \((.*)\)$'))[1], '''')
+            END AS upper_text
+  FROM leaves
 )
-SELECT n.nspname, c.relname
-FROM tree t
-JOIN pg_catalog.pg_class c ON c.oid = t.relid
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'f')
-ORDER BY pg_catalog.pg_get_expr(c.relpartbound, c.oid), n.nspname, c.relname)sql";
+SELECT nspname, relname,
+       CASE WHEN upper_text IS NULL OR upper_text = 'MAXVALUE' THEN NULL
+            WHEN $2 = 'timestamptz' THEN
+              CASE WHEN pg_catalog.isfinite(upper_text::timestamptz)
+                   THEN (extract(epoch FROM upper_text::timestamptz) * 1000000)::bigint END
+            WHEN $2 = 'timestamp' THEN
+              CASE WHEN pg_catalog.isfinite(upper_text::timestamp)
+                   THEN (extract(epoch FROM upper_text::timestamp) * 1000000)::bigint END
+            WHEN $2 = 'date' THEN
+              CASE WHEN pg_catalog.isfinite(upper_text::date)
+                   THEN (extract(epoch FROM upper_text::date::timestamp) * 1000000)::bigint END
+            WHEN $2 = 'int' THEN upper_text::bigint
+       END
+FROM bounds
+ORDER BY bound, nspname, relname)sql";
+
+// The key of a table range-partitioned on one plain column.
+constexpr char kPartitionKeySql[] = R"sql(
+SELECT a.attname
+FROM pg_catalog.pg_partitioned_table p
+JOIN pg_catalog.pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
+WHERE p.partrelid = $1::regclass AND p.partstrat = 'r' AND p.partnatts = 1)sql";
+
+// How kPartitionsSql converts bounds of a key of this kind ("none": not at all).
+const char* BoundEncoding(v1::ValueKind kind) {
+  switch (kind) {
+    case v1::VALUE_KIND_TIMESTAMPTZ: return "timestamptz";
+    case v1::VALUE_KIND_TIMESTAMP: return "timestamp";
+    case v1::VALUE_KIND_DATE: return "date";
+    case v1::VALUE_KIND_INT64: return "int";
+    default: return "none";
+  }
+}
 
 }  // namespace
 
@@ -55,13 +97,30 @@ absl::StatusOr<std::vector<ChunkInfo>> ListChunks(pg::Connection& conn, const v1
       chunks.push_back(std::move(c));
     }
   } else {
-    ASSIGN_OR_RETURN(pg::Result r,
-                     conn.ExecParams(kPartitionsSql, {pg::QuoteQualified(schema, name)}));
+    const std::string relation = pg::QuoteQualified(schema, name);
+    std::string key_column;
+    const char* encoding = "none";
+    {
+      ASSIGN_OR_RETURN(pg::Result key, conn.ExecParams(kPartitionKeySql, {relation}));
+      if (key.rows() == 1) {
+        for (const v1::Column& column : stream.columns()) {
+          if (column.name() == key.GetString(0, 0)) {
+            key_column = column.name();
+            encoding = BoundEncoding(column.kind());
+          }
+        }
+      }
+    }
+    ASSIGN_OR_RETURN(pg::Result r, conn.ExecParams(kPartitionsSql, {relation, encoding}));
     for (int i = 0; i < r.rows(); ++i) {
       ChunkInfo c;
       c.schema = r.GetString(i, 0);
       c.name = r.GetString(i, 1);
       c.qualified = pg::QuoteQualified(c.schema, c.name);
+      if (!r.IsNull(i, 2) && absl::SimpleAtoi(r.Get(i, 2), &c.upper_bound)) {
+        c.bound_column = key_column;
+        c.has_upper_bound = true;
+      }
       chunks.push_back(std::move(c));
     }
   }

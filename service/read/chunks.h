@@ -24,6 +24,13 @@ struct ChunkInfo {
   int64_t range_start = 0;
   int64_t range_end = 0;
   bool compressed = false;
+  // Partitions of a table range-partitioned on one time or integer column, directly under
+  // it: that column and the partition's upper bound (exclusive) in the same encoding as
+  // range_end, so an incremental read can skip partitions that end at or before its
+  // cursor. has_upper_bound is false otherwise (and for MAXVALUE or infinite bounds).
+  std::string bound_column;
+  bool has_upper_bound = false;
+  int64_t upper_bound = 0;
 };
 
 // Lists the chunks of `stream` (a hypertable or a partitioned table).

@@ -310,9 +310,19 @@ class StreamReader {
   }
 
   bool Pruned(const ChunkInfo& c) const {
-    if (!plan_.cursor_is_time || !plan_.cursor.has_value() || !c.has_range) return false;
-    auto cursor = RangeUnits(*plan_.cursor);
-    return cursor.has_value() && c.range_end <= *cursor;
+    if (!plan_.cursor.has_value()) return false;
+    if (plan_.cursor_is_time && c.has_range) {
+      auto cursor = RangeUnits(*plan_.cursor);
+      return cursor.has_value() && c.range_end <= *cursor;
+    }
+    // A partition on the cursor column that ends at or before the cursor holds no row the
+    // cursor filter lets through.
+    if (plan_.incremental && c.has_upper_bound &&
+        c.bound_column == plan_.stream->columns(plan_.cursor_index).name()) {
+      auto cursor = RangeUnits(*plan_.cursor);
+      return cursor.has_value() && c.upper_bound <= *cursor;
+    }
+    return false;
   }
 
   // Merges a (re)listed set of chunks into chunks_, keeping key order. Returns how many

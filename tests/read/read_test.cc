@@ -453,6 +453,41 @@ TEST_F(PostgresRead, ConcurrentReadersReadEveryRowOnceWithSmallStates) {
   }
 }
 
+TEST_F(PostgresRead, IncrementalSkipsPartitionsEndingBeforeTheCursor) {
+  MakePartitioned("events", 6);  // 2024-01-01 .. 2024-01-06, one partition a day
+  auto read_from = [&](int64_t cursor_micros, Collector* sink) {
+    v1::ReadRequest request = Request(Server::kPostgres, schema_, "events", v1::SYNC_MODE_INCREMENTAL, "ts");
+    v1::StreamState* state = request.add_state();
+    state->set_version(1);
+    state->mutable_stream()->set_name("events");
+    state->mutable_stream()->set_namespace_(schema_);
+    state->set_sync_mode(v1::SYNC_MODE_INCREMENTAL);
+    state->add_cursor_field("ts");
+    state->mutable_cursor()->set_kind(v1::VALUE_KIND_TIMESTAMPTZ);
+    state->mutable_cursor()->set_int64_value(cursor_micros);
+    state->set_completed(true);
+    absl::Status status = RunRead(request, sink);
+    ASSERT_TRUE(status.ok()) << status;
+  };
+  // At a partition boundary (2024-01-05 00:00 UTC): the four partitions before it end at or
+  // before the cursor and are skipped without a query.
+  Collector at_boundary;
+  read_from(1704412800000000LL, &at_boundary);
+  EXPECT_EQ(at_boundary.Keys(0).size(), 2u * 1440u);
+  EXPECT_EQ(*at_boundary.Keys(0).begin(), 4 * 1440);
+  ASSERT_NE(at_boundary.Summary(), nullptr);
+  EXPECT_EQ(at_boundary.Summary()->chunks_read(), 2u);
+  EXPECT_EQ(at_boundary.Summary()->chunks_skipped(), 4u);
+  // Inside a partition (2024-01-04 12:00 UTC): that partition is read from the cursor on.
+  Collector inside;
+  read_from(1704369600000000LL, &inside);
+  EXPECT_EQ(inside.Keys(0).size(), 720u + 2u * 1440u);
+  EXPECT_EQ(*inside.Keys(0).begin(), 3 * 1440 + 720);
+  ASSERT_NE(inside.Summary(), nullptr);
+  EXPECT_EQ(inside.Summary()->chunks_read(), 3u);
+  EXPECT_EQ(inside.Summary()->chunks_skipped(), 3u);
+}
+
 TEST_F(PostgresRead, PrimaryKeyTableResumesAfterItsLastKey) {
   testing::Exec(admin_, "CREATE TABLE " + T("items") + " (region text, id int, note text, "
                         "PRIMARY KEY (region, id))");
