@@ -28,7 +28,7 @@ int RpcError(CommandContext& context, const char* what, const grpc::Status& stat
 absl::StatusOr<v1::SourceConfig> LoadConfig(CommandContext& context) {
   auto it = context.options.find("config");
   if (it == context.options.end()) return absl::InvalidArgumentError("--config F is required");
-  auto text = ReadInputFile(it->second);
+  auto text = ReadInputFile(it->second, "config");
   if (!text.ok()) return text.status();
   return ParseConfig(*text, it->second);
 }
@@ -103,7 +103,7 @@ int RunRead(CommandContext& context) {
   if (catalog_path == context.options.end()) {
     return InputError(context, absl::InvalidArgumentError("--catalog F is required for read"));
   }
-  auto catalog_text = ReadInputFile(catalog_path->second);
+  auto catalog_text = ReadInputFile(catalog_path->second, "catalog");
   if (!catalog_text.ok()) return InputError(context, catalog_text.status());
   auto catalog = ParseConfiguredCatalog(*catalog_text, catalog_path->second);
   if (!catalog.ok()) return InputError(context, catalog.status());
@@ -111,7 +111,7 @@ int RunRead(CommandContext& context) {
   *request.mutable_config() = *config;
   *request.mutable_catalog() = *catalog;
   if (auto state_path = context.options.find("state"); state_path != context.options.end()) {
-    auto state_text = ReadInputFile(state_path->second);
+    auto state_text = ReadInputFile(state_path->second, "state");
     if (!state_text.ok()) return InputError(context, state_text.status());
     auto states = ParseState(*state_text, state_path->second);
     if (!states.ok()) return InputError(context, states.status());

@@ -1,10 +1,12 @@
 #include "client/inputs.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "client/json/json_syntax.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -15,8 +17,15 @@ using google::protobuf::ListValue;
 using google::protobuf::Struct;
 using google::protobuf::Value;
 
-absl::Status Bad(const std::string& path, absl::string_view problem) {
-  return absl::InvalidArgumentError(absl::StrCat("invalid ", path, ": ", problem));
+// What a file is for, to name it in errors: "invalid state file 's.json': ...".
+struct InputFile {
+  const char* kind;  // "config", "catalog", "state"
+  const std::string& path;
+};
+
+absl::Status Bad(const InputFile& file, absl::string_view problem) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid ", file.kind, " file '", file.path, "': ", problem));
 }
 
 // The first line of a protobuf JSON error (later lines quote the input, which may hold
@@ -25,11 +34,16 @@ std::string FirstLine(absl::string_view message) {
   return std::string(message.substr(0, message.find('\n')));
 }
 
-absl::StatusOr<Value> ParseJson(const std::string& json, const std::string& path) {
+// Checks the syntax first (bounded nesting, a position in every message), then parses.
+absl::StatusOr<Value> ParseJson(const std::string& json, const InputFile& file) {
+  if (absl::Status syntax = CheckJsonSyntax(json); !syntax.ok()) {
+    return Bad(file, absl::StrCat("not valid JSON: ", syntax.message()));
+  }
   Value value;
   auto status = google::protobuf::util::JsonStringToMessage(json, &value);
   if (!status.ok()) {
-    return Bad(path, absl::StrCat("not valid JSON (", FirstLine(status.message().as_string()), ")"));
+    return Bad(file,
+               absl::StrCat("not valid JSON (", FirstLine(status.message().as_string()), ")"));
   }
   return value;
 }
@@ -78,38 +92,64 @@ absl::Status ColumnPaths(const Value* v, bool nested, const std::string& where,
   return absl::OkStatus();
 }
 
+// The text of a scalar state field ("" when absent, null or not a scalar).
+std::string ScalarText(const Value* v) {
+  if (v == nullptr) return "";
+  if (v->kind_case() == Value::kStringValue) return v->string_value();
+  if (v->kind_case() == Value::kNumberValue) {
+    std::string out;
+    google::protobuf::util::MessageToJsonString(*v, &out);
+    return out;
+  }
+  return "";
+}
+
+// True for a per-stream state written by Airbyte's Postgres source: its STREAM states
+// carry state_type ("cursor_based", "ctid", "xmin"), its legacy DbStreamState entries
+// stream_name and a scalar cursor. A tsdb-source StreamState has none of these (its cursor
+// is an object).
+bool IsAirbytePostgresState(const Value& stream_state) {
+  const auto& fields = stream_state.struct_value().fields();
+  for (const char* key :
+       {"state_type", "xmin_txid", "ctid", "stream_name", "cursor_record_count"}) {
+    if (fields.count(key) > 0) return true;
+  }
+  auto cursor = fields.find("cursor");
+  return cursor != fields.end() && cursor->second.kind_case() != Value::kStructValue;
+}
+
+// One stream's state value -> StreamState. `where` locates the value in the file.
 absl::StatusOr<v1::StreamState> ParseStreamStateValue(const Value& stream_state,
                                                       const v1::StreamDescriptor& descriptor,
                                                       const std::string& where) {
   v1::StreamState state;
-  const auto& fields = stream_state.struct_value().fields();
-  if (fields.count("state_type") > 0 || fields.count("xmin_txid") > 0 ||
-      fields.count("ctid") > 0) {
-    // Airbyte's Postgres source: kept for the reader to migrate (version 0).
+  if (IsAirbytePostgresState(stream_state)) {
+    // Kept for the reader to migrate (version 0): cursor_based continues, the others restart.
     v1::AirbytePostgresState* pg = state.mutable_airbyte_postgres();
-    auto text = [&](const char* key) -> std::string {
-      auto it = fields.find(key);
-      if (it == fields.end()) return "";
-      if (it->second.kind_case() == Value::kStringValue) return it->second.string_value();
-      if (it->second.kind_case() == Value::kNumberValue) {
-        std::string out;
-        google::protobuf::util::MessageToJsonString(it->second, &out);
-        return out;
-      }
-      return "";
-    };
-    pg->set_state_type(text("state_type"));
-    pg->set_cursor(text("cursor"));
-    if (auto it = fields.find("cursor_field");
-        it != fields.end() && it->second.kind_case() == Value::kListValue) {
-      for (const Value& f : it->second.list_value().values()) {
-        if (f.kind_case() == Value::kStringValue) pg->add_cursor_field(f.string_value());
+    pg->set_state_type(ScalarText(Field(stream_state, "state_type")));
+    if (pg->state_type().empty()) {
+      if (Field(stream_state, "ctid") != nullptr) {
+        pg->set_state_type("ctid");
+      } else if (Field(stream_state, "xmin_txid") != nullptr) {
+        pg->set_state_type("xmin");
+      } else {
+        pg->set_state_type("cursor_based");  // the legacy DbStreamState layout
       }
     }
-    if (fields.count("ctid") > 0 && pg->state_type().empty()) pg->set_state_type("ctid");
-    if (fields.count("xmin_txid") > 0 && pg->state_type().empty()) pg->set_state_type("xmin");
+    pg->set_cursor(ScalarText(Field(stream_state, "cursor")));
+    if (const Value* f = Field(stream_state, "cursor_field");
+        f != nullptr && f->kind_case() == Value::kListValue) {
+      for (const Value& name : f->list_value().values()) {
+        if (name.kind_case() == Value::kStringValue) pg->add_cursor_field(name.string_value());
+      }
+    }
     *state.mutable_stream() = descriptor;
     return state;
+  }
+  if (Field(stream_state, "version") == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, " is neither a tsdb-source state (it has no version) nor a state of "
+               "Airbyte's Postgres source"));
   }
   std::string json;
   google::protobuf::util::MessageToJsonString(stream_state, &json);
@@ -118,35 +158,139 @@ absl::StatusOr<v1::StreamState> ParseStreamStateValue(const Value& stream_state,
   auto status = google::protobuf::util::JsonStringToMessage(json, &state, options);
   if (!status.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        where, ".stream_state is not a tsdb-source state (",
-        FirstLine(status.message().as_string()), ")"));
+        where, " is not a valid tsdb-source state (", FirstLine(status.message().as_string()),
+        ")"));
   }
-  if (!state.has_stream()) *state.mutable_stream() = descriptor;
+  if (!state.has_stream()) {
+    *state.mutable_stream() = descriptor;
+  } else if (!descriptor.name().empty() &&
+             (state.stream().name() != descriptor.name() ||
+              (!descriptor.namespace_().empty() &&
+               state.stream().namespace_() != descriptor.namespace_()))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, " is the state of stream ", state.stream().namespace_(), ".",
+        state.stream().name(), ", not of ", descriptor.namespace_(),
+        descriptor.namespace_().empty() ? "" : ".", descriptor.name()));
+  }
   return state;
+}
+
+const char* JsonTypeName(const Value& v) {
+  switch (v.kind_case()) {
+    case Value::kNullValue: return "null";
+    case Value::kNumberValue: return "a number";
+    case Value::kStringValue: return "a string";
+    case Value::kBoolValue: return "a boolean";
+    case Value::kStructValue: return "an object";
+    case Value::kListValue: return "an array";
+    default: return "nothing";
+  }
+}
+
+// Checks one non-repeated value of `field`; "" when it fits, else what it must be.
+std::string ScalarTypeProblem(const google::protobuf::FieldDescriptor& field, const Value& v) {
+  using google::protobuf::FieldDescriptor;
+  switch (field.cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING:
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return v.kind_case() == Value::kStringValue ? "" : "a string";
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return v.kind_case() == Value::kBoolValue ? "" : "a boolean";
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return v.kind_case() == Value::kStructValue ? "" : "an object";
+    case FieldDescriptor::CPPTYPE_INT32:
+      if (v.kind_case() == Value::kNumberValue &&
+          (v.number_value() < -2147483648.0 || v.number_value() > 2147483647.0)) {
+        return "an integer from -2147483648 to 2147483647";
+      }
+      [[fallthrough]];
+    case FieldDescriptor::CPPTYPE_INT64:
+    case FieldDescriptor::CPPTYPE_UINT32:
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return v.kind_case() == Value::kNumberValue &&
+                     v.number_value() == static_cast<double>(static_cast<int64_t>(v.number_value()))
+                 ? ""
+                 : "an integer";
+    default:
+      return "";
+  }
+}
+
+// Rejects the values protobuf's JSON parser would convert silently ("5432" for an integer,
+// "public" for a list of strings), as Airbyte's own connectors reject a config that does
+// not validate against their spec. Null means absent; unknown keys are ignored.
+absl::Status CheckConfigTypes(const Value& object, const google::protobuf::Descriptor& type,
+                              const std::string& prefix) {
+  for (const auto& [key, value] : object.struct_value().fields()) {
+    const google::protobuf::FieldDescriptor* field = type.FindFieldByName(key);
+    for (int i = 0; field == nullptr && i < type.field_count(); ++i) {
+      if (type.field(i)->json_name() == key) field = type.field(i);
+    }
+    if (field == nullptr || value.kind_case() == Value::kNullValue) continue;
+    const std::string name = prefix + key;
+    if (field->is_repeated()) {
+      if (value.kind_case() != Value::kListValue) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(name, " must be an array, got ", JsonTypeName(value)));
+      }
+      int index = 0;
+      for (const Value& item : value.list_value().values()) {
+        if (std::string want = ScalarTypeProblem(*field, item); !want.empty()) {
+          return absl::InvalidArgumentError(absl::StrCat(name, "[", index, "] must be ", want,
+                                                         ", got ", JsonTypeName(item)));
+        }
+        ++index;
+      }
+      continue;
+    }
+    if (std::string want = ScalarTypeProblem(*field, value); !want.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, " must be ", want, ", got ", JsonTypeName(value)));
+    }
+    if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+      absl::Status nested = CheckConfigTypes(value, *field->message_type(), name + ".");
+      if (!nested.ok()) return nested;
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadInputFile(const std::string& path) {
+absl::StatusOr<std::string> ReadInputFile(const std::string& path, absl::string_view kind) {
+  const std::string what =
+      kind.empty() ? absl::StrCat("'", path, "'") : absl::StrCat(kind, " file '", path, "'");
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (file == nullptr) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  if (file == nullptr) {
+    return absl::NotFoundError(absl::StrCat("cannot open the ", what, ": ", std::strerror(errno)));
+  }
   std::string data;
   char buffer[1 << 16];
   size_t n;
   while ((n = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0) {
     data.append(buffer, n);
     if (data.size() > kMaxInputBytes) {
-      return Bad(path, absl::StrCat("larger than ", kMaxInputBytes >> 20, " MiB"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("the ", what, " is larger than ", kMaxInputBytes >> 20, " MiB"));
     }
   }
-  if (std::ferror(file.get())) return absl::DataLossError(absl::StrCat("cannot read ", path));
+  if (std::ferror(file.get())) {
+    return absl::DataLossError(absl::StrCat("cannot read the ", what, ": ", std::strerror(errno)));
+  }
   return data;
 }
 
 absl::StatusOr<v1::SourceConfig> ParseConfig(const std::string& json, const std::string& path) {
-  auto value = ParseJson(json, path);
+  const InputFile file{"config", path};
+  auto value = ParseJson(json, file);
   if (!value.ok()) return value.status();
-  if (value->kind_case() != Value::kStructValue) return Bad(path, "the config must be a JSON object");
+  if (value->kind_case() != Value::kStructValue) {
+    return Bad(file, "the config must be a JSON object");
+  }
+  if (absl::Status types = CheckConfigTypes(*value, *v1::SourceConfig::descriptor(), "");
+      !types.ok()) {
+    return Bad(file, types.message());
+  }
   v1::SourceConfig config;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
@@ -161,18 +305,19 @@ absl::StatusOr<v1::SourceConfig> ParseConfig(const std::string& json, const std:
         problem.replace(at, pw->string_value().size(), "****");
       }
     }
-    return Bad(path, problem);
+    return Bad(file, problem);
   }
   return config;
 }
 
 absl::StatusOr<v1::ConfiguredCatalog> ParseConfiguredCatalog(const std::string& json,
                                                              const std::string& path) {
-  auto root = ParseJson(json, path);
+  const InputFile file{"catalog", path};
+  auto root = ParseJson(json, file);
   if (!root.ok()) return root.status();
   const Value* streams = Field(*root, "streams");
   if (streams == nullptr || streams->kind_case() != Value::kListValue) {
-    return Bad(path, "a configured catalog needs a \"streams\" array");
+    return Bad(file, "a configured catalog needs a \"streams\" array");
   }
   v1::ConfiguredCatalog catalog;
   int index = 0;
@@ -180,27 +325,27 @@ absl::StatusOr<v1::ConfiguredCatalog> ParseConfiguredCatalog(const std::string& 
     std::string where = absl::StrCat("streams[", index++, "]");
     const Value* stream = Field(item, "stream");
     if (stream == nullptr || stream->kind_case() != Value::kStructValue) {
-      return Bad(path, absl::StrCat(where, ".stream is required"));
+      return Bad(file, absl::StrCat(where, ".stream is required"));
     }
     v1::ConfiguredStream* out = catalog.add_streams();
     auto name = StringField(*stream, "name", where + ".stream", true);
-    if (!name.ok()) return Bad(path, name.status().message());
+    if (!name.ok()) return Bad(file, name.status().message());
     auto ns = StringField(*stream, "namespace", where + ".stream", false);
-    if (!ns.ok()) return Bad(path, ns.status().message());
+    if (!ns.ok()) return Bad(file, ns.status().message());
     out->mutable_stream()->set_name(*name);
     out->mutable_stream()->set_namespace_(*ns);
     auto sync_mode = StringField(item, "sync_mode", where, true);
-    if (!sync_mode.ok()) return Bad(path, sync_mode.status().message());
+    if (!sync_mode.ok()) return Bad(file, sync_mode.status().message());
     if (*sync_mode == "full_refresh") {
       out->set_sync_mode(v1::SYNC_MODE_FULL_REFRESH);
     } else if (*sync_mode == "incremental") {
       out->set_sync_mode(v1::SYNC_MODE_INCREMENTAL);
     } else {
-      return Bad(path, absl::StrCat(where, ".sync_mode must be full_refresh or incremental, got '",
+      return Bad(file, absl::StrCat(where, ".sync_mode must be full_refresh or incremental, got '",
                                     *sync_mode, "'"));
     }
     auto dest = StringField(item, "destination_sync_mode", where, false);
-    if (!dest.ok()) return Bad(path, dest.status().message());
+    if (!dest.ok()) return Bad(file, dest.status().message());
     if (*dest == "append") out->set_destination_sync_mode(v1::DESTINATION_SYNC_MODE_APPEND);
     if (*dest == "overwrite") out->set_destination_sync_mode(v1::DESTINATION_SYNC_MODE_OVERWRITE);
     if (*dest == "append_dedup") {
@@ -212,12 +357,12 @@ absl::StatusOr<v1::ConfiguredCatalog> ParseConfiguredCatalog(const std::string& 
     if (auto s = ColumnPaths(Field(item, "cursor_field"), false, where + ".cursor_field",
                              out->mutable_cursor_field());
         !s.ok()) {
-      return Bad(path, s.message());
+      return Bad(file, s.message());
     }
     if (auto s = ColumnPaths(Field(item, "primary_key"), true, where + ".primary_key",
                              out->mutable_primary_key());
         !s.ok()) {
-      return Bad(path, s.message());
+      return Bad(file, s.message());
     }
   }
   return catalog;
@@ -225,7 +370,8 @@ absl::StatusOr<v1::ConfiguredCatalog> ParseConfiguredCatalog(const std::string& 
 
 absl::StatusOr<std::vector<v1::StreamState>> ParseState(const std::string& json,
                                                         const std::string& path) {
-  auto root = ParseJson(json, path);
+  const InputFile file{"state", path};
+  auto root = ParseJson(json, file);
   if (!root.ok()) return root.status();
   std::vector<v1::StreamState> states;
   std::vector<const Value*> messages;
@@ -240,52 +386,66 @@ absl::StatusOr<std::vector<v1::StreamState>> ParseState(const std::string& json,
     } else if (root->struct_value().fields().empty()) {
       return states;
     } else {
-      return Bad(path, "expected an array of state messages");
+      return Bad(file, "expected an array of state messages");
     }
   } else if (root->kind_case() == Value::kNullValue) {
     return states;
   } else {
-    return Bad(path, "expected an array of state messages");
+    return Bad(file, "expected an array of state messages");
   }
   int index = 0;
   for (const Value* message : messages) {
     std::string where = absl::StrCat("state[", index++, "]");
+    if (message->kind_case() != Value::kStructValue) {
+      return Bad(file, absl::StrCat(where, " must be an object (an AirbyteStateMessage)"));
+    }
     auto type = StringField(*message, "type", where, false);
-    if (!type.ok()) return Bad(path, type.status().message());
+    if (!type.ok()) return Bad(file, type.status().message());
     const Value* legacy = nullptr;
     if (*type == "STREAM") {
       const Value* stream = Field(*message, "stream");
       const Value* descriptor = stream ? Field(*stream, "stream_descriptor") : nullptr;
-      if (descriptor == nullptr) return Bad(path, absl::StrCat(where, ".stream.stream_descriptor is required"));
+      if (descriptor == nullptr || descriptor->kind_case() != Value::kStructValue) {
+        return Bad(file, absl::StrCat(where, ".stream.stream_descriptor is required"));
+      }
       v1::StreamDescriptor d;
       auto name = StringField(*descriptor, "name", where + ".stream.stream_descriptor", true);
-      if (!name.ok()) return Bad(path, name.status().message());
+      if (!name.ok()) return Bad(file, name.status().message());
       auto ns = StringField(*descriptor, "namespace", where + ".stream.stream_descriptor", false);
-      if (!ns.ok()) return Bad(path, ns.status().message());
+      if (!ns.ok()) return Bad(file, ns.status().message());
       d.set_name(*name);
       d.set_namespace_(*ns);
       const Value* stream_state = Field(*stream, "stream_state");
       if (stream_state == nullptr || stream_state->kind_case() == Value::kNullValue) continue;
       if (stream_state->kind_case() != Value::kStructValue) {
-        return Bad(path, absl::StrCat(where, ".stream.stream_state must be an object"));
+        return Bad(file, absl::StrCat(where, ".stream.stream_state must be an object"));
       }
-      auto state = ParseStreamStateValue(*stream_state, d, where + ".stream");
-      if (!state.ok()) return Bad(path, state.status().message());
+      auto state = ParseStreamStateValue(*stream_state, d, where + ".stream.stream_state");
+      if (!state.ok()) return Bad(file, state.status().message());
       states.push_back(*std::move(state));
       continue;
     } else if (*type == "LEGACY" || type->empty()) {
-      legacy = type->empty() ? message : Field(*message, "data");
+      // A message without a type is LEGACY (the protocol's rule); a bare blob (no "data")
+      // is how the oldest platforms passed it.
+      legacy = Field(*message, "data");
+      if (legacy == nullptr && type->empty()) legacy = message;
     } else if (*type == "GLOBAL") {
-      return Bad(path, absl::StrCat(where, ": GLOBAL state is only written by CDC syncs, which "
+      return Bad(file, absl::StrCat(where, ": GLOBAL state is only written by CDC syncs, which "
                                            "this build does not run yet"));
     } else {
-      return Bad(path, absl::StrCat(where, ".type must be STREAM, GLOBAL or LEGACY, got '", *type, "'"));
+      return Bad(file, absl::StrCat(where, ".type must be STREAM, GLOBAL or LEGACY, got '",
+                                    *type, "'"));
     }
-    // LEGACY: {"streams": [{"stream_name", "stream_namespace", ...state fields}]} (the
-    // layout of Airbyte's Postgres source) or {"streams": [<tsdb-source StreamState>]}.
+    // LEGACY: {"cdc": false, "streams": [{"stream_name", "stream_namespace", ...}]} (the
+    // DbState of Airbyte's Postgres source) or {"streams": [<tsdb-source StreamState>]}.
+    if (const Value* cdc = legacy ? Field(*legacy, "cdc") : nullptr;
+        cdc != nullptr && cdc->kind_case() == Value::kBoolValue && cdc->bool_value()) {
+      return Bad(file, absl::StrCat(where, ": a LEGACY CDC state (cdc: true) cannot be "
+                                           "continued by this build, which does not run CDC"));
+    }
     const Value* streams = legacy ? Field(*legacy, "streams") : nullptr;
     if (streams == nullptr || streams->kind_case() != Value::kListValue) {
-      return Bad(path, absl::StrCat(where, ": a LEGACY state needs data.streams (an array)"));
+      return Bad(file, absl::StrCat(where, ": a LEGACY state needs data.streams (an array)"));
     }
     int si = 0;
     for (const Value& entry : streams->list_value().values()) {
@@ -293,13 +453,19 @@ absl::StatusOr<std::vector<v1::StreamState>> ParseState(const std::string& json,
       v1::StreamDescriptor d;
       auto name = StringField(entry, "stream_name", ewhere, false);
       auto ns = StringField(entry, "stream_namespace", ewhere, false);
-      if (!name.ok() || !ns.ok()) return Bad(path, absl::StrCat(ewhere, ": stream_name and stream_namespace must be strings"));
+      if (entry.kind_case() != Value::kStructValue) {
+        return Bad(file, absl::StrCat(ewhere, " must be an object"));
+      }
+      if (!name.ok() || !ns.ok()) {
+        return Bad(file,
+                   absl::StrCat(ewhere, ": stream_name and stream_namespace must be strings"));
+      }
       d.set_name(*name);
       d.set_namespace_(*ns);
       auto state = ParseStreamStateValue(entry, d, ewhere);
-      if (!state.ok()) return Bad(path, state.status().message());
+      if (!state.ok()) return Bad(file, state.status().message());
       if (state->stream().name().empty()) {
-        return Bad(path, absl::StrCat(ewhere, " names no stream"));
+        return Bad(file, absl::StrCat(ewhere, " names no stream"));
       }
       states.push_back(*std::move(state));
     }

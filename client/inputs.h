@@ -1,6 +1,9 @@
 // Reading the files Airbyte hands a connector: config, configured catalog and state.
-// Each parser names the file and the problem on failure (INVALID_ARGUMENT), and never
-// echoes a secret from the file.
+// Each parser names the file and the problem on failure (INVALID_ARGUMENT: "invalid state
+// file 's.json': line 1, column 9: unexpected end of the file (truncated JSON?)"), and never
+// echoes a secret from the file. Every file first passes a strict JSON syntax check
+// (json/json_syntax.h): nesting deeper than 64 levels, numbers beyond a double, invalid
+// UTF-8 and trailing data are rejected before any parser sees them.
 #pragma once
 
 #include <string>
@@ -16,18 +19,26 @@ namespace tsdb_source::client {
 // Inputs larger than this are rejected before parsing.
 inline constexpr size_t kMaxInputBytes = 64 << 20;
 
-// Reads a whole file (bounded by kMaxInputBytes).
-absl::StatusOr<std::string> ReadInputFile(const std::string& path);
+// Reads a whole file (bounded by kMaxInputBytes). `kind` ("config", ...) names the file in
+// errors: "cannot open the config file 'c.json': No such file or directory".
+absl::StatusOr<std::string> ReadInputFile(const std::string& path, absl::string_view kind = "");
 
-// Airbyte config JSON -> SourceConfig (protobuf JSON mapping, unknown keys ignored).
+// Airbyte config JSON -> SourceConfig (protobuf JSON mapping, unknown keys ignored). Values
+// must have the spec's JSON types ("5432" is not an integer, "public" not a list), as
+// Airbyte's connectors reject a config that does not validate against their spec.
 absl::StatusOr<v1::SourceConfig> ParseConfig(const std::string& json, const std::string& path);
 
 // Airbyte ConfiguredAirbyteCatalog JSON -> ConfiguredCatalog.
 absl::StatusOr<v1::ConfiguredCatalog> ParseConfiguredCatalog(const std::string& json,
                                                              const std::string& path);
 
-// Airbyte state JSON (an array of AirbyteStateMessage, a single message, or a legacy
-// blob) -> one StreamState per stream.
+// Airbyte state JSON -> one StreamState per stream. Accepts an array of
+// AirbyteStateMessage, a single message, or a bare legacy blob; [], {}, null mean a fresh
+// sync. STREAM states hold a tsdb-source StreamState (proto JSON) or a per-stream state of
+// Airbyte's Postgres source (state_type cursor_based / ctid / xmin); LEGACY `data` holds
+// {"streams": [...]} of either kind (the DbState of Airbyte's Postgres source has
+// stream_name, stream_namespace, cursor_field, cursor). Airbyte Postgres states become
+// StreamState.airbyte_postgres for the reader to migrate. GLOBAL (CDC) states are rejected.
 absl::StatusOr<std::vector<v1::StreamState>> ParseState(const std::string& json,
                                                         const std::string& path);
 

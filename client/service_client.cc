@@ -62,7 +62,7 @@ absl::StatusOr<std::unique_ptr<ServiceClient>> RemoteClient(const RemoteOptions&
   if (options.tls) {
     grpc::SslCredentialsOptions ssl;
     if (!options.ca_file.empty()) {
-      auto roots = ReadInputFile(options.ca_file);
+      auto roots = ReadInputFile(options.ca_file, "CA");
       if (!roots.ok()) return roots.status();
       ssl.pem_root_certs = *roots;
     }
@@ -72,7 +72,7 @@ absl::StatusOr<std::unique_ptr<ServiceClient>> RemoteClient(const RemoteOptions&
   }
   std::string token;
   if (!options.token_file.empty()) {
-    auto contents = ReadInputFile(options.token_file);
+    auto contents = ReadInputFile(options.token_file, "token");
     if (!contents.ok()) return contents.status();
     token = std::string(absl::StripAsciiWhitespace(*contents));
   }

@@ -161,6 +161,14 @@ bool AppendJsonDouble(double value, std::string* out) {
   return true;
 }
 
+bool AppendJsonFloat(float value, std::string* out) {
+  if (!std::isfinite(value)) return false;
+  char buffer[32];  // the shortest form is at most 15 characters ("-1.17549435e-38")
+  const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  out->append(buffer, r.ptr - buffer);
+  return true;
+}
+
 void AppendJsonDoubleOrNull(double value, std::string* out) {
   if (!AppendJsonDouble(value, out)) AppendJsonNull(out);
 }

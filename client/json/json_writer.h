@@ -48,6 +48,11 @@ void AppendJsonUint64(uint64_t value, std::string* out);
 // Appends a finite `value` as AppendJsonDouble does, and `null` for NaN and +/-Infinity.
 void AppendJsonDoubleOrNull(double value, std::string* out);
 
+// As AppendJsonDouble, with the shortest text that reads back to the same float: a
+// PostgreSQL real 3.14 is "3.14" (as PostgreSQL and Airbyte print it), not the
+// "3.140000104904175" of its exact double value.
+[[nodiscard]] bool AppendJsonFloat(float value, std::string* out);
+
 // Appends `true` or `false`.
 void AppendJsonBool(bool value, std::string* out);
 

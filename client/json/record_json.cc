@@ -87,6 +87,11 @@ int64_t ValuesCount(const ColumnValues& values) {
   return 0;
 }
 
+// PostgreSQL's real and real[] (Column.type_oid is the base type's, the array type's for
+// arrays): their DOUBLE values were floats.
+constexpr uint32_t kFloat4Oid = 700;
+constexpr uint32_t kFloat4ArrayOid = 1021;
+
 // PostgreSQL allows 6 dimensions (MAXDIM); the cap only bounds the recursion.
 constexpr int kMaxArrayDepth = 32;
 
@@ -96,16 +101,24 @@ bool IsNull(const unsigned char* nulls, uint32_t index) {
 
 // JSON text from PostgreSQL, embedded as a value. Inside valid JSON a CR or LF can only be
 // insignificant whitespace (strings must escape them), so a space keeps the meaning and
-// the message on one line.
+// the message on one line. U+2028 and U+2029 can only be inside strings, where their
+// escapes mean the same: they are escaped as in every other string of the output.
 void AppendJsonText(const std::string& text, std::string* out) {
   const char* p = text.data();
   const char* const end = p + text.size();
   const char* run = p;
-  for (; p != end; ++p) {
+  while (p != end) {
     if (*p == '\n' || *p == '\r') {
       out->append(run, p - run);
       out->push_back(' ');
-      run = p + 1;
+      run = ++p;
+    } else if (*p == '\xE2' && end - p >= 3 && p[1] == '\x80' &&
+               (p[2] == '\xA8' || p[2] == '\xA9')) {
+      out->append(run, p - run);
+      out->append(p[2] == '\xA8' ? "\\u2028" : "\\u2029", 6);
+      run = p += 3;
+    } else {
+      ++p;
     }
   }
   out->append(run, end - run);
@@ -150,6 +163,8 @@ absl::StatusOr<RecordFormatter> RecordFormatter::Create(
     info.key.push_back(':');
     info.kind = column.kind();
     info.element_kind = column.element_kind();
+    info.single_precision =
+        column.type_oid() == kFloat4Oid || column.type_oid() == kFloat4ArrayOid;
     formatter.columns_.push_back(std::move(info));
   }
   formatter.levels_.resize(formatter.columns_.size());
@@ -178,6 +193,7 @@ absl::Status RecordFormatter::BindLevel(const ColumnValues& values, ValueKind ki
     level = Level();
     if (keep_offsets) level.offsets = std::move(offsets);
     level.kind = kind;
+    level.single_precision = columns_[column].single_precision;
   }
 
   const std::string& bitmap = values.null_bitmap();
@@ -324,7 +340,11 @@ void RecordFormatter::AppendValue(const Level& level, uint32_t index, std::strin
       AppendJsonInt64(level.int64s[index], out);
       return;
     case tsdb_source::v1::VALUE_KIND_DOUBLE:
-      AppendJsonDoubleOrNull(level.doubles[index], out);
+      if (!level.single_precision) {
+        AppendJsonDoubleOrNull(level.doubles[index], out);
+      } else if (!AppendJsonFloat(static_cast<float>(level.doubles[index]), out)) {
+        AppendJsonNull(out);
+      }
       return;
     case tsdb_source::v1::VALUE_KIND_NUMERIC: {
       const std::string& text = level.strings->Get(static_cast<int>(index));

@@ -5,7 +5,9 @@
 //   NULL (null_bitmap bit set)      null
 //   BOOL                            true / false
 //   INT64                           the exact integer, also beyond 2^53
-//   DOUBLE                          shortest round-trip number; NaN, +/-Infinity -> null
+//   DOUBLE                          shortest round-trip number; NaN, +/-Infinity -> null;
+//                                   real (float4) columns and elements: the shortest text
+//                                   of the float ("3.14"), not of its widened double
 //   NUMERIC                         the decimal text verbatim as a JSON number (exact);
 //                                   "NaN", "Infinity", "-Infinity" -> null
 //   TEXT, TIMETZ                    JSON string (invalid UTF-8 replaced by U+FFFD)
@@ -13,7 +15,8 @@
 //   JSON                            the JSON text embedded as a JSON value (PostgreSQL
 //                                   validated it); CR and LF, which valid JSON can only
 //                                   hold as insignificant whitespace, become spaces so
-//                                   that a message stays on one line
+//                                   that a message stays on one line; U+2028/U+2029
+//                                   (only possible inside its strings) are escaped
 //   DATE, TIME, TIMESTAMP(TZ)       well-known strings (value_format.h); infinity -> null
 //   ARRAY                           JSON array; a nested ListValues level is a nested
 //                                   array (multi-dimensional arrays), NULL elements null
@@ -77,11 +80,13 @@ class RecordFormatter final {
     std::string key;  // `{"name":` for the first column, `,"name":` for the others
     tsdb_source::v1::ValueKind kind;
     tsdb_source::v1::ValueKind element_kind;
+    bool single_precision;  // real / real[]: DOUBLE values that were floats
   };
 
   // One ColumnValues of the bound batch: a column, or the elements of a list level.
   struct Level {
     tsdb_source::v1::ValueKind kind = tsdb_source::v1::VALUE_KIND_UNSPECIFIED;
+    bool single_precision = false;
     const unsigned char* nulls = nullptr;  // null_bitmap, nullptr when no value is NULL
     const bool* bools = nullptr;
     const int64_t* int64s = nullptr;

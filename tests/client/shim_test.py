@@ -1,153 +1,270 @@
-"""End-to-end tests of the Airbyte shim (//client:tsdb-source) against the real servers.
-
-Every line the shim prints is validated against the Airbyte protocol schema
-(tests/airbyte/validate_messages.py). Run by Bazel through run_python_test.sh, with the
-TSDB_* variables of tools/dev-db.
+"""End-to-end tests of the Airbyte shim (//client:tsdb-source) against the real servers:
+commands, exit codes, stdout hygiene, emitted_at, and `--server` giving the in-process
+output. Every line the shim prints is validated against the Airbyte protocol schema (and
+RECORDs against their stream's schema) by tests/airbyte/connector_harness.py.
 """
 import json
 import os
-import socket
+import re
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 import jsonschema
 
-RUNFILES = os.environ.get("TEST_SRCDIR", "") + "/tsdb_source"
-SHIM = os.path.join(RUNFILES, "client/tsdb-source")
-SERVER = os.path.join(RUNFILES, "service/server/tsdb-source-server")
-VALIDATOR = os.path.join(RUNFILES, "tests/airbyte/validate_messages.py")
-PROTOCOL = os.path.join(RUNFILES, "third_party/airbyte/airbyte_protocol.yaml")
+sys.path.insert(0, os.path.join(os.environ.get("TEST_SRCDIR", ""), "tsdb_source", "tests",
+                                "airbyte"))
+import connector_harness as h  # noqa: E402
+
 SECRET = "Sup3r-Secret-Pa55word"
 
+FIXTURES = {
+    "pg": """
+        CREATE SCHEMA {s};
+        CREATE TABLE {s}.t (id bigint PRIMARY KEY, at timestamptz NOT NULL, n numeric,
+                            j jsonb, a text[], b bytea, f real);
+        INSERT INTO {s}.t SELECT i, '2024-01-01'::timestamptz + i * interval '1 hour',
+                                 i * 1.25, jsonb_build_object('i', i), ARRAY['x' || i, NULL],
+                                 int4send(i), i / 3.0
+                          FROM generate_series(1, 50) i;
+        CREATE TABLE {s}.p (ts timestamptz NOT NULL, v int) PARTITION BY RANGE (ts);
+        CREATE TABLE {s}.p1 PARTITION OF {s}.p FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
+        CREATE TABLE {s}.p2 PARTITION OF {s}.p FOR VALUES FROM ('2024-02-01') TO ('2024-03-01');
+        INSERT INTO {s}.p VALUES ('2024-01-05', 1), ('2024-02-05', 2);
+    """,
+    "ts": """
+        CREATE SCHEMA {s};
+        CREATE TABLE {s}.h (time timestamptz NOT NULL, d int NOT NULL, v float8, n numeric);
+        SELECT create_hypertable('{s}.h', 'time', chunk_time_interval => interval '1 day');
+        INSERT INTO {s}.h SELECT '2024-01-01'::timestamptz + i * interval '3 hours', i % 4,
+                                 i * 0.25, i FROM generate_series(0, 39) i;
+        ALTER TABLE {s}.h SET (timescaledb.compress);
+        SELECT count(compress_chunk(c)) FROM show_chunks('{s}.h',
+                                                         older_than => '2024-01-03'::timestamptz) c;
+        CREATE TABLE {s}.plain (id int PRIMARY KEY, name text);
+        INSERT INTO {s}.plain VALUES (1, 'one'), (2, 'two');
+    """,
+}
 
-def config_for(server):
-    prefix = {"pg": "TSDB_PG_", "ts": "TSDB_TS_"}[server]
-    env = os.environ
-    missing = [prefix + k for k in ("HOST", "PORT", "DB", "USER", "PASSWORD") if not env.get(prefix + k)]
-    if missing:
-        raise AssertionError("%s not set: run through tools/test (it starts the dev databases)" % missing)
-    return {
-        "host": env[prefix + "HOST"], "port": int(env[prefix + "PORT"]),
-        "database": env[prefix + "DB"], "username": env[prefix + "USER"],
-        "password": env[prefix + "PASSWORD"], "ssl_mode": {"mode": "disable"},
-    }
 
+class ShimBase(unittest.TestCase):
+    schemas = {}
 
-class Shim(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        for server in h.SERVERS:
+            db = h.Database(server)
+            schema = h.unique("shim_" + server)
+            cls.addClassCleanup(db.sql, "DROP SCHEMA IF EXISTS %s CASCADE;" % schema)
+            db.sql(FIXTURES[server].format(s=schema))
+            cls.schemas[server] = schema
+
     def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
+        self.shim = h.Shim()
 
     def tearDown(self):
-        self.tmp.cleanup()
+        self.shim.close()
 
-    def write(self, name, content):
-        path = os.path.join(self.tmp.name, name)
-        with open(path, "w") as f:
-            f.write(content if isinstance(content, str) else json.dumps(content))
-        return path
+    def config(self, server, **extra):
+        return self.shim.write("config_%s.json" % server,
+                               h.Database(server).config([self.schemas[server]], **extra))
 
-    def run_shim(self, *args, expect_rc=0, server=None):
-        cmd = [SHIM] + list(args) + (["--server", server] if server else [])
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        self.assertEqual(proc.returncode, expect_rc, "rc of %s\nstdout:%s\nstderr:%s" % (args, proc.stdout, proc.stderr))
-        out_path = self.write("out.jsonl", proc.stdout)
-        check = subprocess.run(["/usr/bin/python3", VALIDATOR, "--protocol", PROTOCOL, out_path],
-                               capture_output=True, text=True, timeout=120)
-        self.assertEqual(check.returncode, 0, "invalid Airbyte output:\n%s\n%s\n%s" % (check.stdout, check.stderr, proc.stdout[:2000]))
-        messages = [json.loads(line) for line in proc.stdout.splitlines()]
-        return messages, proc.stderr
+    def catalog(self, server, sync_mode="full_refresh", names=None):
+        out = self.shim.run("discover", "--config", self.config(server))
+        catalog = out.of_type("CATALOG")[0]["catalog"]
+        return self.shim.write("catalog_%s.json" % server, h.configured_catalog(
+            catalog, names=names, sync_mode=sync_mode,
+            cursor={"plain": "id", "h": "time", "t": "at", "p": "ts"}))
 
+
+class Commands(ShimBase):
     def test_spec_is_one_valid_message_and_accepts_configs(self):
-        messages, _ = self.run_shim("spec")
-        self.assertEqual([m["type"] for m in messages], ["SPEC"])
-        spec = messages[0]["spec"]["connectionSpecification"]
+        out = self.shim.run("spec")
+        self.assertEqual([m["type"] for m in out.messages], ["SPEC"])
+        spec = out.messages[0]["spec"]["connectionSpecification"]
         jsonschema.Draft7Validator.check_schema(spec)
         validator = jsonschema.Draft7Validator(spec)
-        for server in ("pg", "ts"):
-            validator.validate(config_for(server))
-        cdc = dict(config_for("pg"), replication_method={"method": "CDC", "replication_slot": "s", "publication": "p"})
+        for server in h.SERVERS:
+            validator.validate(json.load(open(self.config(server))))
+        cdc = dict(h.Database("pg").config(["public"]),
+                   replication_method={"method": "CDC", "replication_slot": "s", "publication": "p"})
         validator.validate(cdc)
-        self.assertTrue(spec["properties"]["password"]["airbyte_secret"])
-        for variant in spec["properties"]["ssl_mode"]["oneOf"]:
-            self.assertIn("const", variant["properties"]["mode"])
-            for key in ("ca_certificate", "client_certificate", "client_key"):
-                if key in variant["properties"]:
-                    self.assertTrue(variant["properties"][key]["airbyte_secret"])
-        self.assertFalse(validator.is_valid(dict(config_for("pg"), timescaledb_max_concurrent_chunks=11)))
-        self.assertFalse(validator.is_valid(dict(config_for("pg"), port="5432")))
+        self.assertFalse(validator.is_valid(dict(cdc, timescaledb_max_concurrent_chunks=11)))
+        self.assertFalse(validator.is_valid(dict(cdc, port="5432")))
 
     def test_check_succeeds_on_both_servers(self):
-        for server in ("pg", "ts"):
-            messages, _ = self.run_shim("check", "--config", self.write("c.json", config_for(server)))
-            self.assertEqual(len(messages), 1)
-            self.assertEqual(messages[0]["type"], "CONNECTION_STATUS")
-            self.assertEqual(messages[0]["connectionStatus"]["status"], "SUCCEEDED", messages[0])
+        for server in h.SERVERS:
+            out = self.shim.run("check", "--config", self.config(server))
+            self.assertEqual(len(out.messages), 1)
+            self.assertEqual(out.messages[0]["connectionStatus"]["status"], "SUCCEEDED")
 
     def test_wrong_password_is_failed_status_without_the_password(self):
-        config = dict(config_for("pg"), password=SECRET)
-        messages, stderr = self.run_shim("check", "--config", self.write("c.json", config))
-        self.assertEqual(len(messages), 1)
-        status = messages[0]["connectionStatus"]
+        out = self.shim.run("check", "--config", self.config("pg", password=SECRET))
+        self.assertEqual(len(out.messages), 1)
+        status = out.messages[0]["connectionStatus"]
         self.assertEqual(status["status"], "FAILED")
         self.assertIn("password", status["message"])
-        self.assertNotIn(SECRET, json.dumps(messages))
-        self.assertNotIn(SECRET, stderr)
-
-    def test_malformed_config_gives_one_trace_error_naming_the_file(self):
-        path = self.write("broken config.json", '{"host": "h", "password": "%s", ' % SECRET)
-        messages, stderr = self.run_shim("check", "--config", path, expect_rc=1)
-        self.assertEqual([m["type"] for m in messages], ["TRACE"])
-        error = messages[0]["trace"]["error"]
-        self.assertEqual(error["failure_type"], "config_error")
-        self.assertIn("broken config.json", error["message"])
-        self.assertNotIn(SECRET, json.dumps(messages) + stderr)
-
-    def test_config_of_wrong_type_names_the_field(self):
-        path = self.write("c.json", dict(config_for("pg"), port="not a port"))
-        messages, _ = self.run_shim("check", "--config", path, expect_rc=1)
-        self.assertEqual(messages[0]["type"], "TRACE")
-        self.assertIn("port", messages[0]["trace"]["error"]["message"])
+        self.assertNotIn(SECRET, out.stdout.decode() + out.stderr)
 
     def test_invalid_config_value_is_a_failed_check(self):
-        path = self.write("c.json", dict(config_for("pg"), timescaledb_chunk_discovery_interval_minutes=0))
-        messages, _ = self.run_shim("check", "--config", path)
-        status = messages[0]["connectionStatus"]
+        out = self.shim.run("check", "--config", self.config(
+            "pg", timescaledb_chunk_discovery_interval_minutes=0))
+        status = out.messages[0]["connectionStatus"]
         self.assertEqual(status["status"], "FAILED")
         self.assertIn("timescaledb_chunk_discovery_interval_minutes", status["message"])
 
-    def test_unknown_command_and_missing_arguments(self):
-        messages, _ = self.run_shim("frobnicate", expect_rc=1)
-        self.assertEqual(messages[0]["trace"]["error"]["failure_type"], "config_error")
-        messages, _ = self.run_shim("check", expect_rc=1)
-        self.assertIn("--config", messages[0]["trace"]["error"]["message"])
+    def test_exit_codes(self):
+        for server in h.SERVERS:
+            config = self.config(server)
+            self.assertEqual(self.shim.run("spec").rc, 0)
+            self.assertEqual(self.shim.run("check", "--config", config).rc, 0)
+            self.assertEqual(self.shim.run("discover", "--config", config).rc, 0)
+            self.assertEqual(self.shim.run("read", "--config", config,
+                                           "--catalog", self.catalog(server)).rc, 0)
+        # A failed check is a normal answer (0); failures are 1 with one TRACE ERROR.
+        self.assertEqual(self.shim.run("check", "--config", self.config("pg", port=1)).rc, 0)
+        self.assertEqual(self.shim.run("discover", "--config", self.config("pg", port=1),
+                                       expect_rc=1).errors()[0]["failure_type"],
+                         "transient_error")
+        self.shim.run("frobnicate", expect_rc=1)
+        self.shim.run("check", expect_rc=1)
 
-    def test_remote_server_gives_identical_output(self):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        server = subprocess.Popen([SERVER, "--listen", "127.0.0.1:%d" % port],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    def test_read_failing_mid_way_is_incomplete_and_one_trace_error(self):
+        # A reader that may not read the second partition: the first one's records and
+        # checkpoint come out, then the stream is INCOMPLETE and one TRACE ERROR ends the run.
+        db = h.Database("pg")
+        schema = self.schemas["pg"]
+        role = h.unique("shim_reader")
+        db.sql("""
+            CREATE TABLE {s}.locked (ts timestamptz NOT NULL, v int) PARTITION BY RANGE (ts);
+            CREATE TABLE {s}.locked_1 PARTITION OF {s}.locked
+              FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
+            CREATE TABLE {s}.locked_2 PARTITION OF {s}.locked
+              FOR VALUES FROM ('2024-02-01') TO ('2024-03-01');
+            INSERT INTO {s}.locked VALUES ('2024-01-05', 1), ('2024-02-05', 2);
+            CREATE ROLE {r} LOGIN PASSWORD 'reader';
+            GRANT USAGE ON SCHEMA {s} TO {r};
+            GRANT SELECT ON {s}.locked, {s}.locked_1 TO {r};
+            """.format(s=schema, r=role))
         try:
-            deadline = time.time() + 30
-            while time.time() < deadline:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            config = self.write("c.json", config_for("pg"))
-            local, _ = self.run_shim("check", "--config", config)
-            remote, _ = self.run_shim("check", "--config", config, server="127.0.0.1:%d" % port)
-            self.assertEqual(local, remote)
-            local, _ = self.run_shim("spec")
-            remote, _ = self.run_shim("spec", server="127.0.0.1:%d" % port)
-            self.assertEqual(local, remote)
+            config = self.config("pg", username=role, password="reader")
+            out = self.shim.run("discover", "--config", config)
+            catalog = self.shim.write("locked.json", h.configured_catalog(
+                out.of_type("CATALOG")[0]["catalog"], names=["locked"]))
+            out = self.shim.run("read", "--config", config, "--catalog", catalog, expect_rc=1)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            db.sql("DROP TABLE {s}.locked; DROP OWNED BY {r}; DROP ROLE {r};".format(
+                s=schema, r=role))
+        self.assertEqual([d["v"] for d in out.data("locked")], [1])
+        self.assertEqual(len(out.states("locked")), 1)
+        self.assertEqual(out.statuses("locked"), ["STARTED", "RUNNING", "INCOMPLETE"])
+        self.assertIn("permission denied", out.errors()[0]["message"])
+        self.assertEqual(out.errors()[0]["failure_type"], "config_error")
+
+    def test_read_through_a_server_that_went_away(self):
+        server = h.RemoteServer()
+        try:
+            catalog = self.catalog("pg")
+            config = self.config("pg")
+            out = self.shim.run("read", "--config", config, "--catalog", catalog,
+                                server=server.target)
+            self.assertTrue(out.records())
+        finally:
+            server.close()
+        out = self.shim.run("read", "--config", config, "--catalog", catalog,
+                            server=server.target, expect_rc=1)
+        self.assertEqual(out.errors()[0]["failure_type"], "transient_error")
+        self.assertEqual(out.messages[0]["type"], "TRACE")
+        self.assertEqual(out.records(), [])
+
+    def test_emitted_at_is_epoch_milliseconds_of_the_run(self):
+        before = int(time.time() * 1000)
+        out = self.shim.run("read", "--config", self.config("ts"), "--catalog", self.catalog("ts"))
+        after = int(time.time() * 1000)
+        stamps = [r["emitted_at"] for r in out.records()]
+        stamps += [t["emitted_at"] for t in out.traces("STREAM_STATUS") + out.traces("ESTIMATE")]
+        self.assertTrue(stamps)
+        for stamp in stamps:
+            self.assertIsInstance(stamp, int)
+            self.assertGreaterEqual(stamp, before)
+            self.assertLessEqual(stamp, after)
+        records = [r["emitted_at"] for r in out.records()]
+        self.assertEqual(records, sorted(records))
+
+    def test_stdout_holds_only_messages_even_with_verbose_libraries(self):
+        # gRPC's and libpq's own logging goes to stderr, never between the JSON lines.
+        env = dict(os.environ, GRPC_VERBOSITY="DEBUG", GRPC_TRACE="api,channel")
+        for args in (["spec"], ["check", "--config", self.config("pg", port=1)],
+                     ["read", "--config", self.config("ts"), "--catalog", self.catalog("ts")]):
+            proc = subprocess.run([str(h.SHIM)] + args, capture_output=True, env=env, timeout=120)
+            lines = proc.stdout.split(b"\n")
+            self.assertEqual(lines[-1], b"")
+            for line in lines[:-1]:
+                message = json.loads(line)
+                self.assertIsInstance(message, dict)
+                self.assertIn("type", message)
+
+
+def comparable(out):
+    """Messages of a run with what may differ between two runs removed: emitted_at, and
+    durations in LOG texts."""
+    messages = h.without_emitted_at(out.messages)
+    for m in messages:
+        if m["type"] == "LOG":
+            m["log"]["message"] = re.sub(r"[0-9.e+-]+ s\b", "<t> s", m["log"]["message"])
+    return messages
+
+
+class RemoteServer(ShimBase):
+    """`--server HOST:PORT` prints what the in-process service prints."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = h.RemoteServer()
+        cls.addClassCleanup(cls.server.close)
+
+    def same(self, *args, **kwargs):
+        local = self.shim.run(*args, **kwargs)
+        remote = self.shim.run(*args, server=self.server.target, **kwargs)
+        self.assertEqual(comparable(local), comparable(remote), args)
+        self.assertEqual(local.rc, remote.rc)
+        return local
+
+    def test_spec_check_and_discover(self):
+        self.same("spec")
+        for server in h.SERVERS:
+            self.same("check", "--config", self.config(server))
+            self.same("check", "--config", self.config(server, password=SECRET))
+            self.same("discover", "--config", self.config(server))
+
+    def test_full_refresh_and_incremental_reads(self):
+        for server in h.SERVERS:
+            config = self.config(server)
+            out = self.same("read", "--config", config, "--catalog", self.catalog(server))
+            self.assertTrue(out.records())
+            catalog = self.catalog(server, sync_mode="incremental")
+            first = self.same("read", "--config", config, "--catalog", catalog)
+            state = self.shim.write("state.json", h.state_input(first))
+            second = self.same("read", "--config", config, "--catalog", catalog, "--state", state)
+            self.assertTrue(second.records())
+
+    def test_errors(self):
+        config = self.config("pg")
+        ghost = self.shim.write("ghost.json", {"streams": [{
+            "stream": {"name": "ghost", "namespace": self.schemas["pg"],
+                       "json_schema": {"type": "object"}, "supported_sync_modes": ["full_refresh"]},
+            "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}]})
+        out = self.same("read", "--config", config, "--catalog", ghost, expect_rc=1)
+        self.assertIn("ghost", out.errors()[0]["message"])
+        self.same("discover", "--config", self.config("pg", port=1), expect_rc=1)
+
+    def test_unreachable_server_is_a_transient_error(self):
+        out = self.shim.run("check", "--config", self.config("pg"), server="127.0.0.1:1",
+                            expect_rc=1)
+        self.assertEqual(out.errors()[0]["failure_type"], "transient_error")
+        self.assertEqual(len(out.messages), 1)
 
 
 if __name__ == "__main__":

@@ -339,6 +339,46 @@ TEST(JsonNumberTest, DoubleRoundTripsAndIsAJsonNumber) {
   }
 }
 
+std::string Float(float v) {
+  std::string out;
+  EXPECT_TRUE(AppendJsonFloat(v, &out));
+  return out;
+}
+
+TEST(JsonNumberTest, FloatShortestForms) {
+  EXPECT_EQ(Float(3.14f), "3.14");
+  EXPECT_EQ(Float(0.1f), "0.1");
+  EXPECT_EQ(Float(-0.0f), "-0");
+  EXPECT_EQ(Float(16777217.0f), "16777216");
+  EXPECT_EQ(Float(std::numeric_limits<float>::max()), "3.4028235e+38");
+  EXPECT_EQ(Float(std::numeric_limits<float>::denorm_min()), "1e-45");
+  std::string out = "x";
+  EXPECT_FALSE(AppendJsonFloat(std::numeric_limits<float>::quiet_NaN(), &out));
+  EXPECT_FALSE(AppendJsonFloat(-std::numeric_limits<float>::infinity(), &out));
+  EXPECT_EQ(out, "x");
+}
+
+TEST(JsonNumberTest, FloatRoundTripsAndIsAJsonNumber) {
+  std::mt19937 rng(7);
+  int checked = 0;
+  while (checked < 100000) {
+    const uint32_t bits = rng();
+    float v;
+    std::memcpy(&v, &bits, sizeof(v));
+    if (!std::isfinite(v)) continue;
+    ++checked;
+    std::string text;
+    ASSERT_TRUE(AppendJsonFloat(v, &text));
+    ASSERT_TRUE(IsJsonNumber(text)) << text;
+    float back = 0;
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), back);
+    ASSERT_EQ(r.ptr, text.data() + text.size()) << text;
+    uint32_t back_bits;
+    std::memcpy(&back_bits, &back, sizeof(back));
+    ASSERT_EQ(back_bits, bits) << text;
+  }
+}
+
 TEST(JsonNumberTest, IsJsonNumber) {
   for (const char* ok : {"0", "-0", "1", "-12.50", "0.001", "1e5", "1E+5", "-2.5e-10",
                          "123456789012345678901234567890.123456789"}) {

@@ -286,6 +286,39 @@ TEST_F(EveryKindTest, FormatterIsReusedAcrossBatches) {
   EXPECT_EQ(formatter->AppendRow(1, &out).code(), absl::StatusCode::kOutOfRange);
 }
 
+TEST(RecordFormatterTest, RealColumnsPrintTheShortestFloat) {
+  // A real (float4) 3.14 travels as the double 3.140000104904175; it prints as PostgreSQL
+  // and Airbyte print it. A double precision column keeps its double digits.
+  RepeatedPtrField<Column> columns;
+  AddColumn(&columns, "r", tsdb_source::v1::VALUE_KIND_DOUBLE);
+  columns.Mutable(0)->set_type_oid(700);
+  AddColumn(&columns, "ra", tsdb_source::v1::VALUE_KIND_ARRAY,
+            tsdb_source::v1::VALUE_KIND_DOUBLE);
+  columns.Mutable(1)->set_type_oid(1021);
+  AddColumn(&columns, "d", tsdb_source::v1::VALUE_KIND_DOUBLE);
+  columns.Mutable(2)->set_type_oid(701);
+  RecordBatch batch;
+  batch.set_row_count(2);
+  Doubles(batch.add_columns(), {static_cast<double>(3.14f), kNaN});
+  ColumnValues* e = Lists(batch.add_columns(), {3, 0});
+  Doubles(e, {static_cast<double>(0.1f), static_cast<double>(1e-45f), -kInf});
+  Doubles(batch.add_columns(), {static_cast<double>(3.14f), 0.1});
+  EXPECT_EQ(FormatRow(columns, batch, 0),
+            R"({"r":3.14,"ra":[0.1,1e-45,null],"d":3.140000104904175})");
+  EXPECT_EQ(FormatRow(columns, batch, 1), R"({"r":null,"ra":[],"d":0.1})");
+}
+
+TEST(RecordFormatterTest, JsonTextStaysOnOneLineWithLineSeparatorsEscaped) {
+  RepeatedPtrField<Column> columns;
+  AddColumn(&columns, "j", tsdb_source::v1::VALUE_KIND_JSON);
+  RecordBatch batch;
+  batch.set_row_count(1);
+  Strings(batch.add_columns(),
+          {"{\r\n \"a\": \"x\xE2\x80\xA8y\xE2\x80\xA9\",\n \"b\": \"\xE2\x80\xA0\"}"});
+  EXPECT_EQ(FormatRow(columns, batch, 0),
+            "{\"j\":{   \"a\": \"x\\u2028y\\u2029\",  \"b\": \"\xE2\x80\xA0\"}}");
+}
+
 TEST(RecordFormatterTest, NoColumns) {
   RepeatedPtrField<Column> columns;
   RecordBatch batch;
