@@ -7,6 +7,7 @@
 
 #include "service/read/chunk_cache.h"
 
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <set>
@@ -567,6 +568,9 @@ TEST_F(PostgresRead, ConnectionLostMidReadIsRetriedFromTheLastCheckpoint) {
   EXPECT_LE(keys.size() - 6u * 1440u, 1440u) << "repeats beyond one chunk";
   ASSERT_NE(sink.Summary(), nullptr);
   EXPECT_EQ(sink.Summary()->retries(), 1u);
+  std::printf("fault=connections_terminated rows=%u lost=%zu duplicated=%zu rows_since_checkpoint_at_fault<=%u\n",
+              6u * 1440u, 6u * 1440u - std::set<int64_t>(keys.begin(), keys.end()).size(),
+              keys.size() - std::set<int64_t>(keys.begin(), keys.end()).size(), 1440u);
 }
 
 TEST_F(PostgresRead, GivingUpEndsAfterTheLastCheckpointAndAResumeCompletes) {

@@ -1,7 +1,9 @@
 // Faults between the service and the database, through a TCP proxy on loopback: a cut
 // connection, a stalled one, a slow one. Every case ends in success with every row, or in
 // a clear error in bounded time; nothing is lost.
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <set>
 
 #include "gtest/gtest.h"
@@ -14,6 +16,15 @@ namespace {
 
 using testing::Server;
 using testing::TcpProxy;
+
+// One line per case for docs/reliability.md: rows expected, distinct rows seen (lost =
+// expected - distinct) and repeats.
+void Report(const char* fault, size_t expected, const std::multiset<int64_t>& keys, uint64_t retries) {
+  size_t distinct = std::set<int64_t>(keys.begin(), keys.end()).size();
+  std::printf("fault=%s rows=%zu lost=%zu duplicated=%zu retries=%llu\n", fault, expected,
+              expected - std::min(expected, distinct), keys.size() - distinct,
+              static_cast<unsigned long long>(retries));
+}
 
 struct Collector : ReadSink {
   std::function<void(const v1::ReadResponse&)> on_event;
@@ -84,6 +95,7 @@ TEST_F(Faults, CutConnectionIsRetriedAndNothingIsLost) {
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(std::set<int64_t>(sink.keys.begin(), sink.keys.end()).size(), kRows) << "rows lost";
   EXPECT_GE(sink.summary_copy.retries(), 1u);
+  Report("cut", kRows, sink.keys, sink.summary_copy.retries());
 }
 
 TEST_F(Faults, StalledConnectionTimesOutAndIsRetried) {
@@ -95,6 +107,7 @@ TEST_F(Faults, StalledConnectionTimesOutAndIsRetried) {
   EXPECT_EQ(std::set<int64_t>(sink.keys.begin(), sink.keys.end()).size(), kRows) << "rows lost";
   EXPECT_GE(sink.summary_copy.retries(), 1u);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(60));
+  Report("stall", kRows, sink.keys, sink.summary_copy.retries());
 }
 
 TEST_F(Faults, SlowConnectionCompletes) {
@@ -106,6 +119,7 @@ TEST_F(Faults, SlowConnectionCompletes) {
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(sink.keys.size(), 3000u);
   EXPECT_EQ(sink.summary_copy.retries(), 0u);
+  Report("slow", 3000, sink.keys, sink.summary_copy.retries());
 }
 
 TEST_F(Faults, PermanentStallEndsWithAClearTransientErrorInBoundedTime) {
@@ -135,6 +149,9 @@ TEST_F(Faults, PermanentStallEndsWithAClearTransientErrorInBoundedTime) {
   // Rows up to the last checkpoint came in the first read.
   uint64_t covered = sink.checkpoints.back().checkpoint().records_total();
   EXPECT_GE(all.size() + covered, kRows);
+  std::multiset<int64_t> both = sink.keys;
+  both.insert(second.keys.begin(), second.keys.end());
+  Report("permanent_stall_then_resume", kRows, both, sink.summary_copy.retries());
 }
 
 }  // namespace
