@@ -68,8 +68,17 @@ int main(int argc, char** argv) {
     client = tsdb_source::client::InProcessClient();
   }
   if (!client.ok()) {
-    out.TraceError("cannot reach the tsdb-source service", std::string(client.status().message()),
-                   tsdb_source::client::kSystemError);
+    // A missing or unreadable --ca-file / --token-file is the user's to fix.
+    const absl::StatusCode code = client.status().code();
+    const bool options_wrong = code == absl::StatusCode::kNotFound ||
+                               code == absl::StatusCode::kInvalidArgument ||
+                               code == absl::StatusCode::kDataLoss;
+    std::string message = absl::StrCat("cannot reach the tsdb-source service: ",
+                                       client.status().message());
+    std::fprintf(stderr, "tsdb-source: %s\n", message.c_str());
+    out.TraceError(message, client.status().ToString(),
+                   options_wrong ? tsdb_source::client::kConfigError
+                                 : tsdb_source::client::kSystemError);
     return 1;
   }
 

@@ -312,12 +312,12 @@ def state_input(out, with_namespace=True):
 class RemoteServer:
     """A tsdb-source-server on a free local port, for --server runs."""
 
-    def __init__(self):
+    def __init__(self, *flags):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.target = "127.0.0.1:%d" % self.port
-        self.proc = subprocess.Popen([str(SERVER), "--listen", self.target],
+        self.proc = subprocess.Popen([str(SERVER), "--listen", self.target] + list(flags),
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
         while True:

@@ -267,5 +267,79 @@ class RemoteServer(ShimBase):
         self.assertEqual(len(out.messages), 1)
 
 
+class SecureServer(ShimBase):
+    """`--server` with `--tls --ca-file` and `--token-file`, where the server asks for them."""
+
+    TOKEN = "tok-" + "7" * 24
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.pki = h.Shim()
+        cls.addClassCleanup(cls.pki.close)
+
+        def openssl(*args):
+            subprocess.run(["openssl"] + list(args), cwd=cls.pki.dir, check=True,
+                           capture_output=True, timeout=60)
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        for ca in ("ca", "other-ca"):
+            openssl("req", "-x509", *ec, "-keyout", ca + ".key", "-out", ca + ".pem", "-days", "2",
+                    "-subj", "/CN=tsdb-source shim test " + ca,
+                    "-addext", "basicConstraints=critical,CA:TRUE",
+                    "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        openssl("req", "-new", *ec, "-keyout", "server.key", "-out", "server.csr",
+                "-subj", "/CN=server")
+        cls.pki.write("server.ext", "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                                    "extendedKeyUsage=serverAuth\n")
+        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext")
+        tokens = cls.pki.write("tokens", cls.TOKEN + "\n")
+        cls.server = h.RemoteServer("--tls_cert", str(cls.pki.dir / "server.pem"),
+                                    "--tls_key", str(cls.pki.dir / "server.key"),
+                                    "--token_file", tokens)
+        cls.addClassCleanup(cls.server.close)
+
+    def secure(self, ca="ca.pem", token=None):
+        args = ["--tls", "--ca-file", str(self.pki.dir / ca)]
+        if token is not None:
+            args += ["--token-file", self.shim.write("token", token + "\n")]
+        return args
+
+    def test_tls_and_token_give_the_in_process_output(self):
+        for server in h.SERVERS:
+            config = self.config(server)
+            catalog = self.catalog(server)
+            for args in (["spec"], ["check", "--config", config],
+                         ["discover", "--config", config],
+                         ["read", "--config", config, "--catalog", catalog]):
+                local = self.shim.run(*args)
+                remote = self.shim.run(*(args + self.secure(token=self.TOKEN)),
+                                       server=self.server.target)
+                self.assertEqual(comparable(local), comparable(remote), args)
+
+    def test_a_wrong_or_missing_token_is_one_config_error(self):
+        for token in ("not-the-token", None):
+            out = self.shim.run("check", "--config", self.config("pg"),
+                                *self.secure(token=token), server=self.server.target,
+                                expect_rc=1)
+            self.assertEqual(len(out.messages), 1)
+            self.assertEqual(out.errors()[0]["failure_type"], "config_error")
+            self.assertNotIn("not-the-token", out.stdout.decode() + out.stderr)
+
+    def test_an_untrusted_certificate_or_plaintext_is_one_transient_error(self):
+        for args in (self.secure(ca="other-ca.pem", token=self.TOKEN), []):
+            out = self.shim.run("spec", *args, server=self.server.target, expect_rc=1)
+            self.assertEqual(len(out.messages), 1)
+            self.assertEqual(out.errors()[0]["failure_type"], "transient_error")
+
+    def test_a_missing_ca_file_is_one_trace_error_naming_it(self):
+        missing = str(self.pki.dir / "nowhere.pem")
+        out = self.shim.run("spec", "--tls", "--ca-file", missing, server=self.server.target,
+                            expect_rc=1, input_error=True)
+        self.assertIn(missing, out.errors()[0]["message"])
+        self.assertIn("CA file", out.errors()[0]["message"])
+        self.assertEqual(out.errors()[0]["failure_type"], "config_error")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
