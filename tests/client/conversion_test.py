@@ -247,6 +247,38 @@ class PostgresConversion(ConversionBase, unittest.TestCase):
             2: ("10000-01-01T00:00:00+00:00", "10000-01-01")})
 
 
+class InvalidUtf8(unittest.TestCase):
+    """A SQL_ASCII database stores any bytes as text: invalid UTF-8 must never become invalid
+    JSON. Either the bytes arrive and are replaced by U+FFFD, or the read fails with one
+    TRACE ERROR (today: the server refuses to convert them to the UTF8 client encoding)."""
+
+    def test_invalid_utf8_never_produces_invalid_json(self):
+        db = h.Database("pg")
+        name = h.unique("ascii")
+        db.sql("CREATE DATABASE %s ENCODING 'SQL_ASCII' TEMPLATE template0 "
+               "LC_COLLATE 'C' LC_CTYPE 'C';" % name)
+        shim = h.Shim()
+        try:
+            ascii_db = h.Database("pg")
+            ascii_db.database = name
+            ascii_db.sql("CREATE TABLE public.raw (id int PRIMARY KEY, t text);"
+                         "INSERT INTO public.raw VALUES (1, E'ok \\xff\\xfe bad \\xc3\\xa9 good');")
+            config = shim.write("config.json", ascii_db.config(["public"]))
+            catalog = h.configured_catalog(
+                shim.run("discover", "--config", config).of_type("CATALOG")[0]["catalog"])
+            out = shim.run("read", "--config", config,
+                           "--catalog", shim.write("catalog.json", catalog), expect_rc=None)
+            # The harness has validated every line; now the outcome.
+            if out.rc == 0:
+                self.assertEqual(out.data("raw"), [{"id": 1, "t": "ok \ufffd\ufffd bad é good"}])
+            else:
+                self.assertEqual(out.records(), [])
+                self.assertIn("UTF8", out.errors()[0]["message"])
+        finally:
+            shim.close()
+            db.sql("DROP DATABASE IF EXISTS %s;" % name)
+
+
 class TimescaleConversion(ConversionBase, unittest.TestCase):
     SERVER = "ts"
 
