@@ -206,6 +206,8 @@ struct BatchBuilder::Column {
   // Arrays: true once an array with elements fixed `depth` for this batch. Until then
   // every row is NULL or empty and the depth may still change.
   bool depth_fixed = false;
+  // Arrays: `depth` before the row being appended, restored when the row fails.
+  int depth_before_row = 0;
   // levels[0] is the column's ColumnValues; for arrays levels[depth] is the leaf.
   std::vector<Level> levels;
 };
@@ -346,6 +348,7 @@ void BatchBuilder::Truncate(size_t column_index, size_t rows) {
 }
 
 absl::Status BatchBuilder::AppendArray(Column& column, const FieldView& field) {
+  column.depth_before_row = column.depth;
   Level& top = column.levels[0];
   const size_t index = static_cast<size_t>(top.lengths->size());
   if (field.is_null()) {
@@ -409,7 +412,15 @@ absl::Status BatchBuilder::AppendRow(absl::Span<const FieldView> fields) {
             ? AppendScalar(column.levels[0], column.decoder, fields[c], &approx_bytes_)
             : AppendArray(column, fields[c]);
     if (!status.ok()) {
-      for (size_t k = 0; k <= c; ++k) Truncate(k, row_count_);
+      for (size_t k = 0; k <= c; ++k) {
+        Truncate(k, row_count_);
+        // A row that set the depth of a column without elements so far leaves no trace.
+        Column& rolled_back = columns_[k];
+        if (rolled_back.depth > 0 && !rolled_back.depth_fixed &&
+            rolled_back.depth != rolled_back.depth_before_row) {
+          SetArrayDepth(k, rolled_back.depth_before_row);
+        }
+      }
       approx_bytes_ = approx_bytes_before;
       return absl::Status(
           status.code(),

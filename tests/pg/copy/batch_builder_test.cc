@@ -355,6 +355,24 @@ TEST(BatchBuilderTest, EmptyAndNullArraysDoNotFixTheDepth) {
   EXPECT_EQ(batch.columns(0).lists().elements().values_case(), v1::ColumnValues::kInt64S);
 }
 
+TEST(BatchBuilderTest, FailedRowLeavesTheArrayLayoutAsItWas) {
+  // Found by tests/fuzz/copy_fuzz: a malformed 2-D array in a batch whose arrays were all
+  // NULL or empty so far used to leave the column laid out with two levels.
+  ParsedFixture multi(fixtures::kMultiDimArrays, 2);
+  BatchBuilder builder = MustCreate({{"a", 1007}, {"text", 25}});
+  ASSERT_TRUE(builder.AppendRow(multi.row(1)).ok());  // '{}'
+  const std::string before = builder.batch().SerializeAsString();
+  std::vector<FieldView> row = multi.row(0);  // '{{1,2},{3,4},{5,6}}'
+  std::string array(row[0].bytes());
+  array[31] = '\x05';  // first element's length 4 -> 5
+  row[0] = FieldView::Of(array);
+  EXPECT_EQ(builder.AppendRow(row).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(builder.batch().SerializeAsString(), before);
+  ASSERT_TRUE(builder.AppendRow(multi.row(0)).ok());
+  EXPECT_THAT(builder.batch().columns(0).lists().elements().lists().lengths(),
+              ElementsAre(2, 2, 2));
+}
+
 TEST(BatchBuilderTest, ArraysOfEveryElementType) {
   ParsedFixture fx(fixtures::kArraysOfEveryType, 28);
   ASSERT_EQ(fx.size(), 2u);
