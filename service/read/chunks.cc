@@ -31,13 +31,13 @@ WITH RECURSIVE tree(relid, direct) AS (
   SELECT inhrelid, true FROM pg_catalog.pg_inherits WHERE inhparent = $1::regclass
   UNION ALL
   SELECT i.inhrelid, false FROM tree t JOIN pg_catalog.pg_inherits i ON i.inhparent = t.relid
-), leaves AS (
+), leaves AS MATERIALIZED (
   SELECT n.nspname, c.relname, t.direct, pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS bound
   FROM tree t
   JOIN pg_catalog.pg_class c ON c.oid = t.relid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'f')
-), bounds AS (
+), bounds AS MATERIALIZED (
   SELECT *, CASE WHEN direct THEN pg_catalog.btrim(
               (pg_catalog.regexp_match(bound, '^FOR VALUES FROM \(.*\) TO \((.*)\)$'))[1], '''')
             END AS upper_text
@@ -57,7 +57,7 @@ SELECT nspname, relname,
             WHEN $2 = 'int' THEN upper_text::bigint
        END
 FROM bounds
-ORDER BY bound, nspname, relname)sql";
+ORDER BY nspname, relname)sql";
 
 // The key of a table range-partitioned on one plain column.
 constexpr char kPartitionKeySql[] = R"sql(
