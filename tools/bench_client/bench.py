@@ -176,23 +176,49 @@ def newest_partition_start_micros(npart):
 
 
 class BackendCpu(threading.Thread):
-    """Samples the CPU time of PostgreSQL backends serving database tsdb_bench."""
+    """Samples the CPU time of PostgreSQL backends serving the benchmark database: the
+    postmaster's children whose process title names the database, every 20 ms."""
+
+    postmaster = None  # pid, found once by find_postmaster()
 
     def __init__(self, db):
         super().__init__(daemon=True)
         self.tag = " %s " % db
         self.seen = {}
+        self.other = set()
         self.stop_event = threading.Event()
 
+    @classmethod
+    def find_postmaster(cls, pg):
+        pid = pg.psql("SELECT pg_backend_pid()")
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                cls.postmaster = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            # Not visible (another pid namespace, e.g. Bazel's sandbox): every process is
+            # looked at, and backends that cannot be seen count as 0 s.
+            cls.postmaster = None
+
+    def children(self):
+        if self.postmaster is None:
+            return [p for p in os.listdir("/proc") if p.isdigit()]
+        try:
+            with open("/proc/%d/task/%d/children" % (self.postmaster, self.postmaster)) as f:
+                return f.read().split()
+        except OSError:
+            return []
+
     def sample(self):
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
+        for pid in self.children():
+            if pid in self.other:
                 continue
             try:
-                with open("/proc/%s/cmdline" % pid, "rb") as f:
-                    cmd = f.read(200).replace(b"\0", b" ").decode("latin-1")
-                if not cmd.startswith("postgres: ") or self.tag not in cmd:
-                    continue
+                if pid not in self.seen:
+                    with open("/proc/%s/cmdline" % pid, "rb") as f:
+                        cmd = f.read(200).replace(b"\0", b" ").decode("latin-1")
+                    if not cmd.startswith("postgres: ") or self.tag not in cmd:
+                        self.other.add(pid)
+                        continue
                 with open("/proc/%s/stat" % pid) as f:
                     fields = f.read().rsplit(")", 1)[1].split()
                 ticks = int(fields[11]) + int(fields[12])
@@ -302,6 +328,7 @@ def run_measured(cmd, stdout=subprocess.DEVNULL, env=None):
     _, status, usage = os.wait4(proc.pid, 0)
     usage = Usage(usage, peak.peak)
     reader.join()
+    usage.stderr = b"".join(c for c in stderr_chunks if c).decode(errors="replace")
     if proc.stdout is not None:
         proc.stdout.close()
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -318,6 +345,7 @@ class Usage:
         self.ru_utime = rusage.ru_utime
         self.ru_stime = rusage.ru_stime
         self.peak_mb = peak_mb if peak_mb is not None else float("nan")
+        self.stderr = ""
 
 
 def free_port():
@@ -331,10 +359,14 @@ def free_port():
 class Server:
     """A fresh tsdb-source-server per measurement, so its peak RSS is that run's."""
 
+    log_path = None  # where every server's stderr goes (set by main)
+
     def __init__(self, binary):
         self.port = free_port()
+        # stderr to a file, never an unread pipe: a server blocked on a full pipe stalls
+        self.log = open(Server.log_path or os.devnull, "ab")
         self.proc = subprocess.Popen([binary, "--listen", "127.0.0.1:%d" % self.port],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                     stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.time() + 20
         while time.time() < deadline:
             try:
@@ -342,7 +374,7 @@ class Server:
                 return
             except OSError:
                 if self.proc.poll() is not None:
-                    raise RuntimeError("server exited: %s" % self.proc.stderr.read().decode())
+                    raise RuntimeError("server exited (log: %s)" % Server.log_path)
                 time.sleep(0.05)
         raise RuntimeError("server did not listen on port %d" % self.port)
 
@@ -350,7 +382,7 @@ class Server:
         peak = vm_hwm_mb(self.proc.pid)
         self.proc.send_signal(signal.SIGTERM)
         _, _, usage = os.wait4(self.proc.pid, 0)
-        self.proc.stderr.close()
+        self.log.close()
         return Usage(usage, peak)
 
 
@@ -429,6 +461,9 @@ class Bench:
                 finally:
                     server_usage = server.stop()
                 figures = json.loads(out.decode().strip().splitlines()[-1])
+                if usage.stderr.strip():
+                    result["warnings"] = usage.stderr.strip()
+                    log("(d) warnings: %s" % usage.stderr.strip()[:500])
                 result.update(wall=wall, cpu=cpu_of(usage) + cpu_of(server_usage),
                               cpu_server=cpu_of(server_usage), cpu_client=cpu_of(usage),
                               rss_server=rss_mb(server_usage), rss_client=rss_mb(usage),
@@ -495,7 +530,10 @@ def phase_main(bench, layout, reps, log_runs):
                 r = bench.measure(m, target)
                 r["rep"] = rep
                 if "rows" in r and r["rows"] != layout["rows"]:
-                    raise RuntimeError("%s on %s returned %d rows" % (m, target["name"], r["rows"]))
+                    # Kept out of the medians and listed in the report.
+                    r["invalid"] = "%d rows instead of %d" % (r["rows"], layout["rows"])
+                    log("INVALID RUN: (%s) on %s returned %s; server log: %s" % (
+                        m, target["name"], r["invalid"], Server.log_path))
                 runs.append(r)
                 if log_runs:
                     log("rep %d %-22s (%s) %6.2f s  cpu %.2f+%.2f s  load %.2f" % (
@@ -504,7 +542,8 @@ def phase_main(bench, layout, reps, log_runs):
     for target in targets:
         base = None
         for m, label in METHODS:
-            rs = [r for r in runs if r["method"] == m and r["target"] == target["name"]]
+            rs = [r for r in runs if r["method"] == m and r["target"] == target["name"]
+                  and "invalid" not in r]
             if not rs:
                 continue
             wall = median([r["wall"] for r in rs])
@@ -701,6 +740,12 @@ def report_md(res):
             r["target"], r["method"], r["label"], fmt_rate(r["rows_per_s"]), r["mb_per_s"], r["ratio"],
             r["wall"], ", ".join("%.2f" % w for w in r["walls"]), r["cpu"], r["cpu_pg"], rss))
     lines.append("")
+    invalid = [r for r in res["main"]["runs"] if "invalid" in r]
+    for r in invalid:
+        lines.append("Invalid run, left out of the medians: (%s) on %s, repetition %d: %s." % (
+            r["method"], r["target"], r["rep"] + 1, r["invalid"]))
+    if invalid:
+        lines.append("")
     s = res["main"]["sizes"]
     lines.append("MB/s counts each method's own output: binary COPY %.0f MB, text %.0f MB, "
                  "row_to_json %.0f MB, protobuf ReadResponses %.0f MB, Airbyte JSON lines %.0f MB." % (
@@ -824,8 +869,11 @@ def main():
         ts = Pg(env["TSDB_TS_HOST"], env["TSDB_TS_PORT"], env["TSDB_TS_DB"], env["TSDB_TS_USER"],
                 env["TSDB_TS_PASSWORD"])
     os.makedirs(args.out, exist_ok=True)
+    Server.log_path = os.path.join(args.out, "server.log")
+    open(Server.log_path, "w").close()
     phases = args.only.split(",")
     layout = prepare_pg(pg, args.rows, args.force_prepare, args.partitions)
+    BackendCpu.find_postmaster(pg)
     bench = Bench(args, pg, ts)
     res = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "rows": args.rows, "reps": args.reps, "machine": machine_info(),

@@ -36,6 +36,7 @@ struct Figures {
   uint64_t wire_bytes = 0;
   uint64_t checksum = 0;
   uint64_t nulls = 0;
+  uint64_t retries = 0;
 };
 
 // Folds every value of a column into the checksum (cheap, but it reads each value once).
@@ -145,6 +146,16 @@ int main(int argc, char** argv) {
         break;
       case v1::ReadResponse::kSummary:
         f.copy_bytes += response.summary().bytes();
+        f.retries += response.summary().retries();
+        break;
+      case v1::ReadResponse::kLog:
+        // Warnings and errors (a retry, a skipped chunk) go to stderr: a benchmark figure
+        // is only meaningful when the read was clean.
+        if (response.log().level() >= v1::LOG_LEVEL_WARN) {
+          std::fprintf(stderr, "bench-read-client: server %s: %s\n",
+                       v1::LogLevel_Name(response.log().level()).c_str(),
+                       response.log().message().c_str());
+        }
         break;
       default:
         break;
@@ -159,11 +170,11 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"rows\": %llu, \"batches\": %llu, \"checkpoints\": %llu, \"messages\": %llu, "
       "\"copy_bytes\": %llu, \"wire_bytes\": %llu, \"nulls\": %llu, \"checksum\": %llu, "
-      "\"seconds\": %.6f}\n",
+      "\"retries\": %llu, \"seconds\": %.6f}\n",
       static_cast<unsigned long long>(f.rows), static_cast<unsigned long long>(f.batches),
       static_cast<unsigned long long>(f.checkpoints), static_cast<unsigned long long>(f.messages),
       static_cast<unsigned long long>(f.copy_bytes), static_cast<unsigned long long>(f.wire_bytes),
       static_cast<unsigned long long>(f.nulls), static_cast<unsigned long long>(f.checksum),
-      seconds);
+      static_cast<unsigned long long>(f.retries), seconds);
   return 0;
 }
