@@ -4,6 +4,7 @@
 // message), touches every value of every RecordBatch and discards it.
 //
 //   bench-read-client --server HOST:PORT --config F --catalog F [--state F] [--bytes]
+//                     [--no-arena]
 //
 // Prints one JSON line on stdout: rows, batches, checkpoints, messages, the COPY bytes the
 // server reported (StreamSummary.bytes), the serialised size of the responses (--bytes,
@@ -17,9 +18,11 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "client/inputs.h"
+#include "google/protobuf/arena.h"
 #include "grpcpp/grpcpp.h"
 #include "tsdb_source/v1/source_service.grpc.pb.h"
 
@@ -80,17 +83,20 @@ int Fail(const std::string& message) {
 int main(int argc, char** argv) {
   std::map<std::string, std::string> options;
   bool count_bytes = false;
+  bool use_arena = true;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--bytes") {
       count_bytes = true;
+    } else if (arg == "--no-arena") {
+      use_arena = false;
     } else if ((arg == "--server" || arg == "--config" || arg == "--catalog" || arg == "--state") &&
                i + 1 < argc) {
       options[arg.substr(2)] = argv[++i];
     } else {
       return Fail(absl::StrCat("unknown argument '", arg,
                                "'\nusage: bench-read-client --server HOST:PORT --config F "
-                               "--catalog F [--state F] [--bytes]"));
+                               "--catalog F [--state F] [--bytes] [--no-arena]"));
     }
   }
   if (!options.count("server") || !options.count("config") || !options.count("catalog")) {
@@ -129,8 +135,21 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   auto reader = stub->Read(&context, request);
   Figures f;
-  v1::ReadResponse response;
-  while (reader->Read(&response)) {
+  // Each response is decoded into an arena that is reset after use: a consumer that reads
+  // into one heap message pays for freeing and re-allocating its RecordBatch and every
+  // string of it per message (the reader clears the message, which deletes the oneof).
+  // --no-arena reads into one heap message instead, as the shim does.
+  google::protobuf::ArenaOptions arena_options;
+  std::vector<char> first_block(4 << 20);
+  arena_options.initial_block = first_block.data();
+  arena_options.initial_block_size = first_block.size();
+  google::protobuf::Arena arena(arena_options);
+  v1::ReadResponse heap_response;
+  for (;;) {
+    v1::ReadResponse* message = use_arena ? google::protobuf::Arena::CreateMessage<v1::ReadResponse>(&arena)
+                                          : &heap_response;
+    if (!reader->Read(message)) break;
+    const v1::ReadResponse& response = *message;
     ++f.messages;
     if (count_bytes) f.wire_bytes += response.ByteSizeLong();
     switch (response.event_case()) {
@@ -160,6 +179,7 @@ int main(int argc, char** argv) {
       default:
         break;
     }
+    if (use_arena) arena.Reset();
   }
   grpc::Status status = reader->Finish();
   const double seconds =
