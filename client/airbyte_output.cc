@@ -293,14 +293,38 @@ void AirbyteOutput::State(const v1::Checkpoint& checkpoint) {
   w.Key("state");
   w.BeginObject();
   w.Key("type");
-  w.String("STREAM");
-  w.Key("stream");
-  w.BeginObject();
-  w.Key("stream_descriptor");
-  Descriptor(w, checkpoint.state().stream());
-  w.Key("stream_state");
-  w.RawValue(ProtoJson(checkpoint.state()));
-  w.EndObject();
+  if (checkpoint.has_global()) {
+    // CDC: one position shared by the streams, and each stream's snapshot progress.
+    const v1::GlobalState& global = checkpoint.global();
+    v1::GlobalState shared = global;
+    shared.clear_streams();
+    w.String("GLOBAL");
+    w.Key("global");
+    w.BeginObject();
+    w.Key("shared_state");
+    w.RawValue(ProtoJson(shared));
+    w.Key("stream_states");
+    w.BeginArray();
+    for (const v1::StreamState& stream : global.streams()) {
+      w.BeginObject();
+      w.Key("stream_descriptor");
+      Descriptor(w, stream.stream());
+      w.Key("stream_state");
+      w.RawValue(ProtoJson(stream));
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  } else {
+    w.String("STREAM");
+    w.Key("stream");
+    w.BeginObject();
+    w.Key("stream_descriptor");
+    Descriptor(w, checkpoint.state().stream());
+    w.Key("stream_state");
+    w.RawValue(ProtoJson(checkpoint.state()));
+    w.EndObject();
+  }
   w.Key("sourceStats");
   w.BeginObject();
   w.Key("recordCount");

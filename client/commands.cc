@@ -115,7 +115,8 @@ int RunRead(CommandContext& context) {
     if (!state_text.ok()) return InputError(context, state_text.status());
     auto states = ParseState(*state_text, state_path->second);
     if (!states.ok()) return InputError(context, states.status());
-    for (auto& s : *states) *request.add_state() = std::move(s);
+    for (auto& s : states->streams) *request.add_state() = std::move(s);
+    if (states->global.has_value()) *request.mutable_global_state() = *states->global;
   }
 
   grpc::ClientContext call;

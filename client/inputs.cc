@@ -368,12 +368,12 @@ absl::StatusOr<v1::ConfiguredCatalog> ParseConfiguredCatalog(const std::string& 
   return catalog;
 }
 
-absl::StatusOr<std::vector<v1::StreamState>> ParseState(const std::string& json,
-                                                        const std::string& path) {
+absl::StatusOr<ParsedState> ParseState(const std::string& json, const std::string& path) {
   const InputFile file{"state", path};
   auto root = ParseJson(json, file);
   if (!root.ok()) return root.status();
-  std::vector<v1::StreamState> states;
+  ParsedState parsed;
+  std::vector<v1::StreamState>& states = parsed.streams;
   std::vector<const Value*> messages;
   if (root->kind_case() == Value::kListValue) {
     for (const Value& v : root->list_value().values()) messages.push_back(&v);
@@ -384,12 +384,12 @@ absl::StatusOr<std::vector<v1::StreamState>> ParseState(const std::string& json,
       // A bare legacy blob, as older platforms pass it.
       messages.push_back(&*root);
     } else if (root->struct_value().fields().empty()) {
-      return states;
+      return parsed;
     } else {
       return Bad(file, "expected an array of state messages");
     }
   } else if (root->kind_case() == Value::kNullValue) {
-    return states;
+    return parsed;
   } else {
     return Bad(file, "expected an array of state messages");
   }
@@ -430,8 +430,54 @@ absl::StatusOr<std::vector<v1::StreamState>> ParseState(const std::string& json,
       legacy = Field(*message, "data");
       if (legacy == nullptr && type->empty()) legacy = message;
     } else if (*type == "GLOBAL") {
-      return Bad(file, absl::StrCat(where, ": GLOBAL state is only written by CDC syncs, which "
-                                           "this build does not run yet"));
+      where += " (GLOBAL)";
+      if (parsed.global.has_value()) return Bad(file, absl::StrCat(where, ": a second GLOBAL state"));
+      const Value* global = Field(*message, "global");
+      if (global == nullptr || global->kind_case() != Value::kStructValue) {
+        return Bad(file, absl::StrCat(where, ".global is required (an AirbyteGlobalState)"));
+      }
+      v1::GlobalState out;
+      if (const Value* shared = Field(*global, "shared_state");
+          shared != nullptr && shared->kind_case() == Value::kStructValue) {
+        std::string shared_json;
+        google::protobuf::util::MessageToJsonString(*shared, &shared_json);
+        google::protobuf::util::JsonParseOptions options;
+        options.ignore_unknown_fields = true;
+        auto status = google::protobuf::util::JsonStringToMessage(shared_json, &out, options);
+        if (!status.ok()) {
+          return Bad(file, absl::StrCat(where, ".global.shared_state is not a tsdb-source CDC state (",
+                                        FirstLine(status.message().as_string()), ")"));
+        }
+        out.clear_streams();
+      } else {
+        return Bad(file, absl::StrCat(where, ".global.shared_state is required"));
+      }
+      const Value* stream_states = Field(*global, "stream_states");
+      if (stream_states == nullptr || stream_states->kind_case() != Value::kListValue) {
+        return Bad(file, absl::StrCat(where, ".global.stream_states must be an array"));
+      }
+      int si = 0;
+      for (const Value& entry : stream_states->list_value().values()) {
+        std::string ewhere = absl::StrCat(where, ".global.stream_states[", si++, "]");
+        const Value* descriptor = Field(entry, "stream_descriptor");
+        if (descriptor == nullptr || descriptor->kind_case() != Value::kStructValue) {
+          return Bad(file, absl::StrCat(ewhere, ".stream_descriptor is required"));
+        }
+        v1::StreamDescriptor d;
+        auto name = StringField(*descriptor, "name", ewhere + ".stream_descriptor", true);
+        if (!name.ok()) return Bad(file, name.status().message());
+        auto ns = StringField(*descriptor, "namespace", ewhere + ".stream_descriptor", false);
+        if (!ns.ok()) return Bad(file, ns.status().message());
+        d.set_name(*name);
+        d.set_namespace_(*ns);
+        const Value* stream_state = Field(entry, "stream_state");
+        if (stream_state == nullptr || stream_state->kind_case() != Value::kStructValue) continue;
+        auto state = ParseStreamStateValue(*stream_state, d, ewhere + ".stream_state");
+        if (!state.ok()) return Bad(file, state.status().message());
+        *out.add_streams() = *std::move(state);
+      }
+      parsed.global = std::move(out);
+      continue;
     } else {
       return Bad(file, absl::StrCat(where, ".type must be STREAM, GLOBAL or LEGACY, got '",
                                     *type, "'"));
@@ -440,8 +486,9 @@ absl::StatusOr<std::vector<v1::StreamState>> ParseState(const std::string& json,
     // DbState of Airbyte's Postgres source) or {"streams": [<tsdb-source StreamState>]}.
     if (const Value* cdc = legacy ? Field(*legacy, "cdc") : nullptr;
         cdc != nullptr && cdc->kind_case() == Value::kBoolValue && cdc->bool_value()) {
-      return Bad(file, absl::StrCat(where, ": a LEGACY CDC state (cdc: true) cannot be "
-                                           "continued by this build, which does not run CDC"));
+      return Bad(file, absl::StrCat(where, ": a LEGACY CDC state (cdc: true) of Airbyte's Postgres "
+                                           "source cannot be continued (its position is Debezium's); "
+                                           "start the CDC streams without a state"));
     }
     const Value* streams = legacy ? Field(*legacy, "streams") : nullptr;
     if (streams == nullptr || streams->kind_case() != Value::kListValue) {
@@ -470,7 +517,7 @@ absl::StatusOr<std::vector<v1::StreamState>> ParseState(const std::string& json,
       states.push_back(*std::move(state));
     }
   }
-  return states;
+  return parsed;
 }
 
 }  // namespace tsdb_source::client

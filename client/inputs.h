@@ -6,6 +6,7 @@
 // UTF-8 and trailing data are rejected before any parser sees them.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,8 +39,13 @@ absl::StatusOr<v1::ConfiguredCatalog> ParseConfiguredCatalog(const std::string& 
 // Airbyte's Postgres source (state_type cursor_based / ctid / xmin); LEGACY `data` holds
 // {"streams": [...]} of either kind (the DbState of Airbyte's Postgres source has
 // stream_name, stream_namespace, cursor_field, cursor). Airbyte Postgres states become
-// StreamState.airbyte_postgres for the reader to migrate. GLOBAL (CDC) states are rejected.
-absl::StatusOr<std::vector<v1::StreamState>> ParseState(const std::string& json,
-                                                        const std::string& path);
+// StreamState.airbyte_postgres for the reader to migrate. A GLOBAL state (written by CDC
+// reads) holds the shared position in shared_state and each stream's snapshot progress in
+// stream_states; it becomes `global`.
+struct ParsedState {
+  std::vector<v1::StreamState> streams;
+  std::optional<v1::GlobalState> global;
+};
+absl::StatusOr<ParsedState> ParseState(const std::string& json, const std::string& path);
 
 }  // namespace tsdb_source::client

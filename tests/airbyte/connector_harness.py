@@ -251,10 +251,21 @@ def check_run(out, input_error=None):
                 raise AssertionError("RECORD of %s while its status is %s\n%s" % (
                     key, status.get(key), out.describe()))
             since_state[key] += 1
+        elif m["type"] == "STATE" and m["state"].get("type") == "GLOBAL":
+            # CDC: one state for all captured streams; its count covers all of them.
+            state = m["state"]
+            keys = [_key(s["stream_descriptor"]) for s in state["global"]["stream_states"]]
+            count = state.get("sourceStats", {}).get("recordCount")
+            total = sum(since_state[k] for k in keys)
+            if count != total:
+                raise AssertionError("GLOBAL STATE says recordCount %s, %d RECORDs of its streams "
+                                     "since the previous STATE\n%s" % (count, total, out.describe()))
+            for k in keys:
+                since_state[k] = 0
         elif m["type"] == "STATE":
             state = m["state"]
             if state.get("type") != "STREAM":
-                raise AssertionError("a STATE that is not of type STREAM: %s" % state)
+                raise AssertionError("a STATE that is not of type STREAM or GLOBAL: %s" % state)
             key = _key(state["stream"]["stream_descriptor"])
             count = state.get("sourceStats", {}).get("recordCount")
             if count != since_state[key]:
@@ -295,7 +306,11 @@ def configured_catalog(catalog, names=None, sync_mode="full_refresh", cursor=Non
 
 
 def state_input(out, with_namespace=True):
-    """The state the platform passes to the next read: the last STATE of each stream."""
+    """The state the platform passes to the next read: the last STATE of each stream (the
+    last GLOBAL state, for CDC)."""
+    globals_ = [m["state"] for m in out.of_type("STATE") if m["state"].get("type") == "GLOBAL"]
+    if globals_:
+        return [globals_[-1]]
     latest = collections.OrderedDict()
     for state in out.states():
         latest[_key(state["stream"]["stream_descriptor"])] = state
