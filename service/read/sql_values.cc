@@ -50,7 +50,9 @@ absl::StatusOr<std::string> SqlValue(const v1::Column& column, const v1::ScalarV
     case v1::VALUE_KIND_TIME:
       return absl::StrCat("('00:00'::time + (", v, ")::bigint * interval '1 microsecond')");
     case v1::VALUE_KIND_INT64:
-      return absl::StrCat("CAST((", v, ")::bigint AS ", column.pg_type(), ")");
+      // Compared as bigint (cross-type btree operators keep indexes usable), so a saved
+      // value beyond a smaller column's range compares instead of failing the cast.
+      return absl::StrCat("(", v, ")::bigint");
     default:
       return absl::InvalidArgumentError(absl::StrCat(
           "column ", column.name(), " of type ", column.pg_type(), " cannot hold an integer position"));

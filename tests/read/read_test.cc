@@ -311,6 +311,24 @@ TEST(PostgresReadMixed, PlainAndPartitionedTablesAndADroppedPartition) {
   ASSERT_TRUE(RunRead(inc_request, &inc).ok());
   EXPECT_EQ(inc.Keys(0), (std::multiset<int64_t>{990, 991, 992, 993, 994, 995, 996, 997, 998, 999, 1000}));
 
+  // An integer cursor beyond an int4 column's range is far in the future: no row, no error.
+  testing::Exec(admin, "CREATE TABLE " + Q(schema) + ".small (n int4 NOT NULL)");
+  testing::Exec(admin, "INSERT INTO " + Q(schema) + ".small VALUES (1), (2)");
+  v1::ReadRequest far = Request(Server::kPostgres, schema, "small", v1::SYNC_MODE_INCREMENTAL, "n");
+  v1::StreamState* far_state = far.add_state();
+  far_state->set_version(1);
+  far_state->mutable_stream()->set_name("small");
+  far_state->mutable_stream()->set_namespace_(schema);
+  far_state->set_sync_mode(v1::SYNC_MODE_INCREMENTAL);
+  far_state->add_cursor_field("n");
+  far_state->mutable_cursor()->set_kind(v1::VALUE_KIND_INT64);
+  far_state->mutable_cursor()->set_int64_value(1000000000000000LL);
+  far_state->set_completed(true);
+  Collector far_sink;
+  absl::Status far_status = RunRead(far, &far_sink);
+  ASSERT_TRUE(far_status.ok()) << far_status;
+  EXPECT_TRUE(far_sink.Keys(0).empty());
+
   // The partitioned table, partition by partition; the third partition is dropped once the
   // first one is checkpointed.
   Collector parts;
