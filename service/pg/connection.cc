@@ -111,7 +111,13 @@ absl::Status ClassifyConnectError(absl::string_view libpq_message, const Connect
                                   " requires TLS but the server at ", where,
                                   " does not support it: ", detail));
   }
-  if (has("no pg_hba.conf entry") || has("SSL off") || has("SSL on")) {
+  if (has("rejects connection") && has("no encryption")) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, "TLS_REQUIRED",
+                     absl::StrCat("the server at ", where, " requires TLS for this user; set "
+                                  "ssl_mode to require (or verify-ca, verify-full): ", detail));
+  }
+  if (has("no pg_hba.conf entry") || has("rejects connection") || has("SSL off") ||
+      has("SSL on")) {
     return MakeError(absl::StatusCode::kPermissionDenied, "ACCESS_REJECTED",
                      absl::StrCat("the server at ", where,
                                   " does not accept this connection (pg_hba.conf or TLS "

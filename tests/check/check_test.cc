@@ -136,6 +136,18 @@ TEST(Check, TlsRequiredButNotOffered) {
   EXPECT_EQ(r.failure_type(), v1::FAILURE_TYPE_CONFIG_ERROR);
 }
 
+TEST(Check, TlsRefusedByTheServer) {
+  // tools/dev-db refuses the role tsdb_tls_required without TLS (pg_hba hostnossl reject).
+  v1::SourceConfig config = testing::ConfigFor(Server::kPostgres);
+  config.set_username("tsdb_tls_required");
+  config.set_password("tls");
+  v1::CheckResponse r = RunCheck(config);
+  EXPECT_FALSE(r.succeeded());
+  EXPECT_EQ(r.reason(), "TLS_REQUIRED") << r.message();
+  EXPECT_EQ(r.failure_type(), v1::FAILURE_TYPE_CONFIG_ERROR);
+  EXPECT_NE(r.message().find("ssl_mode"), std::string::npos) << r.message();
+}
+
 TEST(Check, MissingSchemaAndMissingPrivilege) {
   pg::Connection admin = testing::Connect(Server::kPostgres);
   std::string schema = testing::UniqueName("Private Schema");
