@@ -185,7 +185,6 @@ class BackendCpu(threading.Thread):
         super().__init__(daemon=True)
         self.tag = " %s " % db
         self.seen = {}
-        self.other = set()
         self.stop_event = threading.Event()
 
     @classmethod
@@ -210,14 +209,13 @@ class BackendCpu(threading.Thread):
 
     def sample(self):
         for pid in self.children():
-            if pid in self.other:
-                continue
             try:
                 if pid not in self.seen:
+                    # Not cached when it does not match: a new backend shows the
+                    # postmaster's command line until it has set its title.
                     with open("/proc/%s/cmdline" % pid, "rb") as f:
                         cmd = f.read(200).replace(b"\0", b" ").decode("latin-1")
                     if not cmd.startswith("postgres: ") or self.tag not in cmd:
-                        self.other.add(pid)
                         continue
                 with open("/proc/%s/stat" % pid) as f:
                     fields = f.read().rsplit(")", 1)[1].split()
