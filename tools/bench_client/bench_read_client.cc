@@ -123,7 +123,8 @@ int main(int argc, char** argv) {
     if (!text.ok()) return Fail(std::string(text.status().message()));
     auto states = client::ParseState(*text, options["state"]);
     if (!states.ok()) return Fail(std::string(states.status().message()));
-    for (auto& s : *states) *request.add_state() = std::move(s);
+    for (auto& s : states->streams) *request.add_state() = std::move(s);
+    if (states->global.has_value()) *request.mutable_global_state() = *states->global;
   }
 
   grpc::ChannelArguments args;
