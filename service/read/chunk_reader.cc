@@ -1,12 +1,14 @@
 #include "service/read/chunk_reader.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/mutex.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "service/catalog/type_mapping.h"
 #include "service/common/errors.h"
@@ -28,47 +30,47 @@ constexpr uint32_t kDefaultCheckpointSeconds = 60;
 constexpr size_t kPipeDepth = 4;
 
 // A bounded, ordered queue of events from one producer (the COPY thread) to one consumer.
+// std::mutex rather than absl::Mutex: Debian's abseil is not built for ThreadSanitizer, which
+// then cannot see its synchronisation (`bazel test --config=tsan`). Every change of the
+// state notifies all waiters, which then recheck their condition.
 class EventPipe {
  public:
   explicit EventPipe(size_t capacity) : capacity_(capacity) {}
   // Blocks while full; false once the consumer closed the pipe.
   bool Push(ChunkEvent event) {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(
-        +[](EventPipe* p) ABSL_SHARED_LOCKS_REQUIRED(p->mu_) {
-          return p->closed_ || p->events_.size() < p->capacity_;
-        },
-        this));
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [this] { return closed_ || events_.size() < capacity_; });
     if (closed_) return false;
     events_.push_back(std::move(event));
+    changed_.notify_all();
     return true;
   }
   // Blocks until an event arrives; false when the producer is done and all were taken.
   bool Pop(ChunkEvent* event) {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(
-        +[](EventPipe* p) ABSL_SHARED_LOCKS_REQUIRED(p->mu_) {
-          return !p->events_.empty() || p->done_;
-        },
-        this));
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [this] { return !events_.empty() || done_; });
     if (events_.empty()) return false;
     *event = std::move(events_.front());
     events_.pop_front();
+    changed_.notify_all();
     return true;
   }
   void ProducerDone() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     done_ = true;
+    changed_.notify_all();
   }
   // The consumer stops: queued events are dropped and later pushes fail.
   void Close() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     closed_ = true;
     events_.clear();
+    changed_.notify_all();
   }
 
  private:
-  absl::Mutex mu_;
+  std::mutex mu_;
+  std::condition_variable changed_;
   std::deque<ChunkEvent> events_ ABSL_GUARDED_BY(mu_);
   const size_t capacity_;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
@@ -82,14 +84,14 @@ bool SameValue(const v1::ScalarValue& a, const v1::ScalarValue& b) {
 }  // namespace
 
 void BatchPool::Put(v1::RecordBatch&& batch) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (spare_.size() >= kMaxSpare) return;
   spare_.emplace_back();
   spare_.back().Swap(&batch);
 }
 
 bool BatchPool::Take(v1::RecordBatch* out) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (spare_.empty()) return false;
   out->Swap(&spare_.back());
   spare_.pop_back();

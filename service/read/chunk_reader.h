@@ -8,12 +8,13 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "service/pg/connection.h"
 #include "service/pg/copy/batch_builder.h"
 #include "service/pg/copy_out.h"
@@ -43,7 +44,7 @@ class BatchPool final {
 
  private:
   static constexpr size_t kMaxSpare = 8;
-  absl::Mutex mu_;
+  std::mutex mu_;  // not absl::Mutex: see EventPipe in chunk_reader.cc
   std::vector<v1::RecordBatch> spare_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -7,10 +7,11 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "service/pg/connection.h"
 
 namespace tsdb_source {
@@ -29,7 +30,9 @@ class ReadControl final {
  private:
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> stop_{false};
-  absl::Mutex mu_;
+  // std::mutex, not absl::Mutex: Debian's abseil is not built for ThreadSanitizer, which then
+  // cannot see its synchronisation (`bazel test --config=tsan`).
+  std::mutex mu_;
   std::vector<pg::Connection*> connections_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -2,15 +2,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "service/common/errors.h"
 #include "service/common/status_macros.h"
 #include "service/pg/quote.h"
@@ -44,52 +46,61 @@ std::optional<int64_t> RangeUnits(const v1::ScalarValue& value) {
 }
 
 // A bounded queue of chunk events between reader threads and the emitting thread.
+// std::mutex rather than absl::Mutex: Debian's abseil is not built for ThreadSanitizer, which
+// then cannot see its synchronisation (`bazel test --config=tsan`). Readers blocked on a full
+// queue push in the order they came (as absl::Mutex serves its waiters): with a wake-all
+// and no order, one reader could be passed over again and again while the others finish
+// later chunks, and the checkpoints' list of chunks done beyond the watermark would grow.
 class EventQueue {
  public:
   explicit EventQueue(size_t capacity) : capacity_(capacity) {}
   // Blocks while full; false when the queue was closed.
   bool Push(ChunkEvent event) {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(
-        +[](EventQueue* q) ABSL_SHARED_LOCKS_REQUIRED(q->mu_) {
-          return q->closed_ || q->events_.size() < q->capacity_;
-        },
-        this));
+    std::unique_lock<std::mutex> lock(mu_);
+    const uint64_t ticket = next_ticket_++;
+    space_.wait(lock, [&] { return closed_ || (ticket == serving_ && events_.size() < capacity_); });
     if (closed_) return false;
+    ++serving_;
     events_.push_back(std::move(event));
+    items_.notify_one();
+    space_.notify_all();  // the next ticket's turn
     return true;
   }
   // Blocks until an event or until every producer is finished; false when drained.
   bool Pop(ChunkEvent* event) {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(
-        +[](EventQueue* q) ABSL_SHARED_LOCKS_REQUIRED(q->mu_) {
-          return !q->events_.empty() || q->producers_ == 0 || q->closed_;
-        },
-        this));
+    std::unique_lock<std::mutex> lock(mu_);
+    items_.wait(lock, [this] { return !events_.empty() || producers_ == 0 || closed_; });
     if (events_.empty()) return false;
     *event = std::move(events_.front());
     events_.pop_front();
+    space_.notify_all();
     return true;
   }
   void AddProducer() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     ++producers_;
   }
   void ProducerDone() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     --producers_;
+    items_.notify_all();
   }
   // Wakes everyone; later pushes fail.
   void Close() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     closed_ = true;
     events_.clear();
+    items_.notify_all();
+    space_.notify_all();
   }
 
  private:
-  absl::Mutex mu_;
+  std::mutex mu_;
+  std::condition_variable space_;  // for Push: a slot freed, the next ticket's turn, closed
+  std::condition_variable items_;  // for Pop: an event, the last producer done, closed
   std::deque<ChunkEvent> events_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_ticket_ ABSL_GUARDED_BY(mu_) = 0;  // of the next Push
+  uint64_t serving_ ABSL_GUARDED_BY(mu_) = 0;      // the Push whose turn it is
   size_t capacity_;
   int producers_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
@@ -502,11 +513,22 @@ class StreamReader {
   absl::Status ReadConcurrently(const std::vector<size_t>& pending,
                                 std::vector<std::unique_ptr<pg::Connection>>& connections) {
     EventQueue queue(2 * connections.size());
-    absl::Mutex mu;
+    std::mutex mu;
+    std::condition_variable window_moved;  // `finished` advanced, or the read stops
     size_t next = 0;  // guarded by mu
     absl::Status first_error;  // guarded by mu
+    // A task starts only when it is less than `window` tasks after the first one not finished
+    // yet (in emission order): the checkpoints' list of chunks done beyond the watermark then
+    // stays below the number of readers, however unequal the chunks, as the state promises.
+    const size_t window = connections.size();
+    size_t finished = 0;  // guarded by mu: leading tasks whose end was handled
+    std::vector<bool> ended(pending.size(), false);  // emitting thread only
+    std::map<size_t, size_t> task_of_chunk;           // chunk index -> task
     std::vector<ChunkTask> tasks;
-    for (size_t i : pending) tasks.push_back(TaskFor(i));
+    for (size_t i : pending) {
+      task_of_chunk[i] = tasks.size();
+      tasks.push_back(TaskFor(i));
+    }
     std::vector<std::unique_ptr<ChunkReader>> readers;
     for (auto& conn : connections) {
       ASSIGN_OR_RETURN(auto reader, ChunkReader::Create(conn.get(), plan_, options_, cursor_filter_, control_));
@@ -522,7 +544,10 @@ class StreamReader {
         for (;;) {
           size_t t;
           {
-            absl::MutexLock lock(&mu);
+            std::unique_lock<std::mutex> lock(mu);
+            window_moved.wait(lock, [&] {
+              return next >= tasks.size() || !first_error.ok() || next < finished + window;
+            });
             if (next >= tasks.size() || !first_error.ok()) break;
             t = next++;
           }
@@ -531,8 +556,9 @@ class StreamReader {
             return absl::OkStatus();
           });
           if (!s.ok()) {
-            absl::MutexLock lock(&mu);
+            std::lock_guard<std::mutex> lock(mu);
             if (first_error.ok()) first_error = s;
+            window_moved.notify_all();
             break;
           }
         }
@@ -541,20 +567,32 @@ class StreamReader {
     }
     absl::Status status;
     ChunkEvent event;
+    size_t prefix = 0;
     while (queue.Pop(&event)) {
+      const bool end = event.kind == ChunkEvent::Kind::kDone ||
+                       event.kind == ChunkEvent::Kind::kDropped;
+      const size_t chunk = event.index;
       status = Handle(std::move(event));
       if (!status.ok()) break;
+      if (!end) continue;
+      ended[task_of_chunk.at(chunk)] = true;
+      if (prefix >= ended.size() || !ended[prefix]) continue;
+      while (prefix < ended.size() && ended[prefix]) ++prefix;
+      std::lock_guard<std::mutex> lock(mu);
+      finished = prefix;
+      window_moved.notify_all();
     }
     if (!status.ok()) {
       {
-        absl::MutexLock lock(&mu);
+        std::lock_guard<std::mutex> lock(mu);
         if (first_error.ok()) first_error = status;
+        window_moved.notify_all();
       }
       for (auto& conn : connections) conn->Cancel();
       queue.Close();
     }
     for (std::thread& t : threads) t.join();
-    absl::MutexLock lock(&mu);
+    std::lock_guard<std::mutex> lock(mu);
     if (!status.ok()) return status;
     return first_error;
   }
