@@ -22,9 +22,12 @@ void Drain(Connection& conn) {
 }
 
 // Waits until the socket is readable and consumes the input. OK when input was consumed;
-// UNAVAILABLE after `idle` without data; CANCELLED when stop() says so.
-absl::Status WaitForInput(Connection& conn, const CopyOutOptions& options,
-                          Clock::time_point* last_data) {
+// UNAVAILABLE when the server sent nothing for the idle timeout while we waited (time the
+// caller spent elsewhere, e.g. blocked on a slow client, does not count); CANCELLED when
+// stop() says so.
+absl::Status WaitForInput(Connection& conn, const CopyOutOptions& options) {
+  const auto started = Clock::now();
+  const Clock::time_point* last_data = &started;
   for (;;) {
     if (options.stop && options.stop()) return absl::CancelledError("the read was cancelled");
     auto now = Clock::now();
@@ -43,7 +46,6 @@ absl::Status WaitForInput(Connection& conn, const CopyOutOptions& options,
     }
     if (ready > 0) {
       if (PQconsumeInput(conn.raw()) != 1) return conn.CommandError(nullptr, "COPY failed");
-      *last_data = Clock::now();
       return absl::OkStatus();
     }
   }
@@ -63,10 +65,9 @@ absl::Status CopyOut(Connection& conn, absl::string_view copy_sql,
                      uint64_t* bytes, const CopyOutOptions& options) {
   std::string sql(copy_sql);
   if (PQsendQuery(conn.raw(), sql.c_str()) != 1) return conn.CommandError(nullptr, "COPY failed");
-  auto last_data = Clock::now();
   // Wait for the COPY to start (planning, locks) without blocking on the socket.
   while (PQisBusy(conn.raw())) {
-    absl::Status waited = WaitForInput(conn, options, &last_data);
+    absl::Status waited = WaitForInput(conn, options);
     if (!waited.ok()) {
       Abort(conn, waited);
       return waited;
@@ -87,7 +88,7 @@ absl::Status CopyOut(Connection& conn, absl::string_view copy_sql,
     int n = PQgetCopyData(conn.raw(), &raw, /*async=*/1);
     std::unique_ptr<char, decltype(&PQfreemem)> buffer(raw, &PQfreemem);
     if (n == 0) {
-      absl::Status waited = WaitForInput(conn, options, &last_data);
+      absl::Status waited = WaitForInput(conn, options);
       if (!waited.ok()) {
         Abort(conn, waited);
         if (bytes != nullptr) *bytes = received;

@@ -592,7 +592,8 @@ TEST_F(PostgresRead, ConnectionLostMidReadIsRetriedFromTheLastCheckpoint) {
       if (++checkpoints == 3) {
         rows_at_kill = rows_at_last_checkpoint;
         testing::Exec(admin_, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE application_name = 'tsdb-source' AND pid <> pg_backend_pid()");
+                              "WHERE application_name = 'tsdb-source' AND pid <> pg_backend_pid() "
+                              "AND query LIKE '%" + schema_ + "%'");
       }
     }
   };
@@ -620,7 +621,8 @@ TEST_F(PostgresRead, GivingUpEndsAfterTheLastCheckpointAndAResumeCompletes) {
     // Every checkpoint after the first kills the connection: attempts run out.
     if (r.has_checkpoint() && ++checkpoints >= 2) {
       testing::Exec(admin_, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                            "WHERE application_name = 'tsdb-source' AND pid <> pg_backend_pid()");
+                            "WHERE application_name = 'tsdb-source' AND pid <> pg_backend_pid() "
+                            "AND query LIKE '%" + schema_ + "%'");
     }
   };
   absl::Status status = RunRead(request, &sink);
