@@ -37,6 +37,7 @@ WHERE n.nspname = ANY($1::text[])
   AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND NOT c.relispartition
   AND has_table_privilege(c.oid, 'SELECT')
+  AND ($2::text[] IS NULL OR (n.nspname, c.relname) IN (SELECT * FROM unnest($2::text[], $3::text[])))
 ORDER BY n.nspname, c.relname)sql";
 
 // Columns of those relations with their base type (domains resolved up to three levels)
@@ -57,6 +58,7 @@ WHERE n.nspname = ANY($1::text[])
   AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND NOT c.relispartition
   AND a.attnum > 0 AND NOT a.attisdropped
+  AND ($2::text[] IS NULL OR (n.nspname, c.relname) IN (SELECT * FROM unnest($2::text[], $3::text[])))
 ORDER BY a.attrelid, a.attnum)sql";
 
 // Primary keys, columns in key order.
@@ -68,6 +70,7 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position)
 JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
 WHERE i.indisprimary AND n.nspname = ANY($1::text[])
+  AND ($2::text[] IS NULL OR (n.nspname, c.relname) IN (SELECT * FROM unnest($2::text[], $3::text[])))
 ORDER BY i.indrelid, k.position)sql";
 
 // Sizes of partitioned tables and hypertables: the sum over their descendants (partitions
@@ -79,6 +82,7 @@ WITH RECURSIVE tree(root, child) AS (
   JOIN pg_catalog.pg_class p ON p.oid = i.inhparent
   JOIN pg_catalog.pg_namespace n ON n.oid = p.relnamespace
   WHERE n.nspname = ANY($1::text[])
+    AND ($2::text[] IS NULL OR (n.nspname, p.relname) IN (SELECT * FROM unnest($2::text[], $3::text[])))
   UNION ALL
   SELECT t.root, i.inhrelid FROM tree t JOIN pg_catalog.pg_inherits i ON i.inhparent = t.child
 )
@@ -143,17 +147,29 @@ absl::StatusOr<bool> TimescaleInstalled(pg::Connection& conn) {
 
 namespace {
 
-absl::StatusOr<v1::Catalog> DiscoverRelations(pg::Connection& conn, const ResolvedConfig& config) {
+absl::StatusOr<v1::Catalog> DiscoverRelations(pg::Connection& conn, const ResolvedConfig& config,
+                                              const std::vector<v1::StreamDescriptor>* only) {
   std::vector<std::string> schemas;
   for (const std::string& s : config.schemas) {
     if (!IsTimescaleInternalSchema(s)) schemas.push_back(s);
   }
   const std::vector<std::optional<std::string>> params = {pg::TextArrayLiteral(schemas)};
+  std::vector<std::optional<std::string>> filtered = {pg::TextArrayLiteral(schemas), std::nullopt,
+                                                      std::nullopt};
+  if (only != nullptr) {
+    std::vector<std::string> namespaces, names;
+    for (const v1::StreamDescriptor& d : *only) {
+      namespaces.push_back(d.namespace_());
+      names.push_back(d.name());
+    }
+    filtered[1] = pg::TextArrayLiteral(namespaces);
+    filtered[2] = pg::TextArrayLiteral(names);
+  }
 
-  ASSIGN_OR_RETURN(pg::Result relations, conn.ExecParams(kRelationsSql, params));
-  ASSIGN_OR_RETURN(pg::Result columns, conn.ExecParams(kColumnsSql, params));
-  ASSIGN_OR_RETURN(pg::Result keys, conn.ExecParams(kPrimaryKeysSql, params));
-  ASSIGN_OR_RETURN(pg::Result sizes, conn.ExecParams(kDescendantSizesSql, params));
+  ASSIGN_OR_RETURN(pg::Result relations, conn.ExecParams(kRelationsSql, filtered));
+  ASSIGN_OR_RETURN(pg::Result columns, conn.ExecParams(kColumnsSql, filtered));
+  ASSIGN_OR_RETURN(pg::Result keys, conn.ExecParams(kPrimaryKeysSql, filtered));
+  ASSIGN_OR_RETURN(pg::Result sizes, conn.ExecParams(kDescendantSizesSql, filtered));
 
   v1::Catalog catalog;
   std::map<std::string, v1::Stream*> by_oid;
@@ -251,8 +267,9 @@ absl::StatusOr<v1::Catalog> DiscoverRelations(pg::Connection& conn, const Resolv
 
 }  // namespace
 
-absl::StatusOr<v1::Catalog> DiscoverCatalog(pg::Connection& conn, const ResolvedConfig& config) {
-  ASSIGN_OR_RETURN(v1::Catalog catalog, DiscoverRelations(conn, config));
+absl::StatusOr<v1::Catalog> DiscoverCatalog(pg::Connection& conn, const ResolvedConfig& config,
+                                            const std::vector<v1::StreamDescriptor>* only) {
+  ASSIGN_OR_RETURN(v1::Catalog catalog, DiscoverRelations(conn, config, only));
   if (config.cdc) {
     for (v1::Stream& stream : *catalog.mutable_streams()) cdc::AddCdcColumns(&stream);
   }

@@ -4,6 +4,8 @@
 // Chunks, partitions and TimescaleDB's own schemas never become streams.
 #pragma once
 
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "service/config/source_config.h"
 #include "service/pg/connection.h"
@@ -11,8 +13,12 @@
 
 namespace tsdb_source {
 
-// Lists the streams visible to the connection's user in config.schemas.
-absl::StatusOr<v1::Catalog> DiscoverCatalog(pg::Connection& conn, const ResolvedConfig& config);
+// Lists the streams visible to the connection's user in config.schemas; with `only`,
+// just those relations (a read describes the streams it reads, whatever else the schemas
+// hold).
+absl::StatusOr<v1::Catalog> DiscoverCatalog(
+    pg::Connection& conn, const ResolvedConfig& config,
+    const std::vector<v1::StreamDescriptor>* only = nullptr);
 
 // True when the timescaledb extension is installed in the connection's database.
 absl::StatusOr<bool> TimescaleInstalled(pg::Connection& conn);

@@ -20,7 +20,14 @@ absl::Status RunRead(const v1::ReadRequest& request, ReadSink* sink, ReadControl
     return PlanRead(request, v1::Catalog(), config, nullptr).status();
   }
   ASSIGN_OR_RETURN(std::unique_ptr<MainConnection> conn, MainConnection::Open(config.connect, control));
-  ASSIGN_OR_RETURN(v1::Catalog catalog, DiscoverCatalog(conn->get(), config));
+  // Only the configured streams are described (a schema may hold thousands of others).
+  std::vector<v1::StreamDescriptor> wanted;
+  for (const v1::ConfiguredStream& s : request.catalog().streams()) {
+    v1::StreamDescriptor d = s.stream();
+    if (d.namespace_().empty()) d.set_namespace_(config.schemas.front());
+    wanted.push_back(std::move(d));
+  }
+  ASSIGN_OR_RETURN(v1::Catalog catalog, DiscoverCatalog(conn->get(), config, &wanted));
   std::vector<std::string> warnings;
   ASSIGN_OR_RETURN(std::vector<StreamPlan> plans, PlanRead(request, catalog, config, &warnings));
   for (const std::string& warning : warnings) {
