@@ -13,6 +13,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "service/common/errors.h"
 #include "service/common/status_macros.h"
 #include "service/pg/quote.h"
@@ -143,12 +144,35 @@ class StreamReader {
       EmitSummary();
       return status;
     }
+    RETURN_IF_ERROR(ReportColumnChanges());
     v1::StreamState state = BaseState();
     state.set_completed(true);
     if (plan_.incremental && max_cursor_.has_value()) *state.mutable_cursor() = *max_cursor_;
     RETURN_IF_ERROR(Checkpoint(std::move(state)));
     RETURN_IF_ERROR(Status(v1::STREAM_STATUS_KIND_COMPLETE));
     return EmitSummary();
+  }
+
+  // A column added while the stream was read is not in this sync (every chunk was read with
+  // the columns the read started with): say so, so the next discover picks it up.
+  absl::Status ReportColumnChanges() {
+    const v1::StreamDescriptor& d = plan_.stream->stream();
+    auto columns = conn_.get().ExecParams(
+        "SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass "
+        "AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+        {pg::QuoteQualified(d.namespace_(), d.name())});
+    if (!columns.ok()) return absl::OkStatus();  // best effort: the rows are all emitted
+    std::set<std::string> known;
+    for (const v1::Column& c : plan_.stream->columns()) known.insert(c.name());
+    std::vector<std::string> added;
+    for (int r = 0; r < columns->rows(); ++r) {
+      if (known.count(columns->GetString(r, 0)) == 0) added.push_back(columns->GetString(r, 0));
+    }
+    if (added.empty()) return absl::OkStatus();
+    return Log(v1::LOG_LEVEL_WARN,
+               absl::StrCat("stream ", d.name(), ": column(s) ", absl::StrJoin(added, ", "),
+                            " appeared during the read; this sync has the columns it started "
+                            "with (run discover to include them)"));
   }
 
  private:

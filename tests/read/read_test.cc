@@ -644,5 +644,29 @@ TEST_F(PostgresRead, GivingUpEndsAfterTheLastCheckpointAndAResumeCompletes) {
   EXPECT_EQ(all.size(), 4u * 1440u);
 }
 
+TEST_F(PostgresRead, ColumnAddedDuringTheReadKeepsTheStartingColumnsAndSaysSo) {
+  MakePartitioned("events", 3);
+  Collector sink;
+  bool altered = false;
+  sink.on_event = [&](const v1::ReadResponse& r) {
+    if (r.has_checkpoint() && !altered) {
+      altered = true;
+      testing::Exec(admin_, "ALTER TABLE " + T("events") + " ADD COLUMN late_column int DEFAULT 7");
+    }
+  };
+  absl::Status status = RunRead(Request(Server::kPostgres, schema_, "events", v1::SYNC_MODE_FULL_REFRESH), &sink);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(sink.Keys(0).size(), 3u * 1440u);
+  for (const auto& e : sink.events) {
+    if (e.has_records()) EXPECT_EQ(e.records().columns_size(), 3);  // the columns it started with
+  }
+  bool warned = false;
+  for (const auto& e : sink.events) {
+    warned |= e.has_log() && e.log().level() == v1::LOG_LEVEL_WARN &&
+              e.log().message().find("late_column") != std::string::npos;
+  }
+  EXPECT_TRUE(warned);
+}
+
 }  // namespace
 }  // namespace tsdb_source
