@@ -128,15 +128,21 @@ CallEnd ProbeCall(grpc::ServerContext* context) {
 
 }  // namespace
 
+bool SourceServiceImpl::ShuttingDown() const {
+  return options_.reads != nullptr && options_.reads->stopping();
+}
+
+// Shutting down: new calls are refused even before gRPC closes the port.
+absl::Status SourceServiceImpl::ShuttingDownError() {
+  return MakeError(absl::StatusCode::kUnavailable, "SERVER_SHUTTING_DOWN",
+                   "the server is shutting down; retry on another instance");
+}
+
 grpc::Status SourceServiceImpl::Spec(grpc::ServerContext* context, const v1::SpecRequest*,
                                      v1::SpecResponse* response) {
   RpcScope scope(context, "Spec", options_.auth, options_.log);
   if (!scope.Authorize()) return RpcScope::Unauthenticated();
-  if (options_.reads != nullptr && options_.reads->stopping()) {
-    // Shutting down: new calls are refused even before gRPC closes the port.
-    return scope.Finish(MakeError(absl::StatusCode::kUnavailable, "SERVER_SHUTTING_DOWN",
-                                  "the server is shutting down; retry on another instance"));
-  }
+  if (ShuttingDown()) return scope.Finish(ShuttingDownError());
   scope.Started();
   response->set_connection_specification_json(std::string(ConnectionSpecificationJson()));
   response->set_documentation_url(std::string(kDocumentationUrl));
@@ -151,11 +157,7 @@ grpc::Status SourceServiceImpl::Check(grpc::ServerContext* context, const v1::Ch
                                       v1::CheckResponse* response) {
   RpcScope scope(context, "Check", options_.auth, options_.log);
   if (!scope.Authorize()) return RpcScope::Unauthenticated();
-  if (options_.reads != nullptr && options_.reads->stopping()) {
-    // Shutting down: new calls are refused even before gRPC closes the port.
-    return scope.Finish(MakeError(absl::StatusCode::kUnavailable, "SERVER_SHUTTING_DOWN",
-                                  "the server is shutting down; retry on another instance"));
-  }
+  if (ShuttingDown()) return scope.Finish(ShuttingDownError());
   scope.AddSecrets(request->config());
   scope.Started(Target(request->config()));
   *response = RunCheck(request->config());
@@ -171,11 +173,7 @@ grpc::Status SourceServiceImpl::Discover(grpc::ServerContext* context,
                                          v1::DiscoverResponse* response) {
   RpcScope scope(context, "Discover", options_.auth, options_.log);
   if (!scope.Authorize()) return RpcScope::Unauthenticated();
-  if (options_.reads != nullptr && options_.reads->stopping()) {
-    // Shutting down: new calls are refused even before gRPC closes the port.
-    return scope.Finish(MakeError(absl::StatusCode::kUnavailable, "SERVER_SHUTTING_DOWN",
-                                  "the server is shutting down; retry on another instance"));
-  }
+  if (ShuttingDown()) return scope.Finish(ShuttingDownError());
   scope.AddSecrets(request->config());
   scope.Started(Target(request->config()));
   auto config = ResolveConfig(request->config());
@@ -193,11 +191,7 @@ grpc::Status SourceServiceImpl::Read(grpc::ServerContext* context, const v1::Rea
                                      grpc::ServerWriter<v1::ReadResponse>* writer) {
   RpcScope scope(context, "Read", options_.auth, options_.log);
   if (!scope.Authorize()) return RpcScope::Unauthenticated();
-  if (options_.reads != nullptr && options_.reads->stopping()) {
-    // Shutting down: new calls are refused even before gRPC closes the port.
-    return scope.Finish(MakeError(absl::StatusCode::kUnavailable, "SERVER_SHUTTING_DOWN",
-                                  "the server is shutting down; retry on another instance"));
-  }
+  if (ShuttingDown()) return scope.Finish(ShuttingDownError());
   scope.AddSecrets(request->config());
   scope.Started(LogFields()
                     .Append(Target(request->config()))
@@ -234,6 +228,9 @@ grpc::Status SourceServiceImpl::Read(grpc::ServerContext* context, const v1::Rea
                          "the client cancelled the read");
     }
   }
+  // The read's slot is free before its end is logged: a client that saw the end may start
+  // the next read at once.
+  registration.reset();
   return scope.Finish(status, status.ok() ? std::map<std::string, std::string>{}
                                           : sink.ErrorMetadata(),
                       sink.Totals());

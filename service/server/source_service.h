@@ -7,6 +7,7 @@
 // Thread-safe: gRPC calls the handlers from many threads.
 #pragma once
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "service/server/event_log.h"
 #include "service/server/read_tracker.h"
@@ -42,6 +43,10 @@ class SourceServiceImpl final : public v1::SourceService::Service {
                     grpc::ServerWriter<v1::ReadResponse>* writer) override;
 
  private:
+  // True once shutdown began (new calls are refused with ShuttingDownError()).
+  bool ShuttingDown() const;
+  static absl::Status ShuttingDownError();
+
   const Options options_;
 };
 

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "gtest/gtest.h"
+#include "service/pg/quote.h"
 #include "tests/testing/databases.h"
 
 namespace tsdb_source {
@@ -12,14 +13,7 @@ namespace {
 
 using testing::Server;
 
-std::string Q(const std::string& ident) {
-  std::string out = "\"";
-  for (char c : ident) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
+std::string Q(const std::string& ident) { return pg::QuoteIdent(ident); }
 
 // A fresh schema for one test, dropped at the end.
 class SchemaFixture {

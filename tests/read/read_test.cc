@@ -13,6 +13,7 @@
 #include <set>
 
 #include "gtest/gtest.h"
+#include "service/pg/quote.h"
 #include "tests/testing/databases.h"
 
 namespace tsdb_source {
@@ -20,14 +21,7 @@ namespace {
 
 using testing::Server;
 
-std::string Q(const std::string& ident) {
-  std::string out = "\"";
-  for (char c : ident) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
+std::string Q(const std::string& ident) { return pg::QuoteIdent(ident); }
 
 // Collects a read's events; rows are identified by the int64 value of column `key_column`.
 struct Collector : ReadSink {

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "gtest/gtest.h"
+#include "service/pg/quote.h"
 #include "service/catalog/discover.h"
 #include "service/read/read_session.h"
 #include "tests/testing/databases.h"
@@ -13,14 +14,7 @@ namespace {
 
 using testing::Server;
 
-std::string Q(const std::string& ident) {
-  std::string out = "\"";
-  for (char c : ident) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
+std::string Q(const std::string& ident) { return pg::QuoteIdent(ident); }
 
 struct Collector : ReadSink {
   std::vector<v1::ReadResponse> events;
