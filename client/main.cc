@@ -4,7 +4,8 @@
 //   tsdb-source check --config F
 //   tsdb-source discover --config F
 //   tsdb-source read --config F --catalog F [--state F]
-//   common options: --server HOST:PORT [--tls] [--ca-file F] [--token-file F]
+//   common options: --server HOST:PORT [--tls] [--ca-file F] [--cert-file F --key-file F]
+//                   [--token-file F]
 //
 // stdout carries only Airbyte messages, one JSON object per line; logs go to stderr.
 // Exit code 0 on success, 1 after a TRACE ERROR.
@@ -24,7 +25,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: tsdb-source spec | check --config F | discover --config F |\n"
     "       read --config F --catalog F [--state F]\n"
-    "       [--server HOST:PORT [--tls] [--ca-file F] [--token-file F]]\n";
+    "       [--server HOST:PORT [--tls] [--ca-file F] [--cert-file F --key-file F]\n"
+    "        [--token-file F]]\n";
 
 }  // namespace
 
@@ -45,7 +47,8 @@ int main(int argc, char** argv) {
     if (arg == "--tls") {
       tls = true;
     } else if ((arg == "--config" || arg == "--catalog" || arg == "--state" || arg == "--server" ||
-                arg == "--ca-file" || arg == "--token-file") &&
+                arg == "--ca-file" || arg == "--token-file" || arg == "--cert-file" ||
+                arg == "--key-file") &&
                i + 1 < argc) {
       options[arg.substr(2)] = argv[++i];
     } else {
@@ -63,6 +66,8 @@ int main(int argc, char** argv) {
     remote.tls = tls;
     remote.ca_file = options["ca-file"];
     remote.token_file = options["token-file"];
+    remote.cert_file = options["cert-file"];
+    remote.key_file = options["key-file"];
     client = tsdb_source::client::RemoteClient(remote);
   } else {
     client = tsdb_source::client::InProcessClient();

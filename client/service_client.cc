@@ -66,6 +66,17 @@ absl::StatusOr<std::unique_ptr<ServiceClient>> RemoteClient(const RemoteOptions&
       if (!roots.ok()) return roots.status();
       ssl.pem_root_certs = *roots;
     }
+    if (options.cert_file.empty() != options.key_file.empty()) {
+      return absl::InvalidArgumentError("--cert-file and --key-file go together (mutual TLS)");
+    }
+    if (!options.cert_file.empty()) {
+      auto chain = ReadInputFile(options.cert_file, "client certificate");
+      if (!chain.ok()) return chain.status();
+      auto key = ReadInputFile(options.key_file, "client key");
+      if (!key.ok()) return key.status();
+      ssl.pem_cert_chain = *chain;
+      ssl.pem_private_key = *key;
+    }
     credentials = grpc::SslCredentials(ssl);
   } else {
     credentials = grpc::InsecureChannelCredentials();

@@ -16,6 +16,8 @@ struct RemoteOptions {
   std::string target;       // host:port
   bool tls = false;         // use TLS
   std::string ca_file;      // PEM roots for TLS (default: system roots)
+  std::string cert_file;    // PEM client certificate chain, for servers that ask for one (mTLS)
+  std::string key_file;     // PEM private key of cert_file
   std::string token_file;   // bearer token sent as "authorization: Bearer <token>"
 };
 

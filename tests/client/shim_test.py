@@ -293,6 +293,12 @@ class SecureServer(ShimBase):
                                     "extendedKeyUsage=serverAuth\n")
         openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
                 "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext")
+        # A client certificate of the CA, for the mutual-TLS server below.
+        openssl("req", "-new", *ec, "-keyout", "client.key", "-out", "client.csr",
+                "-subj", "/CN=shim")
+        cls.pki.write("client.ext", "extendedKeyUsage=clientAuth\n")
+        openssl("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", "client.pem", "-days", "2", "-extfile", "client.ext")
         tokens = cls.pki.write("tokens", cls.TOKEN + "\n")
         cls.server = h.RemoteServer("--tls_cert", str(cls.pki.dir / "server.pem"),
                                     "--tls_key", str(cls.pki.dir / "server.key"),
@@ -331,6 +337,26 @@ class SecureServer(ShimBase):
             out = self.shim.run("spec", *args, server=self.server.target, expect_rc=1)
             self.assertEqual(len(out.messages), 1)
             self.assertEqual(out.errors()[0]["failure_type"], "transient_error")
+
+    def test_mutual_tls_with_a_client_certificate(self):
+        server = h.RemoteServer("--tls_cert", str(self.pki.dir / "server.pem"),
+                                "--tls_key", str(self.pki.dir / "server.key"),
+                                "--client_ca", str(self.pki.dir / "ca.pem"))
+        try:
+            tls = ["--tls", "--ca-file", str(self.pki.dir / "ca.pem")]
+            local = self.shim.run("spec")
+            remote = self.shim.run("spec", *tls, "--cert-file", str(self.pki.dir / "client.pem"),
+                                   "--key-file", str(self.pki.dir / "client.key"), server=server.target)
+            self.assertEqual(comparable(local), comparable(remote))
+            # Without a client certificate the server refuses the handshake.
+            refused = self.shim.run("spec", *tls, server=server.target, expect_rc=1)
+            self.assertEqual(len(refused.messages), 1)
+            # Half of the pair is a usage error.
+            half = self.shim.run("spec", *tls, "--cert-file", str(self.pki.dir / "client.pem"),
+                                 server=server.target, expect_rc=1, input_error=True)
+            self.assertIn("--key-file", half.errors()[0]["message"])
+        finally:
+            server.close()
 
     def test_a_missing_ca_file_is_one_trace_error_naming_it(self):
         missing = str(self.pki.dir / "nowhere.pem")
