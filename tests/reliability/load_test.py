@@ -108,7 +108,9 @@ class Load(unittest.TestCase):
                 self.assertEqual(ids_sum, expected_sum)
                 self.assertGreaterEqual(checkpoints, PARTITIONS)
             # Each read holds a main connection and up to CHUNKS_PER_READ reader connections.
-            self.assertLessEqual(max_connections[0], READERS * (1 + CHUNKS_PER_READ))
+            # pg_stat_activity may still list a just-closed connection's backend for a moment
+            # while its reader opens the next one: a slack of two.
+            self.assertLessEqual(max_connections[0], READERS * (1 + CHUNKS_PER_READ) + 2)
             self.assertGreater(max_connections[0], 0)
             hwm_mb = vm_hwm_kb(server.proc.pid) / 1024.0
             print("load: %d reads, peak %d connections, server peak RSS %.1f MB"
