@@ -6,44 +6,64 @@
 namespace tsdb_source {
 namespace {
 
-// The JSON schema of a scalar kind. Kinds whose values can be unrepresentable in JSON
-// (NaN and infinities of floats and numerics, infinite dates and timestamps, emitted as
-// null) are always nullable.
-std::string ScalarSchema(v1::ValueKind kind, bool nullable) {
+// The JSON schema of a scalar kind, with `extra_types` (e.g. `"array",`) added to its type
+// list and `tail` (e.g. `,"items":{...}`) appended inside the object. Kinds whose values can
+// be unrepresentable in JSON (NaN and infinities of floats and numerics, infinite dates and
+// timestamps, years past 9999, emitted as null) are always nullable.
+std::string ScalarSchema(v1::ValueKind kind, bool nullable, const std::string& extra_types = "",
+                         const std::string& tail = "") {
   auto type = [&](const char* t, bool always_nullable = false) {
-    return (nullable || always_nullable) ? absl::StrCat("[\"", t, "\",\"null\"]")
-                                         : absl::StrCat("\"", t, "\"");
+    return (nullable || always_nullable || !extra_types.empty())
+               ? absl::StrCat("[\"", t, "\",", extra_types, "\"null\"]")
+               : absl::StrCat("\"", t, "\"");
   };
   switch (kind) {
     case v1::VALUE_KIND_BOOL:
-      return absl::StrCat("{\"type\":", type("boolean"), "}");
+      return absl::StrCat("{\"type\":", type("boolean"), tail, "}");
     case v1::VALUE_KIND_INT64:
-      return absl::StrCat("{\"type\":", type("integer"), "}");
+      return absl::StrCat("{\"type\":", type("integer"), tail, "}");
     case v1::VALUE_KIND_DOUBLE:
     case v1::VALUE_KIND_NUMERIC:
-      return absl::StrCat("{\"type\":", type("number", true), "}");
+      return absl::StrCat("{\"type\":", type("number", true), tail, "}");
     case v1::VALUE_KIND_DATE:
-      return absl::StrCat("{\"type\":", type("string", true), ",\"format\":\"date\"}");
+      return absl::StrCat("{\"type\":", type("string", true), ",\"format\":\"date\"", tail, "}");
     case v1::VALUE_KIND_TIMESTAMP:
       return absl::StrCat("{\"type\":", type("string", true),
-                          ",\"format\":\"date-time\",\"airbyte_type\":\"timestamp_without_timezone\"}");
+                          ",\"format\":\"date-time\",\"airbyte_type\":\"timestamp_without_timezone\"",
+                          tail, "}");
     case v1::VALUE_KIND_TIMESTAMPTZ:
       return absl::StrCat("{\"type\":", type("string", true),
-                          ",\"format\":\"date-time\",\"airbyte_type\":\"timestamp_with_timezone\"}");
+                          ",\"format\":\"date-time\",\"airbyte_type\":\"timestamp_with_timezone\"",
+                          tail, "}");
     case v1::VALUE_KIND_TIME:
       return absl::StrCat("{\"type\":", type("string"),
-                          ",\"format\":\"time\",\"airbyte_type\":\"time_without_timezone\"}");
+                          ",\"format\":\"time\",\"airbyte_type\":\"time_without_timezone\"", tail,
+                          "}");
     case v1::VALUE_KIND_TIMETZ:
       return absl::StrCat("{\"type\":", type("string"),
-                          ",\"format\":\"time\",\"airbyte_type\":\"time_with_timezone\"}");
+                          ",\"format\":\"time\",\"airbyte_type\":\"time_with_timezone\"", tail, "}");
     case v1::VALUE_KIND_BYTES:
-      return absl::StrCat("{\"type\":", type("string"), ",\"contentEncoding\":\"base64\"}");
+      return absl::StrCat("{\"type\":", type("string"), ",\"contentEncoding\":\"base64\"", tail,
+                          "}");
     case v1::VALUE_KIND_JSON:
-      // Emitted as the JSON value itself, whatever its JSON type.
+      // Emitted as the JSON value itself, whatever its JSON type (nested arrays included).
       return "{\"type\":[\"object\",\"array\",\"string\",\"number\",\"boolean\",\"null\"]}";
     default:
-      return absl::StrCat("{\"type\":", type("string"), "}");
+      return absl::StrCat("{\"type\":", type("string"), tail, "}");
   }
+}
+
+// PostgreSQL's MAXDIM: an array value has at most 6 dimensions.
+constexpr int kMaxArrayDimensions = 6;
+
+// The schema of the elements of an array whose values may still nest `levels` more array
+// levels: at the last level the element itself, above it "the element or an array of
+// the next level". PostgreSQL does not enforce a column's declared dimensions (an int[]
+// column holds '{{1,2},{3,4}}' too), so every array column admits all of them.
+std::string ArrayItemsSchema(v1::ValueKind element_kind, int levels) {
+  if (levels == 0) return ScalarSchema(element_kind, /*nullable=*/true);
+  return ScalarSchema(element_kind, /*nullable=*/true, "\"array\",",
+                      absl::StrCat(",\"items\":", ArrayItemsSchema(element_kind, levels - 1)));
 }
 
 }  // namespace
@@ -62,7 +82,9 @@ void DescribeColumnType(uint32_t base_oid, uint32_t element_oid, bool nullable,
       column->set_element_kind(element_kind);
       column->set_kind(v1::VALUE_KIND_ARRAY);
       column->set_json_schema(absl::StrCat("{\"type\":", nullable ? "[\"array\",\"null\"]" : "\"array\"",
-                                           ",\"items\":", ScalarSchema(element_kind, true), "}"));
+                                           ",\"items\":",
+                                           ArrayItemsSchema(element_kind, kMaxArrayDimensions - 1),
+                                           "}"));
       return;
     }
   }

@@ -189,6 +189,14 @@ TEST(DiscoverPostgres, EveryColumnTypeIsMapped) {
   EXPECT_EQ(FindColumn(s, "c_int2")->json_schema(), R"({"type":"integer"})");
   EXPECT_EQ(FindColumn(s, "c_int4")->json_schema(), R"({"type":["integer","null"]})");
   EXPECT_EQ(FindColumn(s, "c_int_array")->element_kind(), v1::VALUE_KIND_INT64);
+  // An int4[] column holds values of 1 to 6 dimensions whatever it declares: each level of
+  // items is an element or a nested array, down to PostgreSQL's sixth dimension.
+  std::string nested = R"({"type":["integer","null"]})";
+  for (int level = 0; level < 5; ++level) {
+    nested = R"({"type":["integer","array","null"],"items":)" + nested + "}";
+  }
+  EXPECT_EQ(FindColumn(s, "c_int_array")->json_schema(),
+            R"({"type":["array","null"],"items":)" + nested + "}");
   EXPECT_NE(FindColumn(s, "c_tstz")->json_schema().find("timestamp_with_timezone"), std::string::npos);
   EXPECT_EQ(FindColumn(s, "c_domain")->type_oid(), 23u);  // the domain's base type
   EXPECT_EQ(s.primary_key_size(), 1);

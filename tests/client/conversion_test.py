@@ -223,16 +223,21 @@ class PostgresConversion(ConversionBase, unittest.TestCase):
         self.assertEqual({d["id"]: d["g"] for d in out.data("grid")},
                          {1: [[1, 2], [3, 4]], 2: [[[None]]], 3: [5]})
 
-    @unittest.expectedFailure
     def test_multidimensional_array_matches_its_schema(self):
-        # Known gap outside the shim: discover's schema of an array column has scalar
-        # items, so a 2-D value fails it (service/catalog/type_mapping.cc).
-        self.db.sql("CREATE TABLE %s.grid2 (id int PRIMARY KEY, g int[]);"
-                    "INSERT INTO %s.grid2 VALUES (1, '{{1,2},{3,4}}');" % (self.schema, self.schema))
+        # PostgreSQL does not enforce a column's declared dimensions: discover's schema lets
+        # each level of items be an element or a nested array, down to the sixth dimension.
+        self.db.sql("CREATE TABLE %s.grid2 (id int PRIMARY KEY, g int[], d date[]);"
+                    "INSERT INTO %s.grid2 VALUES (1, '{{1,2},{3,4}}', '{{2024-01-01},{infinity}}'),"
+                    " (2, '{{{{{{7}}}}}}', '{{{{{{2024-02-29}}}}}}'), (3, '{}', '{NULL}');"
+                    % (self.schema, self.schema))
         try:
-            self.read(["grid2"])
+            out = self.read(["grid2"])
         finally:
             self.db.sql("DROP TABLE %s.grid2;" % self.schema)
+        self.assertEqual({d["id"]: (d["g"], d["d"]) for d in out.data("grid2")}, {
+            1: ([[1, 2], [3, 4]], [["2024-01-01"], [None]]),
+            2: ([[[[[[7]]]]]], [[[[[["2024-02-29"]]]]]]),
+            3: ([], [None])})
 
     def test_years_past_9999(self):
         self.db.sql("CREATE TABLE %s.far (id int PRIMARY KEY, t timestamptz, d date);"
