@@ -1,13 +1,19 @@
 #include "client/commands.h"
 
 #include <cstdio>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "client/inputs.h"
 #include "client/read_converter.h"
+#include "google/protobuf/arena.h"
 
 namespace tsdb_source::client {
 namespace {
+
+// The arena's first block holds a typical response (batches are about 1 MB; see
+// ReadOptions.batch_max_bytes): larger ones take further blocks, freed at each reset.
+constexpr size_t kFirstArenaBlockBytes = 4 << 20;
 
 // Reports a failed input and returns the exit code.
 int InputError(CommandContext& context, const absl::Status& status) {
@@ -123,8 +129,21 @@ int RunRead(CommandContext& context) {
   context.service->Prepare(&call);
   auto reader = context.service->stub()->Read(&call, request);
   ReadConverter converter(context.out);
-  v1::ReadResponse response;
-  while (reader->Read(&response)) converter.Handle(response);
+  // Each response is decoded into an arena that is reset once it has been converted (the
+  // converter keeps nothing of it). Reading into one heap message instead frees and
+  // re-allocates its RecordBatch and every string of it per message, because the reader
+  // clears the message first, which deletes the oneof's batch.
+  std::vector<char> first_block(kFirstArenaBlockBytes);
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.initial_block = first_block.data();
+  arena_options.initial_block_size = first_block.size();
+  google::protobuf::Arena arena(arena_options);
+  for (;;) {
+    auto* response = google::protobuf::Arena::CreateMessage<v1::ReadResponse>(&arena);
+    if (!reader->Read(response)) break;
+    converter.Handle(*response);
+    arena.Reset();
+  }
   grpc::Status status = reader->Finish();
   if (!status.ok()) {
     converter.MarkIncomplete(status.error_message());
