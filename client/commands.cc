@@ -116,6 +116,9 @@ int RunRead(CommandContext& context) {
   v1::ReadRequest request;
   *request.mutable_config() = *config;
   *request.mutable_catalog() = *catalog;
+  // As Airbyte's sources: a stream that no longer exists is skipped (WARN log, status
+  // INCOMPLETE), the others are read.
+  request.mutable_options()->set_skip_missing_streams(true);
   if (auto state_path = context.options.find("state"); state_path != context.options.end()) {
     auto state_text = ReadInputFile(state_path->second, "state");
     if (!state_text.ok()) return InputError(context, state_text.status());

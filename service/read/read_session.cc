@@ -29,13 +29,24 @@ absl::Status RunRead(const v1::ReadRequest& request, ReadSink* sink, ReadControl
   }
   ASSIGN_OR_RETURN(v1::Catalog catalog, DiscoverCatalog(conn->get(), config, &wanted));
   std::vector<std::string> warnings;
-  ASSIGN_OR_RETURN(std::vector<StreamPlan> plans, PlanRead(request, catalog, config, &warnings));
+  std::vector<v1::StreamDescriptor> skipped;
+  ASSIGN_OR_RETURN(std::vector<StreamPlan> plans,
+                   PlanRead(request, catalog, config, &warnings, &skipped));
   for (const std::string& warning : warnings) {
     v1::ReadResponse r;
     r.mutable_log()->set_level(v1::LOG_LEVEL_WARN);
     r.mutable_log()->set_message(warning);
     if (!sink->Emit(r)) return absl::CancelledError("the client cancelled the read");
   }
+  for (const v1::StreamDescriptor& d : skipped) {
+    v1::ReadResponse r;
+    *r.mutable_status()->mutable_stream() = d;
+    r.mutable_status()->set_status(v1::STREAM_STATUS_KIND_INCOMPLETE);
+    r.mutable_status()->set_reason(
+        "the stream does not exist or is not readable in the configured schemas");
+    if (!sink->Emit(r)) return absl::CancelledError("the client cancelled the read");
+  }
+  if (plans.empty()) return absl::OkStatus();  // every configured stream was skipped
   if (config.cdc) return cdc::RunCdcRead(*conn, config, plans, request, sink, control);
   for (const StreamPlan& plan : plans) {
     if (control != nullptr && control->stop_requested()) {

@@ -184,7 +184,8 @@ absl::Status ApplyState(const v1::StreamState& state, StreamPlan* plan,
 absl::StatusOr<std::vector<StreamPlan>> PlanRead(const v1::ReadRequest& request,
                                                  const v1::Catalog& catalog,
                                                  const ResolvedConfig& config,
-                                                 std::vector<std::string>* warnings) {
+                                                 std::vector<std::string>* warnings,
+                                                 std::vector<v1::StreamDescriptor>* skipped) {
   if (request.catalog().streams_size() == 0) {
     return Invalid("EMPTY_CATALOG", "the configured catalog has no streams");
   }
@@ -192,9 +193,25 @@ absl::StatusOr<std::vector<StreamPlan>> PlanRead(const v1::ReadRequest& request,
   for (const v1::Stream& s : catalog.streams()) known[{s.stream().namespace_(), s.stream().name()}] = &s;
   std::vector<StreamPlan> plans;
   std::map<std::pair<std::string, std::string>, size_t> index;
+  std::set<std::pair<std::string, std::string>> missing;
   for (const v1::ConfiguredStream& cs : request.catalog().streams()) {
     std::string ns = cs.stream().namespace_().empty() ? config.schemas.front() : cs.stream().namespace_();
     auto it = known.find({ns, cs.stream().name()});
+    if (it == known.end() && request.options().skip_missing_streams()) {
+      if (!missing.emplace(ns, cs.stream().name()).second) continue;
+      if (warnings != nullptr) {
+        warnings->push_back(absl::StrCat("stream ", Name(ns, cs.stream().name()),
+                                         " does not exist or is not readable in the configured "
+                                         "schemas: skipped (run discover again and remove it "
+                                         "from the catalog)"));
+      }
+      if (skipped != nullptr) {
+        v1::StreamDescriptor d = cs.stream();
+        d.set_namespace_(ns);
+        skipped->push_back(std::move(d));
+      }
+      continue;
+    }
     if (it == known.end()) {
       return Invalid("UNKNOWN_STREAM", absl::StrCat("stream ", Name(ns, cs.stream().name()),
                                                     " does not exist or is not readable in the "
@@ -212,6 +229,9 @@ absl::StatusOr<std::vector<StreamPlan>> PlanRead(const v1::ReadRequest& request,
   for (const v1::StreamState& state : request.state()) {
     std::string ns = state.stream().namespace_().empty() ? config.schemas.front() : state.stream().namespace_();
     auto it = index.find({ns, state.stream().name()});
+    if (it == index.end() && missing.count({ns, state.stream().name()}) != 0) {
+      continue;  // a skipped stream's state: it stays the platform's until the stream is read
+    }
     if (it == index.end()) {
       warnings->push_back(absl::StrCat("a state for stream ", Name(ns, state.stream().name()),
                                        ", which is not in the configured catalog, is ignored"));

@@ -30,12 +30,15 @@ struct StreamPlan {
 };
 
 // Validates the request. INVALID_ARGUMENT naming the stream for: an empty catalog, an
-// unknown or duplicated stream, a missing sync mode, an unknown or unusable cursor column, a
-// state of an unknown version or with unusable values. States of streams outside the catalog
-// and states that cannot be continued (with the reason) are reported in `warnings`.
+// unknown (unless options.skip_missing_streams) or duplicated stream, a missing sync mode,
+// an unknown or unusable cursor column, a state of an unknown version or with unusable
+// values. States of streams outside the catalog and states that cannot be continued (with
+// the reason) are reported in `warnings`; so are the unknown streams skipped, which are
+// also listed in `skipped` (namespace filled in).
 absl::StatusOr<std::vector<StreamPlan>> PlanRead(const v1::ReadRequest& request,
                                                  const v1::Catalog& catalog,
                                                  const ResolvedConfig& config,
-                                                 std::vector<std::string>* warnings);
+                                                 std::vector<std::string>* warnings,
+                                                 std::vector<v1::StreamDescriptor>* skipped = nullptr);
 
 }  // namespace tsdb_source

@@ -430,17 +430,22 @@ class BasicRead(AcceptanceBase):
         self.assertEqual(out.errors()[0]["failure_type"], "config_error")
         self.assertIn("sync_mode", out.errors()[0]["message"])
 
-    def test_unknown_stream_is_one_trace_error_before_any_record(self):
+    def test_a_stream_that_no_longer_exists_is_skipped_as_airbyte_sources_do(self):
+        # Airbyte's sources skip a configured stream that is gone (the CDK marks it
+        # INCOMPLETE, the Java database sources log it) and read the others.
         catalog = self.full_refresh_catalog()
         ghost = json.loads(json.dumps(catalog["streams"][0]))
         ghost["stream"]["name"] = "no_such_table"
-        catalog["streams"].append(ghost)
-        out = self.read(catalog, expect_rc=1, input_error=True)
-        self.assertFalse(out.of_type("RECORD"))
-        error = out.errors()[0]
-        self.assertEqual(error["failure_type"], "config_error")
-        self.assertIn("no_such_table", error["message"])
-        self.assertIn("discover", error["message"])
+        catalog["streams"].insert(0, ghost)
+        out = self.read(catalog)
+        self.assertEqual(out.statuses("no_such_table"), ["INCOMPLETE"])
+        self.assertFalse(out.records("no_such_table"))
+        warnings = [m for m in out.logs("WARN") if "no_such_table" in m]
+        self.assertTrue(any("discover" in m and "skipped" in m for m in warnings), warnings)
+        for stream in catalog["streams"][1:]:
+            name = stream["stream"]["name"]
+            self.assertEqual(out.statuses(name)[-1], "COMPLETE", name)
+        self.assertTrue(out.of_type("RECORD"))
 
 
 # ---------------------------------------------------------------------------------------

@@ -267,6 +267,56 @@ TEST_F(TimescaleRead, BadRequestsFailBeforeAnyRecord) {
   expect_invalid(bad_version, "version 99");
 }
 
+TEST_F(TimescaleRead, MissingStreamIsSkippedWhenAskedAndItsStateKept) {
+  Sql("CREATE TABLE " + T("m") + " (id bigint NOT NULL, time timestamptz NOT NULL)");
+  Sql("SELECT create_hypertable('" + T("m") + "', 'time')");
+  Sql("INSERT INTO " + T("m") + " VALUES (1, now()), (2, now())");
+  v1::ReadRequest request = Request(Server::kTimescale, schema_, "gone", v1::SYNC_MODE_FULL_REFRESH);
+  v1::ConfiguredStream* present = request.mutable_catalog()->add_streams();
+  present->mutable_stream()->set_name("m");
+  present->mutable_stream()->set_namespace_(schema_);
+  present->set_sync_mode(v1::SYNC_MODE_FULL_REFRESH);
+  v1::StreamState* gone_state = request.add_state();  // the platform's state of the gone stream
+  gone_state->mutable_stream()->set_name("gone");
+  gone_state->mutable_stream()->set_namespace_(schema_);
+  gone_state->set_version(99);  // not even valid: it is neither read nor reported
+  request.mutable_options()->set_skip_missing_streams(true);
+  Collector sink;
+  absl::Status status = RunRead(request, &sink);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(sink.Keys(0), (std::multiset<int64_t>{1, 2}));
+  ASSERT_FALSE(sink.events.empty());
+  int warnings = 0;
+  const v1::StreamStatus* gone = nullptr;
+  for (const v1::ReadResponse& e : sink.events) {
+    if (e.has_log() && e.log().level() == v1::LOG_LEVEL_WARN) {
+      ++warnings;
+      EXPECT_NE(e.log().message().find("gone"), std::string::npos) << e.log().message();
+      EXPECT_NE(e.log().message().find("skipped"), std::string::npos) << e.log().message();
+    }
+    if (e.has_status() && e.status().stream().name() == "gone") {
+      EXPECT_EQ(gone, nullptr) << "one status for the skipped stream";
+      gone = &e.status();
+    }
+    if (e.has_checkpoint()) {
+      EXPECT_EQ(e.checkpoint().state().stream().name(), "m");
+    }
+  }
+  EXPECT_EQ(warnings, 1);
+  ASSERT_NE(gone, nullptr);
+  EXPECT_EQ(gone->status(), v1::STREAM_STATUS_KIND_INCOMPLETE);
+  EXPECT_EQ(gone->stream().namespace_(), schema_);
+  EXPECT_FALSE(gone->reason().empty());
+
+  // Every stream missing: nothing to read, no failure.
+  v1::ReadRequest only_gone = Request(Server::kTimescale, schema_, "gone", v1::SYNC_MODE_FULL_REFRESH);
+  only_gone.mutable_options()->set_skip_missing_streams(true);
+  Collector none;
+  ASSERT_TRUE(RunRead(only_gone, &none).ok());
+  EXPECT_EQ(none.RecordBatches(), 0u);
+  EXPECT_EQ(none.Statuses(), (std::vector<v1::StreamStatusKind>{v1::STREAM_STATUS_KIND_INCOMPLETE}));
+}
+
 TEST(PostgresReadMixed, PlainAndPartitionedTablesAndADroppedPartition) {
   std::string schema = testing::UniqueName("pgread");
   pg::Connection admin = testing::Connect(Server::kPostgres);
