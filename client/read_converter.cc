@@ -1,9 +1,64 @@
 #include "client/read_converter.h"
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "client/json/json_writer.h"
 
 namespace tsdb_source::client {
+namespace {
+
+// Why values of a kind can be nulled (record_json.h).
+const char* NulledReason(v1::ValueKind kind) {
+  switch (kind) {
+    case v1::VALUE_KIND_DOUBLE:
+    case v1::VALUE_KIND_NUMERIC:
+      return "NaN or Infinity";
+    case v1::VALUE_KIND_DATE:
+      return "infinite date or year past 9999";
+    case v1::VALUE_KIND_TIMESTAMP:
+    case v1::VALUE_KIND_TIMESTAMPTZ:
+      return "infinite timestamp or year past 9999";
+    case v1::VALUE_KIND_TIME:
+      return "time outside 00:00:00 to 24:00:00";
+    default:
+      return "no JSON form";
+  }
+}
+
+}  // namespace
+
+void ReadConverter::SetColumns(const v1::StreamStart& start, StreamInfo* info) {
+  // A stream started again keeps its warnings: one per column and read.
+  std::set<std::string> warned;
+  for (const ColumnNote& column : info->columns) {
+    if (column.warned) warned.insert(column.name);
+  }
+  info->columns.clear();
+  info->columns.reserve(start.columns_size());
+  for (const v1::Column& c : start.columns()) {
+    ColumnNote column;
+    column.name = c.name();
+    column.change = R"({"field":)";
+    AppendJsonString(c.name(), &column.change);
+    column.change += R"(,"change":"NULLED","reason":"SOURCE_SERIALIZATION_ERROR"})";
+    column.array = c.kind() == v1::VALUE_KIND_ARRAY;
+    column.kind = column.array ? c.element_kind() : c.kind();
+    column.warned = warned.count(c.name()) != 0;
+    info->columns.push_back(std::move(column));
+  }
+}
+
+void ReadConverter::WarnNulled(const StreamInfo& info, const ColumnNote& column) {
+  const v1::StreamDescriptor& d = info.descriptor;
+  out_->Log("WARN", absl::StrCat(
+                        "stream ", d.namespace_().empty() ? "" : absl::StrCat(d.namespace_(), "."),
+                        d.name(), ": column \"", column.name, "\" has ",
+                        column.array ? "array elements" : "values",
+                        " not representable in Airbyte's format (", NulledReason(column.kind),
+                        "); they are emitted as null and their records carry meta.changes "
+                        "(NULLED, SOURCE_SERIALIZATION_ERROR)"));
+}
 
 void ReadConverter::Handle(const v1::ReadResponse& response) {
   switch (response.event_case()) {
@@ -27,6 +82,7 @@ void ReadConverter::Handle(const v1::ReadResponse& response) {
         AppendJsonString(start.stream().namespace_(), &info.record_prefix);
       }
       info.record_prefix += R"(,"emitted_at":)";
+      SetColumns(start, &info);
       break;
     }
     case v1::ReadResponse::kRecords:
@@ -98,9 +154,26 @@ void ReadConverter::Records(const v1::RecordBatch& batch) {
     line->append(emitted_at);
     line->append(R"(,"data":)");
     // StartBatch validated the batch, so AppendRow cannot fail for row < row_count.
-    (void)info.formatter->AppendRow(row, line);
-    line->append("}}");
+    nulled_.clear();
+    (void)info.formatter->AppendRow(row, line, &nulled_);
+    if (nulled_.empty()) {
+      line->append("}}");
+      out_->EndLine();
+      continue;
+    }
+    line->append(R"(,"meta":{"changes":[)");
+    for (size_t k = 0; k < nulled_.size(); ++k) {
+      if (k != 0) line->push_back(',');
+      line->append(info.columns[nulled_[k]].change);
+    }
+    line->append("]}}}");
     out_->EndLine();
+    for (int column : nulled_) {
+      ColumnNote& note = info.columns[column];
+      if (note.warned) continue;
+      note.warned = true;
+      WarnNulled(info, note);
+    }
   }
   records_ += batch.row_count();
 }

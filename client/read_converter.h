@@ -1,11 +1,18 @@
 // Turns the Read stream into Airbyte messages: StreamStart -> a RecordFormatter per
 // stream, RecordBatch -> RECORD lines, Checkpoint -> STATE, statuses, estimates, logs.
 // Remembers which streams started so a failed read can mark them INCOMPLETE.
+// A value Airbyte's formats cannot represent (NaN, infinities, infinite dates, years past
+// 9999; record_json.h) is null in `data`, and the RECORD carries
+// meta.changes [{field, change: NULLED, reason: SOURCE_SERIALIZATION_ERROR}] for each such
+// column; the first such value of each column of a stream is also a WARN LOG.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "client/airbyte_output.h"
 #include "client/json/record_json.h"
@@ -31,15 +38,28 @@ class ReadConverter final {
   static Key KeyOf(const v1::StreamDescriptor& d) { return {d.namespace_(), d.name()}; }
   void Records(const v1::RecordBatch& batch);
 
+  // What a RECORD says about a column when one of its values was nulled.
+  struct ColumnNote {
+    std::string name;
+    std::string change;  // {"field":<name>,"change":"NULLED","reason":"SOURCE_SERIALIZATION_ERROR"}
+    v1::ValueKind kind = v1::VALUE_KIND_UNSPECIFIED;  // of the elements, for arrays
+    bool array = false;
+    bool warned = false;  // the WARN LOG of this column was written
+  };
   struct StreamInfo {
     v1::StreamDescriptor descriptor;
     std::unique_ptr<RecordFormatter> formatter;
     std::string record_prefix;  // {"type":"RECORD","record":{"stream":..,"namespace":..,"emitted_at":
+    std::vector<ColumnNote> columns;  // in StreamStart order
     bool finished = false;
   };
+  void SetColumns(const v1::StreamStart& start, StreamInfo* info);
+  void WarnNulled(const StreamInfo& info, const ColumnNote& column);
+
   AirbyteOutput* out_;
   std::map<Key, StreamInfo> streams_;
   uint64_t records_ = 0;
+  std::vector<int> nulled_;  // columns nulled in the current row (capacity reused)
 };
 
 }  // namespace tsdb_source::client

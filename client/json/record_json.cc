@@ -124,16 +124,18 @@ void AppendJsonText(const std::string& text, std::string* out) {
   out->append(run, end - run);
 }
 
-// Appends `"<text>"` when `append` writes a value, else `null`.
+// Appends `"<text>"` when `append` writes a value and returns false, else appends `null`
+// and returns true (nulled).
 template <typename AppendFn>
-inline void AppendQuotedOrNull(int64_t value, AppendFn append, std::string* out) {
+inline bool AppendQuotedOrNull(int64_t value, AppendFn append, std::string* out) {
   out->push_back('"');
   if (append(value, out)) {
     out->push_back('"');
-  } else {
-    out->pop_back();
-    AppendJsonNull(out);
+    return false;
   }
+  out->pop_back();
+  AppendJsonNull(out);
+  return true;
 }
 
 }  // namespace
@@ -307,7 +309,8 @@ absl::Status RecordFormatter::StartBatch(const RecordBatch& batch) {
   return absl::OkStatus();
 }
 
-absl::Status RecordFormatter::AppendRow(uint32_t row, std::string* out) const {
+absl::Status RecordFormatter::AppendRow(uint32_t row, std::string* out,
+                                        std::vector<int>* nulled) const {
   if (!bound_) {
     return absl::FailedPreconditionError("RecordFormatter::AppendRow before StartBatch");
   }
@@ -321,91 +324,93 @@ absl::Status RecordFormatter::AppendRow(uint32_t row, std::string* out) const {
   }
   for (size_t i = 0; i < columns_.size(); ++i) {
     out->append(columns_[i].key);
-    AppendValue(levels_[i], row, out);
+    if (AppendValue(levels_[i], row, out) && nulled != nullptr) {
+      nulled->push_back(static_cast<int>(i));
+    }
   }
   out->push_back('}');
   return absl::OkStatus();
 }
 
-void RecordFormatter::AppendValue(const Level& level, uint32_t index, std::string* out) const {
+bool RecordFormatter::AppendValue(const Level& level, uint32_t index, std::string* out) const {
   if (IsNull(level.nulls, index)) {
     AppendJsonNull(out);
-    return;
+    return false;
   }
   switch (level.kind) {
     case tsdb_source::v1::VALUE_KIND_BOOL:
       AppendJsonBool(level.bools[index], out);
-      return;
+      return false;
     case tsdb_source::v1::VALUE_KIND_INT64:
       AppendJsonInt64(level.int64s[index], out);
-      return;
-    case tsdb_source::v1::VALUE_KIND_DOUBLE:
-      if (!level.single_precision) {
-        AppendJsonDoubleOrNull(level.doubles[index], out);
-      } else if (!AppendJsonFloat(static_cast<float>(level.doubles[index]), out)) {
-        AppendJsonNull(out);
-      }
-      return;
+      return false;
+    case tsdb_source::v1::VALUE_KIND_DOUBLE: {
+      const bool written =
+          level.single_precision
+              ? AppendJsonFloat(static_cast<float>(level.doubles[index]), out)
+              : AppendJsonDouble(level.doubles[index], out);
+      if (written) return false;
+      AppendJsonNull(out);  // NaN, +/-Infinity
+      return true;
+    }
     case tsdb_source::v1::VALUE_KIND_NUMERIC: {
       const std::string& text = level.strings->Get(static_cast<int>(index));
       if (IsValidatedNumericSpecial(text)) {
         AppendJsonNull(out);
-      } else {
-        out->append(text);
+        return true;
       }
-      return;
+      out->append(text);
+      return false;
     }
     case tsdb_source::v1::VALUE_KIND_TEXT:
     case tsdb_source::v1::VALUE_KIND_TIMETZ:
       AppendJsonString(level.strings->Get(static_cast<int>(index)), out);
-      return;
+      return false;
     case tsdb_source::v1::VALUE_KIND_BYTES:
       AppendJsonBase64String(level.strings->Get(static_cast<int>(index)), out);
-      return;
+      return false;
     case tsdb_source::v1::VALUE_KIND_JSON:
       AppendJsonText(level.strings->Get(static_cast<int>(index)), out);
-      return;
+      return false;
     case tsdb_source::v1::VALUE_KIND_TIMESTAMP:
-      AppendQuotedOrNull(level.int64s[index], AppendTimestamp, out);
-      return;
+      return AppendQuotedOrNull(level.int64s[index], AppendTimestamp, out);
     case tsdb_source::v1::VALUE_KIND_TIMESTAMPTZ:
-      AppendQuotedOrNull(level.int64s[index], AppendTimestampTz, out);
-      return;
+      return AppendQuotedOrNull(level.int64s[index], AppendTimestampTz, out);
     case tsdb_source::v1::VALUE_KIND_DATE:
-      AppendQuotedOrNull(level.int64s[index], AppendDate, out);
-      return;
+      return AppendQuotedOrNull(level.int64s[index], AppendDate, out);
     case tsdb_source::v1::VALUE_KIND_TIME:
-      AppendQuotedOrNull(level.int64s[index], AppendTime, out);
-      return;
+      return AppendQuotedOrNull(level.int64s[index], AppendTime, out);
     case tsdb_source::v1::VALUE_KIND_ARRAY: {
       out->push_back('[');
       const uint32_t begin = level.offsets[index];
       const uint32_t end = level.offsets[index + 1];
+      bool nulled = false;
       if (begin != end) {
         const Level& elements = levels_[level.child];
-        AppendValue(elements, begin, out);
+        nulled = AppendValue(elements, begin, out);
         for (uint32_t j = begin + 1; j < end; ++j) {
           out->push_back(',');
-          AppendValue(elements, j, out);
+          nulled |= AppendValue(elements, j, out);
         }
       }
       out->push_back(']');
-      return;
+      return nulled;
     }
     default:
       // Unreachable: Create and StartBatch admit only the kinds above.
       AppendJsonNull(out);
-      return;
+      return false;
   }
 }
 
 absl::Status AppendRecordData(const google::protobuf::RepeatedPtrField<Column>& columns,
-                              const RecordBatch& batch, uint32_t row, std::string* out) {
+                              const RecordBatch& batch, uint32_t row, std::string* out,
+                              std::vector<int>* nulled) {
   absl::StatusOr<RecordFormatter> formatter = RecordFormatter::Create(columns);
   if (!formatter.ok()) return formatter.status();
   absl::Status status = formatter->StartBatch(batch);
   if (!status.ok()) return status;
-  return formatter->AppendRow(row, out);
+  return formatter->AppendRow(row, out, nulled);
 }
 
 }  // namespace tsdb_source::client

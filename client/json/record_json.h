@@ -5,11 +5,11 @@
 //   NULL (null_bitmap bit set)      null
 //   BOOL                            true / false
 //   INT64                           the exact integer, also beyond 2^53
-//   DOUBLE                          shortest round-trip number; NaN, +/-Infinity -> null;
+//   DOUBLE                          shortest round-trip number; NaN, +/-Infinity -> null*;
 //                                   real (float4) columns and elements: the shortest text
 //                                   of the float ("3.14"), not of its widened double
 //   NUMERIC                         the decimal text verbatim as a JSON number (exact);
-//                                   "NaN", "Infinity", "-Infinity" -> null
+//                                   "NaN", "Infinity", "-Infinity" -> null*
 //   TEXT, TIMETZ                    JSON string (invalid UTF-8 replaced by U+FFFD)
 //   BYTES                           base64 string (standard alphabet, padded)
 //   JSON                            the JSON text embedded as a JSON value (PostgreSQL
@@ -17,9 +17,13 @@
 //                                   hold as insignificant whitespace, become spaces so
 //                                   that a message stays on one line; U+2028/U+2029
 //                                   (only possible inside its strings) are escaped
-//   DATE, TIME, TIMESTAMP(TZ)       well-known strings (value_format.h); infinity -> null
+//   DATE, TIME, TIMESTAMP(TZ)       well-known strings (value_format.h); infinity, years
+//                                   past 9999, times outside [0, 24:00:00] -> null*
 //   ARRAY                           JSON array; a nested ListValues level is a nested
 //                                   array (multi-dimensional arrays), NULL elements null
+// null*: a value (or array element) that Airbyte's formats cannot represent is "nulled":
+// AppendRow reports its column, so the caller can add an Airbyte meta.changes entry
+// (NULLED, SOURCE_SERIALIZATION_ERROR). A NULL of the source is not nulled.
 // Column names are JSON-escaped once, when the formatter is created.
 //
 // Contract:
@@ -34,7 +38,7 @@
 //   RecordBatch object for the next message is fine as long as StartBatch is called again.
 // - Output is appended to the caller's buffer; nothing is cleared.
 // Thread-safety: a RecordFormatter is not thread-safe while StartBatch runs; concurrent
-// AppendRow calls on one bound batch (const) are safe.
+// AppendRow calls on one bound batch (const) are safe, each with its own `out` and `nulled`.
 #pragma once
 
 #include <cstdint>
@@ -68,7 +72,11 @@ class RecordFormatter final {
 
   // Appends the data object of `row` of the bound batch. Fails with FailedPrecondition
   // when no batch is bound, OutOfRange when row >= row_count; appends nothing then.
-  absl::Status AppendRow(uint32_t row, std::string* out) const;
+  // With `nulled`, appends to it the index of each column of which a value or an array
+  // element was nulled (see null* above), once per column, in column order; the caller
+  // clears it. Nothing is appended (nor allocated) for a row without such values.
+  absl::Status AppendRow(uint32_t row, std::string* out,
+                         std::vector<int>* nulled = nullptr) const;
 
   int num_columns() const { return static_cast<int>(columns_.size()); }
   // Rows of the bound batch (0 when none is bound).
@@ -103,7 +111,8 @@ class RecordFormatter final {
   absl::Status BindLevel(const tsdb_source::v1::ColumnValues& values,
                          tsdb_source::v1::ValueKind kind, uint64_t count, int column,
                          int depth, int level_index);
-  void AppendValue(const Level& level, uint32_t index, std::string* out) const;
+  // Returns true when the value, or an element of it, was nulled (null*).
+  bool AppendValue(const Level& level, uint32_t index, std::string* out) const;
 
   std::vector<ColumnInfo> columns_;
   // levels_[0, columns) are the columns, list element levels follow. Slots beyond
@@ -119,6 +128,7 @@ class RecordFormatter final {
 // every row of a batch this way is quadratic; use RecordFormatter for that.
 absl::Status AppendRecordData(
     const google::protobuf::RepeatedPtrField<tsdb_source::v1::Column>& columns,
-    const tsdb_source::v1::RecordBatch& batch, uint32_t row, std::string* out);
+    const tsdb_source::v1::RecordBatch& batch, uint32_t row, std::string* out,
+    std::vector<int>* nulled = nullptr);
 
 }  // namespace tsdb_source::client

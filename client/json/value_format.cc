@@ -1,6 +1,5 @@
 #include "client/json/value_format.h"
 
-#include <charconv>
 #include <cstring>
 
 namespace tsdb_source::client {
@@ -25,21 +24,19 @@ inline char* Write2(char* p, int v) {
   return p + 2;
 }
 
-// Writes a year >= 1, zero-padded to 4 digits.
-inline char* WriteYear(char* p, int64_t year, char* end) {
-  if (year < 10000) {
-    const int y = static_cast<int>(year);
-    p = Write2(p, y / 100);
-    return Write2(p, y % 100);
-  }
-  return std::to_chars(p, end, year).ptr;
+// Writes 1 <= year <= 9999 as 4 digits.
+inline char* WriteYear(char* p, int year) {
+  p = Write2(p, year / 100);
+  return Write2(p, year % 100);
 }
 
-// Writes "YYYY-MM-DD" and returns whether the year is BC.
-inline char* WriteDate(char* p, int64_t days, char* end, bool* bc) {
+// Writes "YYYY-MM-DD" and whether the year is BC; nullptr (nothing written) when the year
+// is outside [kMinYear, kMaxYear].
+inline char* WriteDate(char* p, int64_t days, bool* bc) {
   const CivilDate date = CivilFromDays(days);
+  if (date.year > kMaxYear || date.year < kMinYear) return nullptr;
   *bc = date.year <= 0;
-  p = WriteYear(p, *bc ? 1 - date.year : date.year, end);
+  p = WriteYear(p, static_cast<int>(*bc ? 1 - date.year : date.year));
   *p++ = '-';
   p = Write2(p, date.month);
   *p++ = '-';
@@ -87,11 +84,11 @@ bool AppendTimestampImpl(int64_t micros, bool with_offset, std::string* out) {
   int64_t days;
   int64_t time_of_day;
   SplitMicros(micros, &days, &time_of_day);
-  // Longest: 6-digit year + "-MM-DDTHH:MM:SS.ffffff+00:00 BC" = 37 characters.
-  char buffer[64];
-  char* const end = buffer + sizeof(buffer);
+  // Longest: "YYYY-MM-DDTHH:MM:SS.ffffff+00:00 BC", 35 characters.
+  char buffer[48];
   bool bc;
-  char* p = WriteDate(buffer, days, end, &bc);
+  char* p = WriteDate(buffer, days, &bc);
+  if (p == nullptr) return false;
   *p++ = 'T';
   p = WriteTimeOfDay(p, time_of_day);
   if (with_offset) {
@@ -134,9 +131,10 @@ int64_t DaysFromCivil(int64_t year, int month, int day) {
 
 bool AppendDate(int64_t days, std::string* out) {
   if (days >= kDatePlusInfinity || days <= kDateMinusInfinity) return false;
-  char buffer[32];
+  char buffer[16];
   bool bc;
-  char* p = WriteDate(buffer, days, buffer + sizeof(buffer), &bc);
+  char* p = WriteDate(buffer, days, &bc);
+  if (p == nullptr) return false;
   if (bc) {
     *p++ = ' ';
     *p++ = 'B';

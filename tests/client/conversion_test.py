@@ -5,6 +5,11 @@ table holds sample i of every column. Values are compared exactly: the RECORD li
 parsed with decimals for non-integers and Python's exact integers, so int8 beyond 2^53 and
 numeric digits are checked digit for digit. Every RECORD is also validated against its
 stream's discovered json_schema (formats and airbyte_type) by the harness.
+
+NULLED marks a value (or array element) that Airbyte's formats cannot represent (NaN,
+infinities, infinite dates, years past 9999): it is null in `data`, and the record's
+meta.changes names its column (NULLED, SOURCE_SERIALIZATION_ERROR), once per column; a
+record without such values has no `meta`. A SQL NULL is not a change.
 """
 import base64
 import decimal
@@ -17,6 +22,14 @@ sys.path.insert(0, os.path.join(os.environ.get("TEST_SRCDIR", ""), "tsdb_source"
 import connector_harness as h  # noqa: E402
 
 D = decimal.Decimal
+
+
+class _Nulled:
+    def __repr__(self):
+        return "NULLED"
+
+
+NULLED = _Nulled()
 TEXT = 'tab\there "q" \\ back \x01 \x1f nl\n cr\r del\x7f é ☃ \u2028 \u2029 \U0001F600 /'
 ALL_BYTES = bytes(range(256))
 
@@ -25,15 +38,15 @@ PG_COLUMNS = {
     "tz": ("timestamptz", [
         ("'2024-01-02 03:04:05.678+05:30'", "2024-01-01T21:34:05.678+00:00"),
         ("'2024-06-30 23:59:59.999999-07'", "2024-07-01T06:59:59.999999+00:00"),
-        ("'infinity'", None), ("'-infinity'", None),
+        ("'infinity'", NULLED), ("'-infinity'", NULLED),
         ("'0044-03-15 12:00:00+00 BC'", "0044-03-15T12:00:00+00:00 BC"),
         ("'1969-12-31 23:59:59.5+00'", "1969-12-31T23:59:59.5+00:00")]),
     "ts": ("timestamp", [
         ("'2024-01-02 03:04:05'", "2024-01-02T03:04:05"),
         ("'2000-02-29 00:00:00.000001'", "2000-02-29T00:00:00.000001"),
-        ("'infinity'", None), ("'0001-01-01 00:00:00 BC'", "0001-01-01T00:00:00 BC")]),
-    "d": ("date", [("'2024-02-29'", "2024-02-29"), ("'infinity'", None),
-                   ("'-infinity'", None), ("'0001-01-01 BC'", "0001-01-01 BC")]),
+        ("'infinity'", NULLED), ("'0001-01-01 00:00:00 BC'", "0001-01-01T00:00:00 BC")]),
+    "d": ("date", [("'2024-02-29'", "2024-02-29"), ("'infinity'", NULLED),
+                   ("'-infinity'", NULLED), ("'0001-01-01 BC'", "0001-01-01 BC")]),
     "tm": ("time", [("'00:00'", "00:00:00"), ("'24:00:00'", "24:00:00"),
                     ("'13:14:15.000016'", "13:14:15.000016")]),
     "ttz": ("timetz", [("'12:34:56.789+05:30'", "12:34:56.789+05:30"),
@@ -46,15 +59,15 @@ PG_COLUMNS = {
     "n": ("numeric", [
         ("'123456789012345678901234567890.123456789'",
          D("123456789012345678901234567890.123456789")),
-        ("0.1", D("0.1")), ("'-0.000000001'", D("-0.000000001")), ("'NaN'", None),
-        ("'Infinity'", None), ("'-Infinity'", None), ("'1e-20'", D("1E-20")),
+        ("0.1", D("0.1")), ("'-0.000000001'", D("-0.000000001")), ("'NaN'", NULLED),
+        ("'Infinity'", NULLED), ("'-Infinity'", NULLED), ("'1e-20'", D("1E-20")),
         ("'98765432109876543210'", 98765432109876543210)]),
     "n3": ("numeric(12,3)", [("10.1", D("10.100")), ("-0", D("0"))]),
     "f8": ("float8", [
-        ("'NaN'", None), ("'Infinity'", None), ("'-Infinity'", None), ("0.1", D("0.1")),
+        ("'NaN'", NULLED), ("'Infinity'", NULLED), ("'-Infinity'", NULLED), ("0.1", D("0.1")),
         ("'1.7976931348623157e308'", D("1.7976931348623157e308")), ("'5e-324'", D("5e-324")),
         ("'-0'", D("0")), ("1e21", D("1e21"))]),
-    "f4": ("real", [("3.14", D("3.14")), ("'NaN'", None), ("'-Infinity'", None),
+    "f4": ("real", [("3.14", D("3.14")), ("'NaN'", NULLED), ("'-Infinity'", NULLED),
                     ("16777217", 16777216), ("'1e-45'", D("1e-45"))]),
     "b": ("bytea", [("'\\x00ff10'", "AP8Q"), ("''", ""),
                     ("'\\x%s'" % ALL_BYTES.hex(), base64.b64encode(ALL_BYTES).decode())]),
@@ -71,9 +84,13 @@ PG_COLUMNS = {
     "ai": ("int4[]", [("'{1,NULL,3}'", [1, None, 3]), ("'{}'", [])]),
     "at": ("text[]", [("ARRAY['a\"b', 'c,d', NULL, '', 'x\\y']", ['a"b', "c,d", None, "", "x\\y"])]),
     "tza": ("timestamptz[]", [("'{\"2024-01-01 00:00+00\",infinity}'",
-                               ["2024-01-01T00:00:00+00:00", None])]),
-    "na": ("numeric[]", [("'{1.5,NaN,-Infinity,0.10}'", [D("1.5"), None, None, D("0.10")])]),
-    "ra": ("real[]", [("'{3.14,NaN}'", [D("3.14"), None])]),
+                               ["2024-01-01T00:00:00+00:00", NULLED])]),
+    "na": ("numeric[]", [("'{1.5,NaN,-Infinity,0.10}'", [D("1.5"), NULLED, NULLED, D("0.10")]),
+                         ("'{NULL,2}'", [None, 2])]),
+    "ra": ("real[]", [("'{3.14,NaN}'", [D("3.14"), NULLED])]),
+    "f8a": ("float8[]", [("'{1,NULL}'", [1, None]), ("'{Infinity}'", [NULLED])]),
+    "da": ("date[]", [("'{2024-01-01,NULL}'", ["2024-01-01", None]),
+                      ("'{-infinity,infinity,1999-12-31}'", [NULLED, NULLED, "1999-12-31"])]),
     "ba": ("bytea[]", [("ARRAY['\\x01'::bytea, NULL]", ["AQ==", None])]),
     "ja": ("jsonb[]", [("ARRAY['{\"a\": 1}'::jsonb, '[]'::jsonb]", [{"a": 1}, []])]),
     "bo": ("bool[]", [("'{t,f,NULL}'", [True, False, None])]),
@@ -114,9 +131,37 @@ def build_table(db, schema, table, columns, time_column=False):
     return rows
 
 
+def _unmark(value):
+    if value is NULLED:
+        return None
+    if isinstance(value, list):
+        return [_unmark(v) for v in value]
+    return value
+
+
+def _has_nulled(value):
+    return value is NULLED or (isinstance(value, list) and any(_has_nulled(v) for v in value))
+
+
 def expected_row(columns, i):
-    return {name: samples[i][1] if i < len(samples) else None
+    return {name: _unmark(samples[i][1]) if i < len(samples) else None
             for name, (_, samples) in columns.items()}
+
+
+def nulled_columns(columns, i):
+    """The columns of row i that meta.changes names, in column order."""
+    return [name for name, (_, samples) in columns.items()
+            if i < len(samples) and _has_nulled(samples[i][1])]
+
+
+def changes(*fields):
+    return {"changes": [{"field": f, "change": "NULLED", "reason": "SOURCE_SERIALIZATION_ERROR"}
+                        for f in fields]}
+
+
+def nulled_warnings(out):
+    """The WARN LOGs about nulled values (one per stream and column)."""
+    return [m for m in out.logs("WARN") if "meta.changes" in m]
 
 
 class ConversionBase:
@@ -150,15 +195,34 @@ class ConversionBase:
         self.assertEqual(len(records), rows * copies)
         by_id = {}
         for record in records:
-            by_id.setdefault(record["data"]["id"], []).append(record["data"])
+            by_id.setdefault(record["data"]["id"], []).append(record)
         for i in range(rows):
             expected = expected_row(columns, i)
-            for data in by_id[i]:
+            nulled = nulled_columns(columns, i)
+            for record in by_id[i]:
+                data = record["data"]
                 for name, value in expected.items():
                     self.assertEqual(data[name], value, "row %d, column %r" % (i, name))
                     # Decimal("1.5") == 1.5 would pass for a float: check the JSON type too.
                     self.assertEqual(type(data[name]) is bool, type(value) is bool, name)
                 self.assertEqual(list(data)[-len(columns):], list(columns))
+                if nulled:
+                    self.assertEqual(record["meta"], changes(*nulled), "row %d" % i)
+                    self.assertEqual(list(record), ["stream", "namespace", "emitted_at", "data",
+                                                    "meta"])
+                else:
+                    self.assertNotIn("meta", record, "row %d" % i)
+        # One WARN LOG per nulled column, naming the stream, the column and the reason.
+        warned = sorted(name for name, (_, samples) in columns.items()
+                        if any(_has_nulled(v) for _, v in samples))
+        self.assertTrue(warned)
+        warnings = nulled_warnings(out)
+        self.assertEqual(len(warnings), len(warned), warnings)
+        for name in warned:
+            matching = [w for w in warnings if 'column "%s" ' % name in w]
+            self.assertEqual(len(matching), 1, (name, warnings))
+            self.assertIn("stream %s.%s: " % (self.schema, table), matching[0])
+            self.assertIn("not representable in Airbyte's format", matching[0])
 
 
 class PostgresConversion(ConversionBase, unittest.TestCase):
@@ -238,18 +302,65 @@ class PostgresConversion(ConversionBase, unittest.TestCase):
             1: ([[1, 2], [3, 4]], [["2024-01-01"], [None]]),
             2: ([[[[[[7]]]]]], [[[[[["2024-02-29"]]]]]]),
             3: ([], [None])})
+        # The infinity inside the 2-D array is nulled, the SQL NULL element is not.
+        self.assertEqual({r["data"]["id"]: r.get("meta") for r in out.records("grid2")},
+                         {1: changes("d"), 2: None, 3: None})
 
     def test_years_past_9999(self):
-        self.db.sql("CREATE TABLE %s.far (id int PRIMARY KEY, t timestamptz, d date);"
-                    "INSERT INTO %s.far VALUES (1, '294246-12-31 23:59:59.999999+00', '5874897-12-31'),"
-                    " (2, '10000-01-01 00:00+00', '10000-01-01');" % (self.schema, self.schema))
+        # The well-known patterns take exactly 4 digits: later years are nulled, and each
+        # record says so in meta.changes (the harness validates strictly: no long years).
+        self.db.sql("CREATE TABLE %s.far (id int PRIMARY KEY, t timestamptz, d date, da date[],"
+                    ' "odd ""q"" é" numeric);'
+                    "INSERT INTO %s.far VALUES"
+                    " (1, '294246-12-31 23:59:59.999999+00', '5874897-12-31', NULL, 'NaN'),"
+                    " (2, '10000-01-01 00:00+00', '10000-01-01', '{2024-01-01,10000-01-01,NULL}', 1),"
+                    " (3, '9999-12-31 23:59:59.999999+00', '9999-12-31', '{9999-12-31}', NULL),"
+                    " (4, '4713-01-01 00:00+00 BC', '4713-01-01 BC', '{10000-02-01,20000-03-01}', 2);"
+                    % (self.schema, self.schema))
         try:
-            out = self.read(["far"], long_years=True)
+            out = self.read(["far"])
         finally:
             self.db.sql("DROP TABLE %s.far;" % self.schema)
-        self.assertEqual({d["id"]: (d["t"], d["d"]) for d in out.data("far")}, {
-            1: ("294246-12-31T23:59:59.999999+00:00", "5874897-12-31"),
-            2: ("10000-01-01T00:00:00+00:00", "10000-01-01")})
+        odd = 'odd "q" é'
+        self.assertEqual({r["data"]["id"]: (r["data"]["t"], r["data"]["d"], r["data"]["da"],
+                                            r["data"][odd], r.get("meta"))
+                          for r in out.exact_records("far")}, {
+            1: (None, None, None, None, changes("t", "d", odd)),
+            2: (None, None, ["2024-01-01", None, None], 1, changes("t", "d", "da")),
+            3: ("9999-12-31T23:59:59.999999+00:00", "9999-12-31", ["9999-12-31"], None, None),
+            4: ("4713-01-01T00:00:00+00:00 BC", "4713-01-01 BC", [None, None], 2, changes("da"))})
+        # The column name is JSON-escaped in meta.changes.
+        self.assertIn(b'{"field":"odd \\"q\\" \xc3\xa9","change":"NULLED",'
+                      b'"reason":"SOURCE_SERIALIZATION_ERROR"}', out.stdout)
+        # One WARN LOG per column, however many of its values were nulled.
+        warnings = nulled_warnings(out)
+        self.assertEqual(len(warnings), 4, warnings)
+        for column, reason in (("t", "infinite timestamp or year past 9999"),
+                               ("d", "infinite date or year past 9999"),
+                               ("da", "infinite date or year past 9999"),
+                               (odd, "NaN or Infinity")):
+            matching = [w for w in warnings if 'column "%s" ' % column in w]
+            self.assertEqual(len(matching), 1, (column, warnings))
+            self.assertIn("stream %s.far: " % self.schema, matching[0])
+            self.assertIn(reason, matching[0])
+            self.assertIn("emitted as null", matching[0])
+            self.assertIn("meta.changes", matching[0])
+
+    def test_records_without_nulled_values_have_no_meta(self):
+        self.db.sql("CREATE TABLE %s.plain (id int PRIMARY KEY, f float8, n numeric, d date,"
+                    " a float8[]);"
+                    "INSERT INTO %s.plain VALUES (1, 1.5, 2, '2024-01-01', '{1,NULL}'),"
+                    " (2, NULL, NULL, NULL, NULL);" % (self.schema, self.schema))
+        try:
+            out = self.read(["plain"])
+        finally:
+            self.db.sql("DROP TABLE %s.plain;" % self.schema)
+        records = out.records("plain")
+        self.assertEqual(len(records), 2)
+        for record in records:
+            self.assertNotIn("meta", record)
+        self.assertNotIn(b'"meta"', out.stdout)
+        self.assertEqual(nulled_warnings(out), [])
 
 
 class InvalidUtf8(unittest.TestCase):

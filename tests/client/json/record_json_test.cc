@@ -248,6 +248,37 @@ TEST_F(EveryKindTest, FormatterFormatsRowsInAnyOrderAndAppends) {
                      "\n");
 }
 
+// Columns with a value or element nulled because Airbyte cannot represent it (NaN,
+// infinities, infinite dates), per row of EveryKindTest; SQL NULLs are not among them.
+const std::vector<int> kExpectedNulled[] = {
+    {14},                       // arr_tstz infinity
+    {2, 3, 7, 8, 9, 15, 19},    // d NaN, n NaN, ts/tstz/date infinity, arr_num, arr_f8 NaN
+    {3, 9, 20},                 // n Infinity, date -infinity, arr_date -infinity
+    {2, 3, 7},                  // d -Infinity, n -Infinity, ts -infinity
+};
+
+TEST_F(EveryKindTest, NulledColumnsAreReported) {
+  absl::StatusOr<RecordFormatter> formatter = RecordFormatter::Create(columns_);
+  ASSERT_TRUE(formatter.ok());
+  ASSERT_TRUE(formatter->StartBatch(batch_).ok());
+  std::vector<int> nulled = {-1};  // appended to, never cleared by AppendRow
+  for (uint32_t row : {3u, 1u, 0u, 2u}) {
+    nulled.resize(1);
+    std::string out;
+    ASSERT_TRUE(formatter->AppendRow(row, &out, &nulled).ok());
+    EXPECT_EQ(out, kExpectedRows[row]) << "row " << row;
+    std::vector<int> expected = {-1};
+    expected.insert(expected.end(), kExpectedNulled[row].begin(), kExpectedNulled[row].end());
+    EXPECT_EQ(nulled, expected) << "row " << row;
+  }
+  for (uint32_t row = 0; row < 4; ++row) {
+    std::vector<int> free_function;
+    std::string out;
+    ASSERT_TRUE(AppendRecordData(columns_, batch_, row, &out, &free_function).ok());
+    EXPECT_EQ(free_function, kExpectedNulled[row]) << "row " << row;
+  }
+}
+
 TEST_F(EveryKindTest, FormatterIsReusedAcrossBatches) {
   absl::StatusOr<RecordFormatter> formatter = RecordFormatter::Create(columns_);
   ASSERT_TRUE(formatter.ok());
@@ -306,6 +337,81 @@ TEST(RecordFormatterTest, RealColumnsPrintTheShortestFloat) {
   EXPECT_EQ(FormatRow(columns, batch, 0),
             R"({"r":3.14,"ra":[0.1,1e-45,null],"d":3.140000104904175})");
   EXPECT_EQ(FormatRow(columns, batch, 1), R"({"r":null,"ra":[],"d":0.1})");
+}
+
+TEST(RecordFormatterTest, NulledValuesAreReportedOncePerColumn) {
+  RepeatedPtrField<Column> columns;
+  AddColumn(&columns, "id", tsdb_source::v1::VALUE_KIND_INT64);
+  AddColumn(&columns, "far", tsdb_source::v1::VALUE_KIND_TIMESTAMPTZ);
+  AddColumn(&columns, "d", tsdb_source::v1::VALUE_KIND_DATE);
+  AddColumn(&columns, "tm", tsdb_source::v1::VALUE_KIND_TIME);
+  AddColumn(&columns, "r", tsdb_source::v1::VALUE_KIND_DOUBLE);
+  columns.Mutable(4)->set_type_oid(700);
+  AddColumn(&columns, "grid", tsdb_source::v1::VALUE_KIND_ARRAY,
+            tsdb_source::v1::VALUE_KIND_NUMERIC);
+  RecordBatch batch;
+  batch.set_row_count(3);
+  Int64s(batch.add_columns(), {1, 2, 3});
+  // 10000-01-01, 9999-12-31T23:59:59.999999, NULL
+  ColumnValues* v = batch.add_columns();
+  Int64s(v, {DaysFromCivil(10000, 1, 1) * kMicrosPerDay,
+             DaysFromCivil(10000, 1, 1) * kMicrosPerDay - 1, 0});
+  SetNulls(v, {2});
+  Int64s(batch.add_columns(), {0, DaysFromCivil(5874897, 12, 31), 0});
+  Int64s(batch.add_columns(), {-1, 0, kMicrosPerDay + 1});
+  Doubles(batch.add_columns(), {1, kInf, kNaN});
+  // [[NaN,1],[Infinity,NULL]], [], [[-Infinity]]
+  v = batch.add_columns();
+  ColumnValues* e = Lists(Lists(v, {2, 0, 1}), {2, 2, 1});
+  Strings(e, {"NaN", "1", "Infinity", "", "-Infinity"});
+  SetNulls(e, {3});
+  absl::StatusOr<RecordFormatter> formatter = RecordFormatter::Create(columns);
+  ASSERT_TRUE(formatter.ok());
+  ASSERT_TRUE(formatter->StartBatch(batch).ok());
+  const char* const expected_rows[] = {
+      R"({"id":1,"far":null,"d":"1970-01-01","tm":null,"r":1,"grid":[[null,1],[null,null]]})",
+      R"({"id":2,"far":"9999-12-31T23:59:59.999999+00:00","d":null,"tm":"00:00:00",)"
+      R"("r":null,"grid":[]})",
+      R"({"id":3,"far":null,"d":"1970-01-01","tm":null,"r":null,"grid":[[null]]})",
+  };
+  const std::vector<int> expected_nulled[] = {{1, 3, 5}, {2, 4}, {3, 4, 5}};
+  std::vector<int> nulled;
+  for (uint32_t row = 0; row < 3; ++row) {
+    nulled.clear();
+    std::string out;
+    ASSERT_TRUE(formatter->AppendRow(row, &out, &nulled).ok());
+    EXPECT_EQ(out, expected_rows[row]) << "row " << row;
+    EXPECT_EQ(nulled, expected_nulled[row]) << "row " << row;
+  }
+}
+
+TEST(RecordFormatterTest, RowsWithoutNulledValuesLeaveTheListAlone) {
+  RepeatedPtrField<Column> columns;
+  AddColumn(&columns, "d", tsdb_source::v1::VALUE_KIND_DOUBLE);
+  AddColumn(&columns, "a", tsdb_source::v1::VALUE_KIND_ARRAY,
+            tsdb_source::v1::VALUE_KIND_DATE);
+  RecordBatch batch;
+  batch.set_row_count(2);
+  ColumnValues* v = batch.add_columns();
+  Doubles(v, {0.5, kNaN});
+  SetNulls(v, {1});  // a NULL whose slot holds NaN: not nulled, NULL
+  v = batch.add_columns();
+  ColumnValues* e = Lists(v, {2, 0});
+  Int64s(e, {0, kDatePlusInfinity});
+  SetNulls(e, {1});
+  absl::StatusOr<RecordFormatter> formatter = RecordFormatter::Create(columns);
+  ASSERT_TRUE(formatter.ok());
+  ASSERT_TRUE(formatter->StartBatch(batch).ok());
+  std::vector<int> nulled;
+  for (uint32_t row = 0; row < 2; ++row) {
+    std::string out;
+    ASSERT_TRUE(formatter->AppendRow(row, &out, &nulled).ok());
+  }
+  EXPECT_TRUE(nulled.empty());
+  EXPECT_EQ(nulled.capacity(), 0u);  // nothing allocated
+  std::string out;
+  ASSERT_TRUE(formatter->AppendRow(0, &out, nullptr).ok());
+  EXPECT_EQ(out, R"({"d":0.5,"a":["1970-01-01",null]})");
 }
 
 TEST(RecordFormatterTest, JsonTextStaysOnOneLineWithLineSeparatorsEscaped) {
