@@ -43,7 +43,8 @@ absl::Status RunRead(const v1::ReadRequest& request, ReadSink* sink, ReadControl
     *r.mutable_status()->mutable_stream() = d;
     r.mutable_status()->set_status(v1::STREAM_STATUS_KIND_INCOMPLETE);
     r.mutable_status()->set_reason(
-        "the stream does not exist or is not readable in the configured schemas");
+        "skipped: the stream does not exist or is not readable in the configured schemas "
+        "(run discover again and remove it from the catalog)");
     if (!sink->Emit(r)) return absl::CancelledError("the client cancelled the read");
   }
   if (plans.empty()) return absl::OkStatus();  // every configured stream was skipped

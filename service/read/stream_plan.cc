@@ -199,12 +199,6 @@ absl::StatusOr<std::vector<StreamPlan>> PlanRead(const v1::ReadRequest& request,
     auto it = known.find({ns, cs.stream().name()});
     if (it == known.end() && request.options().skip_missing_streams()) {
       if (!missing.emplace(ns, cs.stream().name()).second) continue;
-      if (warnings != nullptr) {
-        warnings->push_back(absl::StrCat("stream ", Name(ns, cs.stream().name()),
-                                         " does not exist or is not readable in the configured "
-                                         "schemas: skipped (run discover again and remove it "
-                                         "from the catalog)"));
-      }
       if (skipped != nullptr) {
         v1::StreamDescriptor d = cs.stream();
         d.set_namespace_(ns);

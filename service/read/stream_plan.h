@@ -33,8 +33,8 @@ struct StreamPlan {
 // unknown (unless options.skip_missing_streams) or duplicated stream, a missing sync mode,
 // an unknown or unusable cursor column, a state of an unknown version or with unusable
 // values. States of streams outside the catalog and states that cannot be continued (with
-// the reason) are reported in `warnings`; so are the unknown streams skipped, which are
-// also listed in `skipped` (namespace filled in).
+// the reason) are reported in `warnings`. Unknown streams skipped are listed in `skipped`
+// (namespace filled in), each once.
 absl::StatusOr<std::vector<StreamPlan>> PlanRead(const v1::ReadRequest& request,
                                                  const v1::Catalog& catalog,
                                                  const ResolvedConfig& config,

@@ -256,8 +256,14 @@ class RemoteServer(ShimBase):
             "stream": {"name": "ghost", "namespace": self.schemas["pg"],
                        "json_schema": {"type": "object"}, "supported_sync_modes": ["full_refresh"]},
             "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}]})
-        out = self.same("read", "--config", config, "--catalog", ghost, expect_rc=1)
-        self.assertIn("ghost", out.errors()[0]["message"])
+        out = self.same("read", "--config", config, "--catalog", ghost)
+        self.assertEqual(out.statuses("ghost"), ["INCOMPLETE"])
+        with open(self.catalog("pg", sync_mode="incremental")) as f:
+            catalog = json.load(f)
+        catalog["streams"][0]["cursor_field"] = ["no_such_column"]
+        bad_cursor = self.shim.write("bad_cursor.json", catalog)
+        out = self.same("read", "--config", config, "--catalog", bad_cursor, expect_rc=1)
+        self.assertIn("no_such_column", out.errors()[0]["message"])
         self.same("discover", "--config", self.config("pg", port=1), expect_rc=1)
 
     def test_unreachable_server_is_a_transient_error(self):
