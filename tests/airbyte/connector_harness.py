@@ -39,14 +39,13 @@ SERVERS = ("pg", "ts")
 _PROTOCOL = {}
 
 
-def protocol(long_years=False):
-    """(protocol document, WellKnownTypes); long_years accepts years past 9999."""
-    if long_years not in _PROTOCOL:
-        _PROTOCOL[long_years] = (
+def protocol():
+    """(protocol document, WellKnownTypes), loaded once."""
+    if not _PROTOCOL:
+        _PROTOCOL["loaded"] = (
             vm.load_yaml(AIRBYTE_DIR / "airbyte_protocol.yaml"),
-            vm.WellKnownTypes(vm.load_yaml(AIRBYTE_DIR / "well_known_types.yaml"),
-                              allow_long_years=long_years))
-    return _PROTOCOL[long_years]
+            vm.WellKnownTypes(vm.load_yaml(AIRBYTE_DIR / "well_known_types.yaml")))
+    return _PROTOCOL["loaded"]
 
 
 def unique(prefix):
@@ -172,8 +171,7 @@ class Shim:
                             encoding="utf-8")
         return str(path)
 
-    def run(self, *args, expect_rc=0, catalog=None, server=None, input_error=None,
-            long_years=False):
+    def run(self, *args, expect_rc=0, catalog=None, server=None, input_error=None):
         """Runs `tsdb-source args...` and checks its output (see the module comment).
 
         catalog: the configured catalog (a dict) whose json_schemas validate the RECORDs;
@@ -181,8 +179,6 @@ class Shim:
         server: HOST:PORT of a running tsdb-source-server (--server).
         input_error: True when the run must fail on its inputs (no RECORD at all); by
           default, any rc 1 run of read that printed no STARTED status.
-        long_years: accept dates and timestamps past year 9999 (the well-known patterns
-          allow exactly 4 digits; PostgreSQL goes to 294276 and 5874897).
         """
         cmd = [str(SHIM)] + [str(a) for a in args] + (["--server", server] if server else [])
         proc = subprocess.run(cmd, capture_output=True, timeout=600)
@@ -193,7 +189,7 @@ class Shim:
                                      .read_text(encoding="utf-8"))
             except (OSError, ValueError, IndexError, RecursionError):
                 catalog = None
-        self._check_lines(cmd, proc.stdout, stderr, catalog, long_years)
+        self._check_lines(cmd, proc.stdout, stderr, catalog)
         out = Output(cmd[1:], proc.returncode, proc.stdout, stderr)
         if expect_rc is not None and out.rc != expect_rc:
             raise AssertionError("expected rc %d\n%s" % (expect_rc, out.describe()))
@@ -201,8 +197,8 @@ class Shim:
         return out
 
     @staticmethod
-    def _check_lines(cmd, stdout, stderr, catalog, long_years):
-        protocol_doc, well_known = protocol(long_years)
+    def _check_lines(cmd, stdout, stderr, catalog):
+        protocol_doc, well_known = protocol()
         catalog_obj = None
         if catalog is not None:
             try:

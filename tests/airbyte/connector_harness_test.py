@@ -44,7 +44,7 @@ def encode(messages):
 
 class HarnessChecks(unittest.TestCase):
     def check(self, stdout, rc=0, catalog=CATALOG, input_error=None):
-        h.Shim._check_lines(["tsdb-source", "read"], stdout, "", catalog, False)
+        h.Shim._check_lines(["tsdb-source", "read"], stdout, "", catalog)
         h.check_run(h.Output(["read"], rc, stdout, ""), input_error)
 
     def rejects(self, stdout, fragment, **kwargs):

@@ -3,7 +3,7 @@
 
 Usage:
   validate_messages.py [--protocol YAML] [--well-known-types YAML] [--catalog JSON]
-                       [--allow-long-years] [--max-errors N] [FILE|-]
+                       [--max-errors N] [FILE|-]
 
 Each line of FILE (default: stdin) must be exactly one JSON object (strict UTF-8; no NaN or
 Infinity literals; no duplicate keys; no blank lines) that validates against
@@ -15,8 +15,7 @@ With --catalog (an AirbyteCatalog, a ConfiguredAirbyteCatalog, or a CATALOG mess
 RECORD's data is validated against its stream's json_schema, with the string formats date,
 date-time and time and the keyword airbyte_type checked against the patterns of
 well_known_types.yaml (date-time accepts with or without offset, time likewise; airbyte_type
-timestamp_with_timezone etc. pins one). Those patterns require 4-digit years;
---allow-long-years accepts more digits (years past 9999).
+timestamp_with_timezone etc. pins one). Those patterns require 4-digit years.
 
 Prints the errors as "line N: ..." and a one-line summary, "N messages valid (RECORD 3, ...)"
 or "K of N messages invalid". Exit status: 0 all valid, 1 invalid messages, 2 bad usage or
@@ -119,15 +118,13 @@ class WellKnownTypes:
     NAMES = ("Date", "TimestampWithTimezone", "TimestampWithoutTimezone",
              "TimeWithTimezone", "TimeWithoutTimezone")
 
-    def __init__(self, document, allow_long_years=False):
+    def __init__(self, document):
         definitions = (document or {}).get("definitions", {})
         self.patterns = {}
         for name in self.NAMES:
             pattern = definitions.get(name, {}).get("pattern")
             if not pattern:
                 raise UsageError(f"well-known types have no pattern for {name}")
-            if allow_long_years:
-                pattern = pattern.replace(r"^\d{4}-", r"^\d{4,}-", 1)
             self.patterns[name] = re.compile(_anchored(pattern), re.ASCII)
 
     def matches(self, name, value):
@@ -336,8 +333,6 @@ def main(argv=None, stdin=None, stdout=None):
     parser.add_argument("--catalog", type=pathlib.Path, default=None,
                         help="AirbyteCatalog or ConfiguredAirbyteCatalog JSON: validate "
                              "each RECORD's data against its stream's json_schema")
-    parser.add_argument("--allow-long-years", action="store_true",
-                        help="accept years of more than 4 digits in dates and timestamps")
     parser.add_argument("--max-errors", type=int, default=200,
                         help="print at most this many errors (default 200)")
     args = parser.parse_args(argv)
@@ -351,8 +346,7 @@ def main(argv=None, stdin=None, stdout=None):
         if not isinstance(protocol, dict):
             raise UsageError(f"{protocol_path} is not a schema document")
         well_known = WellKnownTypes(
-            load_yaml(args.well_known_types or protocol_path.parent / "well_known_types.yaml"),
-            allow_long_years=args.allow_long_years)
+            load_yaml(args.well_known_types or protocol_path.parent / "well_known_types.yaml"))
         catalog = None
         if args.catalog is not None:
             try:

@@ -135,8 +135,8 @@ class ProtocolFixture(unittest.TestCase):
         cls.well_known_doc = vm.load_yaml(PROTOCOL_PATH.parent / "well_known_types.yaml")
         cls.validator = vm.Validator(cls.protocol)
 
-    def catalog_validator(self, catalog=AIRBYTE_CATALOG, allow_long_years=False):
-        well_known = vm.WellKnownTypes(self.well_known_doc, allow_long_years)
+    def catalog_validator(self, catalog=AIRBYTE_CATALOG):
+        well_known = vm.WellKnownTypes(self.well_known_doc)
         return vm.Validator(self.protocol, vm.Catalog(catalog, self.protocol, well_known))
 
 
@@ -226,10 +226,9 @@ class CatalogTest(ProtocolFixture):
                     self.assertNotEqual(errors, [])
                     self.assertTrue(all(e.startswith("record/data/") for e in errors), errors)
 
-    def test_long_years_need_the_flag(self):
+    def test_long_years_are_rejected(self):
         data = dict(GOOD_DATA, d="10000-01-01", ts="294247-01-10T04:00:54.775806+00:00")
         self.assertEqual(len(self.catalog_validator().errors(record(data))), 3)  # format x2
-        self.assertEqual(self.catalog_validator(allow_long_years=True).errors(record(data)), [])
 
     def test_unknown_stream(self):
         v = self.catalog_validator()
