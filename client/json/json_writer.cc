@@ -150,8 +150,65 @@ void AppendJsonUint64(uint64_t value, std::string* out) {
   out->append(buffer, r.ptr - buffer);
 }
 
+namespace {
+
+constexpr double kPowersOf10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
+constexpr int kMaxFastDecimals = 6;
+
+// The text std::to_chars gives `value` when it has at most six decimals and
+// 1e-3 <= |value| < 1e9 (measured values such as 21.375 or -0.004), written without its
+// general algorithm; false (nothing appended) for any other value.
+//
+// Why it is the same text: for the smallest k <= 6 at which m = round(|value| * 10^k)
+// satisfies m / 10^k == |value| (both exact doubles: m < 2^53, so the division is correctly
+// rounded, as reading the decimal m * 10^-k back would be), that decimal reads back to the
+// value and no decimal with fewer digits does (it would have been found at a smaller k,
+// since |value| * 10^k is within 0.11 of the nearest integer for any decimal that reads
+// back). It is the only such k-decimal: below 1e9 the doubles are closer than 10^-6. Fixed
+// notation is what to_chars picks for it, unless the scientific form is shorter, which
+// only happens for integers with trailing zeros (1000000 is "1e+06"); those are left to
+// to_chars.
+bool AppendShortDecimal(double value, std::string* out) {
+  const double magnitude = std::fabs(value);
+  if (!(magnitude >= 1e-3 && magnitude < 1e9)) return false;
+  for (int k = 0; k <= kMaxFastDecimals; ++k) {
+    const double m = std::nearbyint(magnitude * kPowersOf10[k]);
+    if (m / kPowersOf10[k] != magnitude) continue;
+    const uint64_t digits = static_cast<uint64_t>(m);
+    const uint64_t scale = static_cast<uint64_t>(kPowersOf10[k]);
+    const uint64_t integer = digits / scale;
+    uint64_t fraction = digits % scale;
+    if (k == 0 && integer >= 100000) {
+      // Scientific: significant digits s, plus "." when s > 1, plus "e+XX".
+      int length = 0, trailing_zeros = 0;
+      for (uint64_t v = integer; v != 0; v /= 10) ++length;
+      for (uint64_t v = integer; v % 10 == 0; v /= 10) ++trailing_zeros;
+      const int significant = length - trailing_zeros;
+      if (significant + (significant > 1 ? 1 : 0) + 4 < length) return false;
+    }
+    char buffer[32];
+    char* p = buffer;
+    if (std::signbit(value)) *p++ = '-';
+    p = std::to_chars(p, buffer + sizeof(buffer), integer).ptr;
+    if (k > 0) {
+      *p++ = '.';
+      for (int i = k - 1; i >= 0; --i) {
+        p[i] = static_cast<char>('0' + fraction % 10);
+        fraction /= 10;
+      }
+      p += k;
+    }
+    out->append(buffer, p - buffer);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 bool AppendJsonDouble(double value, std::string* out) {
   if (!std::isfinite(value)) return false;
+  if (AppendShortDecimal(value, out)) return true;
   // The shortest form is at most 24 characters ("-2.2250738585072014e-308").
   char buffer[32];
   const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof(buffer), value);

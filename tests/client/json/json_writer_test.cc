@@ -307,6 +307,41 @@ TEST(JsonNumberTest, DoubleShortestForms) {
   EXPECT_EQ(Double(std::numeric_limits<double>::min()), "2.2250738585072014e-308");
 }
 
+// AppendJsonDouble has a fast path for values with few decimals; its text must be exactly
+// std::to_chars's, for those values, their neighbours and any other double.
+std::string ToChars(double v) {
+  char buffer[64];
+  return std::string(buffer, std::to_chars(buffer, buffer + sizeof(buffer), v).ptr);
+}
+
+TEST(JsonNumberTest, DoubleTextIsAlwaysToCharsText) {
+  std::mt19937_64 random(20261128);
+  const double powers[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7};
+  auto check = [](double v) {
+    ASSERT_EQ(Double(v), ToChars(v)) << std::hexfloat << v;
+    ASSERT_EQ(Double(-v), ToChars(-v)) << std::hexfloat << -v;
+  };
+  for (int i = 0; i < 400000; ++i) {
+    // Decimals of up to 7 places over many magnitudes, and the doubles next to them.
+    const int places = static_cast<int>(random() % 8);
+    const uint64_t digits = random() % (uint64_t{1} << (random() % 54));
+    const double v = static_cast<double>(digits) / powers[places];
+    check(v);
+    check(std::nextafter(v, 0.0));
+    check(std::nextafter(v, 2e9));
+    // Any double (random bits, finite ones).
+    uint64_t bits = random();
+    double any;
+    std::memcpy(&any, &bits, sizeof(any));
+    if (std::isfinite(any)) check(any);
+  }
+  for (double v : {1e-3, 9.999999e-4, 1e9, 999999999.999999, 999999999.0, 100000.0, 10000.0,
+                   120000.0, 1200000.0, 1230000.0, 123456789.0, 100001.0, 0.1 + 0.2,
+                   21.375, 0.004, 1.0 / 3.0, 2.5e-3, 1e-3 + 1e-9}) {
+    check(v);
+  }
+}
+
 TEST(JsonNumberTest, DoubleNonFiniteIsReported) {
   std::string out = "x";
   EXPECT_FALSE(AppendJsonDouble(std::numeric_limits<double>::quiet_NaN(), &out));
