@@ -96,13 +96,14 @@ absl::StatusOr<std::string> CheckPublicationCoverage(pg::Connection& conn,
 
 }  // namespace
 
-v1::CheckResponse RunCheck(const v1::SourceConfig& config) {
+v1::CheckResponse RunCheck(const v1::SourceConfig& config, ReadControl* control) {
   v1::CheckResponse response;
   auto resolved = ResolveConfig(config);
   if (!resolved.ok()) return Failed(response, resolved.status());
 
   auto conn = pg::Connection::Open(resolved->connect);
   if (!conn.ok()) return Failed(response, conn.status());
+  AttachedConnection attached(control, &*conn);
   response.set_server_version(conn->ServerVersion());
 
   auto info = conn->Exec(

@@ -1,6 +1,8 @@
 #include "service/server/source_service.h"
 
 #include <chrono>
+#include <cmath>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -126,6 +128,38 @@ CallEnd ProbeCall(grpc::ServerContext* context) {
   return CallEnd::kRunning;
 }
 
+// A call with a deadline connects for at most the time it has left (rounded up; libpq
+// waits at least 2 s), when that is shorter than the config's connect timeout. A config
+// whose timeout is out of range is left as is, so that validation names it.
+v1::SourceConfig WithinDeadline(grpc::ServerContext* context, const v1::SourceConfig& config) {
+  v1::SourceConfig bounded = config;
+  const auto deadline = context->deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) return bounded;
+  const int configured =
+      config.has_connect_timeout_seconds() ? static_cast<int>(config.connect_timeout_seconds())
+                                           : pg::ConnectOptions().connect_timeout_seconds;
+  if (configured < 1 || configured > 300) return bounded;
+  const double left =
+      std::chrono::duration<double>(deadline - std::chrono::system_clock::now()).count();
+  const int seconds = static_cast<int>(std::max(1.0, std::ceil(left)));
+  if (seconds < configured) bounded.set_connect_timeout_seconds(seconds);
+  return bounded;
+}
+
+// The status of a call that `watcher` saw end early (the core only saw its queries
+// cancelled), else `status`.
+absl::Status EndedEarly(CallEnd end, const char* what, absl::Status status) {
+  if (end == CallEnd::kDeadlineExceeded) {
+    return MakeError(absl::StatusCode::kDeadlineExceeded, "DEADLINE_EXCEEDED",
+                     absl::StrCat("the call's deadline passed; the ", what, " was cancelled"));
+  }
+  if (end == CallEnd::kClientCancelled) {
+    return MakeError(absl::StatusCode::kCancelled, "CLIENT_CANCELLED",
+                     absl::StrCat("the client cancelled the ", what));
+  }
+  return status;
+}
+
 }  // namespace
 
 bool SourceServiceImpl::ShuttingDown() const {
@@ -160,7 +194,17 @@ grpc::Status SourceServiceImpl::Check(grpc::ServerContext* context, const v1::Ch
   if (ShuttingDown()) return scope.Finish(ShuttingDownError());
   scope.AddSecrets(request->config());
   scope.Started(Target(request->config()));
-  *response = RunCheck(request->config());
+  // The check's queries stop when the client cancels or the deadline passes.
+  ReadControl control;
+  CallEnd end;
+  {
+    ReadWatcher watcher([context] { return ProbeCall(context); }, &control, options_.cancel_poll);
+    *response = RunCheck(WithinDeadline(context, request->config()), &control);
+    end = watcher.why();
+    // A connect timeout bounded by the deadline may end just before the watcher's next look.
+    if (end == CallEnd::kRunning) end = ProbeCall(context);
+  }
+  if (end != CallEnd::kRunning) return scope.Finish(EndedEarly(end, "check", absl::OkStatus()));
   response->set_message(scope.Redact(response->message()));
   LogFields outcome;
   outcome.Add("succeeded", response->succeeded());
@@ -176,12 +220,27 @@ grpc::Status SourceServiceImpl::Discover(grpc::ServerContext* context,
   if (ShuttingDown()) return scope.Finish(ShuttingDownError());
   scope.AddSecrets(request->config());
   scope.Started(Target(request->config()));
-  auto config = ResolveConfig(request->config());
+  auto config = ResolveConfig(WithinDeadline(context, request->config()));
   if (!config.ok()) return scope.Finish(config.status());
-  auto conn = pg::Connection::Open(config->connect);
-  if (!conn.ok()) return scope.Finish(conn.status());
-  auto catalog = DiscoverCatalog(*conn, *config);
-  if (!catalog.ok()) return scope.Finish(catalog.status());
+  // Discover's queries stop when the client cancels or the deadline passes.
+  ReadControl control;
+  CallEnd end;
+  absl::StatusOr<v1::Catalog> catalog;
+  {
+    ReadWatcher watcher([context] { return ProbeCall(context); }, &control, options_.cancel_poll);
+    auto conn = pg::Connection::Open(config->connect);
+    if (conn.ok()) {
+      AttachedConnection attached(&control, &*conn);
+      catalog = DiscoverCatalog(*conn, *config);
+    } else {
+      catalog = conn.status();
+    }
+    end = watcher.why();
+    if (end == CallEnd::kRunning) end = ProbeCall(context);
+  }
+  if (!catalog.ok() || end != CallEnd::kRunning) {
+    return scope.Finish(EndedEarly(end, "discover", catalog.status()));
+  }
   *response->mutable_catalog() = *std::move(catalog);
   return scope.Finish(absl::OkStatus(), {},
                       LogFields().Add("streams", response->catalog().streams_size()));

@@ -6,6 +6,7 @@ details, logs and flags. Python client from tools/gen-clients (server_fixture.py
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -352,6 +353,82 @@ class Cancellation(WithTestData):
         self.server.wait_line("method=Read code=CANCELLED")
         messages = list(self.stub.Read(read_request("small"), timeout=30))
         self.assertEqual(sum(m.records.row_count for m in messages if m.HasField("records")), 3)
+
+
+class CheckAndDiscoverStopEarly(WithTestData):
+    """Check and Discover stop their queries when the client cancels or the deadline passes.
+
+    A transaction holds an exclusive lock on a catalog the call reads (pg_extension: both
+    calls read it first; new connections do not), so the call's query waits until it is
+    cancelled."""
+
+    LOCK_HOLDER = "tsdb-server-test-lock"
+
+    def setUp(self):
+        self.server = fx.Server()
+        self.channel, self.stub = self.server.stub()
+        env = fx.db_env()
+        self.locker = subprocess.Popen(
+            [fx.PSQL, "-X", "-q", "-h", env["HOST"], "-p", env["PORT"], "-U", env["USER"],
+             "-d", env["DB"], "-c", "BEGIN; LOCK TABLE pg_catalog.pg_extension IN ACCESS "
+             "EXCLUSIVE MODE; SELECT pg_sleep(120); COMMIT;"],
+            env=dict(os.environ, PGPASSWORD=env["PASSWORD"], PGSSLMODE="disable",
+                     PGAPPNAME=self.LOCK_HOLDER),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        fx.wait_for(lambda: fx.psql(
+            "SELECT count(*) FROM pg_locks WHERE relation = 'pg_catalog.pg_extension'::regclass "
+            "AND mode = 'AccessExclusiveLock' AND granted") == "1", 30, "the lock")
+
+    def tearDown(self):
+        fx.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = '%s'" % self.LOCK_HOLDER)
+        self.locker.wait(timeout=30)
+        self.channel.close()
+        self.server.stop()
+
+    def waiting_backends(self):
+        return fx.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = '%s' "
+                       "AND wait_event_type = 'Lock'" % fx.APPLICATION_NAME)
+
+    def test_discover_stops_its_query_at_the_deadline(self):
+        request = source_service_pb2.DiscoverRequest(config=fx.config_message(schemas=[SCHEMA]))
+        started = time.monotonic()
+        with self.assertRaises(grpc.RpcError) as caught:
+            self.stub.Discover(request, timeout=2)
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.DEADLINE_EXCEEDED)
+        fx.wait_for(lambda: self.waiting_backends() == "0", 1.5,
+                    "Discover's query to stop within 1.5 s of the deadline")
+        print("discover: query stopped %.3f s after the call started" % (time.monotonic() - started))
+        self.assertIn("reason=DEADLINE_EXCEEDED",
+                      self.server.wait_line("method=Discover code=DEADLINE_EXCEEDED"))
+
+    def test_connecting_stops_at_the_deadline(self):
+        # A listener that never answers: connecting waits for the connect timeout (60 s
+        # here), unless the call's deadline is nearer.
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        try:
+            config = fx.config_message(schemas=[SCHEMA], port=listener.getsockname()[1],
+                                       connect_timeout_seconds=60)
+            started = time.monotonic()
+            with self.assertRaises(grpc.RpcError) as caught:
+                self.stub.Check(source_service_pb2.CheckRequest(config=config), timeout=2)
+            self.assertEqual(caught.exception.code(), grpc.StatusCode.DEADLINE_EXCEEDED)
+            self.server.wait_line("method=Check code=DEADLINE_EXCEEDED", timeout=10)
+            self.assertLess(time.monotonic() - started, 6)
+        finally:
+            listener.close()
+
+    def test_cancelled_check_stops_its_query(self):
+        request = source_service_pb2.CheckRequest(config=fx.config_message(schemas=[SCHEMA]))
+        call = self.stub.Check.future(request, timeout=60)
+        fx.wait_for(lambda: self.waiting_backends() == "1", 30, "Check's query to wait for the lock")
+        call.cancel()
+        fx.wait_for(lambda: self.waiting_backends() == "0", 1.5,
+                    "Check's query to stop within 1.5 s of the cancel")
+        self.assertIn("reason=CLIENT_CANCELLED",
+                      self.server.wait_line("method=Check code=CANCELLED"))
 
 
 class Shutdown(WithTestData):
