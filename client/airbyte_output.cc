@@ -98,6 +98,21 @@ void AirbyteOutput::ConnectionStatus(bool succeeded, std::string_view message) {
   EndLine();
 }
 
+// Whether the table's primary key can be Airbyte's source_defined_primary_key: Airbyte
+// (its destinations' deduplication, and the acceptance tests since CAT 3.8) accepts no key
+// column whose type is an array or an object, which arrays and json/jsonb are here.
+static bool AirbyteAcceptsPrimaryKey(const v1::Stream& stream) {
+  for (const std::string& key : stream.primary_key()) {
+    for (const v1::Column& column : stream.columns()) {
+      if (column.name() != key) continue;
+      if (column.kind() == v1::VALUE_KIND_ARRAY || column.kind() == v1::VALUE_KIND_JSON) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 std::string AirbyteStreamJson(const v1::Stream& stream) {
   std::string out;
   JsonWriter w(&out);
@@ -137,7 +152,7 @@ std::string AirbyteStreamJson(const v1::Stream& stream) {
     w.String(stream.default_cursor_field());
     w.EndArray();
   }
-  if (stream.primary_key_size() > 0) {
+  if (stream.primary_key_size() > 0 && AirbyteAcceptsPrimaryKey(stream)) {
     w.Key("source_defined_primary_key");
     w.BeginArray();
     for (const std::string& key : stream.primary_key()) {

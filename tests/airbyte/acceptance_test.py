@@ -336,6 +336,30 @@ class Discovery(AcceptanceBase):
                 checked += 1
         self.assertGreater(checked, 0)
 
+    def test_primary_keys_data_type(self):
+        # CAT 3.8: a primary key column is neither an array nor an object. A table whose key
+        # is an int[] or a jsonb gets no source_defined_primary_key.
+        self.db.sql("CREATE TABLE %s.keyed_by_array (k int[] PRIMARY KEY, v text);"
+                    "CREATE TABLE %s.keyed_by_json (k jsonb PRIMARY KEY, v text);"
+                    % (self.schema, self.schema))
+        try:
+            out = self.shim.run("discover", "--config", self.config_path)
+        finally:
+            self.db.sql("DROP TABLE %s.keyed_by_array, %s.keyed_by_json;"
+                        % (self.schema, self.schema))
+        streams = {s["name"]: s for s in out.of_type("CATALOG")[0]["catalog"]["streams"]}
+        self.assertNotIn("source_defined_primary_key", streams["keyed_by_array"])
+        self.assertNotIn("source_defined_primary_key", streams["keyed_by_json"])
+        keyed = 0
+        for stream in streams.values():
+            for key in stream.get("source_defined_primary_key", []):
+                types = stream["json_schema"]["properties"][key[0]]["type"]
+                types = types if isinstance(types, list) else [types]
+                self.assertNotIn("array", types, stream["name"])
+                self.assertNotIn("object", types, stream["name"])
+                keyed += 1
+        self.assertGreater(keyed, 0)
+
     def test_streams_have_sync_modes(self):
         for stream in self.discovered()["streams"]:
             self.assertTrue(stream["supported_sync_modes"], stream["name"])

@@ -696,7 +696,9 @@ TEST_F(PostgresRead, ColumnAddedDuringTheReadKeepsTheStartingColumnsAndSaysSo) {
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(sink.Keys(0).size(), 3u * 1440u);
   for (const auto& e : sink.events) {
-    if (e.has_records()) EXPECT_EQ(e.records().columns_size(), 3);  // the columns it started with
+    if (e.has_records()) {
+      EXPECT_EQ(e.records().columns_size(), 3);  // the columns it started with
+    }
   }
   bool warned = false;
   for (const auto& e : sink.events) {
