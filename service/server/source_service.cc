@@ -270,7 +270,16 @@ grpc::Status SourceServiceImpl::Read(grpc::ServerContext* context, const v1::Rea
   CallEnd end;
   {
     ReadWatcher watcher([context] { return ProbeCall(context); }, &control, options_.cancel_poll);
-    status = RunRead(*request, &sink, &control);
+    // Connecting is bounded by the time left before the deadline, as for Check and Discover
+    // (the request is copied only then).
+    v1::SourceConfig within = WithinDeadline(context, request->config());
+    if (within.connect_timeout_seconds() != request->config().connect_timeout_seconds()) {
+      v1::ReadRequest bounded = *request;
+      *bounded.mutable_config() = std::move(within);
+      status = RunRead(bounded, &sink, &control);
+    } else {
+      status = RunRead(*request, &sink, &control);
+    }
     end = watcher.why();
   }
   if (!status.ok()) {

@@ -411,12 +411,19 @@ class CheckAndDiscoverStopEarly(WithTestData):
         try:
             config = fx.config_message(schemas=[SCHEMA], port=listener.getsockname()[1],
                                        connect_timeout_seconds=60)
-            started = time.monotonic()
-            with self.assertRaises(grpc.RpcError) as caught:
-                self.stub.Check(source_service_pb2.CheckRequest(config=config), timeout=2)
-            self.assertEqual(caught.exception.code(), grpc.StatusCode.DEADLINE_EXCEEDED)
-            self.server.wait_line("method=Check code=DEADLINE_EXCEEDED", timeout=10)
-            self.assertLess(time.monotonic() - started, 6)
+            for method, call in (
+                    ("Check", lambda: self.stub.Check(
+                        source_service_pb2.CheckRequest(config=config), timeout=2)),
+                    ("Discover", lambda: self.stub.Discover(
+                        source_service_pb2.DiscoverRequest(config=config), timeout=2)),
+                    ("Read", lambda: list(self.stub.Read(
+                        read_request("small", config=config), timeout=2)))):
+                started = time.monotonic()
+                with self.assertRaises(grpc.RpcError) as caught:
+                    call()
+                self.assertEqual(caught.exception.code(), grpc.StatusCode.DEADLINE_EXCEEDED)
+                self.server.wait_line("method=%s code=DEADLINE_EXCEEDED" % method, timeout=10)
+                self.assertLess(time.monotonic() - started, 6, method)
         finally:
             listener.close()
 
