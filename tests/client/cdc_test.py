@@ -71,6 +71,26 @@ class Cdc(unittest.TestCase):
         self.assertEqual(third.data("items"), [])
         self.assertTrue(third.of_type("STATE"))
 
+    def test_a_stream_gone_since_discover_is_skipped_and_the_others_captured(self):
+        config = self.shim.write("config.json", self.db.config(
+            [self.schema], replication_method={"method": "CDC", "replication_slot": self.slot,
+                                               "publication": self.publication,
+                                               "initial_waiting_seconds": 5}))
+        self.db.sql("CREATE TABLE %s.doomed (id int PRIMARY KEY);" % self.schema)
+        catalog = self.shim.run("discover", "--config", config).of_type("CATALOG")[0]["catalog"]
+        configured = h.configured_catalog(catalog, ["doomed", "items"], sync_mode="incremental")
+        catalog_path = self.shim.write("catalog.json", configured)
+        self.db.sql("DROP TABLE %s.doomed;" % self.schema)
+        first = self.shim.run("read", "--config", config, "--catalog", catalog_path)
+        self.assertEqual(first.statuses("doomed"), ["INCOMPLETE"])
+        self.assertEqual(first.statuses("items")[-1], "COMPLETE")
+        self.assertEqual(sorted(r["id"] for r in first.data("items")), [1, 2, 3, 4, 5])
+        self.db.sql("INSERT INTO %s.items VALUES (7, 'after');" % self.schema)
+        second = self.shim.run("read", "--config", config, "--catalog", catalog_path,
+                               "--state", self.shim.write("state.json", h.state_input(first)))
+        self.assertEqual([r["id"] for r in second.data("items")], [7])
+        self.assertEqual(second.statuses("doomed"), ["INCOMPLETE"])
+
 
 if __name__ == "__main__":
     unittest.main()
