@@ -288,12 +288,8 @@ grpc::Status SourceServiceImpl::Read(grpc::ServerContext* context, const v1::Rea
       status = MakeError(absl::StatusCode::kUnavailable, "SERVER_SHUTTING_DOWN",
                          "the server shut down before the read reached its next checkpoint; "
                          "resume from the last checkpoint received");
-    } else if (end == CallEnd::kDeadlineExceeded) {
-      status = MakeError(absl::StatusCode::kDeadlineExceeded, "DEADLINE_EXCEEDED",
-                         "the call's deadline passed; the read was cancelled");
-    } else if (end == CallEnd::kClientCancelled) {
-      status = MakeError(absl::StatusCode::kCancelled, "CLIENT_CANCELLED",
-                         "the client cancelled the read");
+    } else {
+      status = EndedEarly(end, "read", std::move(status));
     }
   }
   // The read's slot is free before its end is logged: a client that saw the end may start
