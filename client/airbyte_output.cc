@@ -29,6 +29,21 @@ void Descriptor(JsonWriter& w, const v1::StreamDescriptor& d) {
   w.EndObject();
 }
 
+// Whether the table's primary key can be Airbyte's source_defined_primary_key: Airbyte
+// (its destinations' deduplication, and the acceptance tests since CAT 3.8) accepts no key
+// column whose type is an array or an object, which arrays and json/jsonb are here.
+bool AirbyteAcceptsPrimaryKey(const v1::Stream& stream) {
+  for (const std::string& key : stream.primary_key()) {
+    for (const v1::Column& column : stream.columns()) {
+      if (column.name() != key) continue;
+      if (column.kind() == v1::VALUE_KIND_ARRAY || column.kind() == v1::VALUE_KIND_JSON) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 int64_t NowMillis() {
@@ -96,21 +111,6 @@ void AirbyteOutput::ConnectionStatus(bool succeeded, std::string_view message) {
   w.EndObject();
   w.EndObject();
   EndLine();
-}
-
-// Whether the table's primary key can be Airbyte's source_defined_primary_key: Airbyte
-// (its destinations' deduplication, and the acceptance tests since CAT 3.8) accepts no key
-// column whose type is an array or an object, which arrays and json/jsonb are here.
-static bool AirbyteAcceptsPrimaryKey(const v1::Stream& stream) {
-  for (const std::string& key : stream.primary_key()) {
-    for (const v1::Column& column : stream.columns()) {
-      if (column.name() != key) continue;
-      if (column.kind() == v1::VALUE_KIND_ARRAY || column.kind() == v1::VALUE_KIND_JSON) {
-        return false;
-      }
-    }
-  }
-  return true;
 }
 
 std::string AirbyteStreamJson(const v1::Stream& stream) {

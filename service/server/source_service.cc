@@ -146,6 +146,18 @@ v1::SourceConfig WithinDeadline(grpc::ServerContext* context, const v1::SourceCo
   return bounded;
 }
 
+// Runs `work` while a watcher cancels the queries of the connections attached to `control`
+// once the client cancels or the deadline passes. Returns how the call ended, looked at
+// once more after `work`: a connect timeout bounded by the deadline may end just before the
+// watcher's next look.
+CallEnd RunWatched(grpc::ServerContext* context, absl::Duration poll, ReadControl* control,
+                   const std::function<void()>& work) {
+  ReadWatcher watcher([context] { return ProbeCall(context); }, control, poll);
+  work();
+  const CallEnd end = watcher.why();
+  return end != CallEnd::kRunning ? end : ProbeCall(context);
+}
+
 // The status of a call that `watcher` saw end early (the core only saw its queries
 // cancelled), else `status`.
 absl::Status EndedEarly(CallEnd end, const char* what, absl::Status status) {
@@ -196,14 +208,9 @@ grpc::Status SourceServiceImpl::Check(grpc::ServerContext* context, const v1::Ch
   scope.Started(Target(request->config()));
   // The check's queries stop when the client cancels or the deadline passes.
   ReadControl control;
-  CallEnd end;
-  {
-    ReadWatcher watcher([context] { return ProbeCall(context); }, &control, options_.cancel_poll);
+  const CallEnd end = RunWatched(context, options_.cancel_poll, &control, [&] {
     *response = RunCheck(WithinDeadline(context, request->config()), &control);
-    end = watcher.why();
-    // A connect timeout bounded by the deadline may end just before the watcher's next look.
-    if (end == CallEnd::kRunning) end = ProbeCall(context);
-  }
+  });
   if (end != CallEnd::kRunning) return scope.Finish(EndedEarly(end, "check", absl::OkStatus()));
   response->set_message(scope.Redact(response->message()));
   LogFields outcome;
@@ -224,20 +231,16 @@ grpc::Status SourceServiceImpl::Discover(grpc::ServerContext* context,
   if (!config.ok()) return scope.Finish(config.status());
   // Discover's queries stop when the client cancels or the deadline passes.
   ReadControl control;
-  CallEnd end;
   absl::StatusOr<v1::Catalog> catalog;
-  {
-    ReadWatcher watcher([context] { return ProbeCall(context); }, &control, options_.cancel_poll);
+  const CallEnd end = RunWatched(context, options_.cancel_poll, &control, [&] {
     auto conn = pg::Connection::Open(config->connect);
-    if (conn.ok()) {
-      AttachedConnection attached(&control, &*conn);
-      catalog = DiscoverCatalog(*conn, *config);
-    } else {
+    if (!conn.ok()) {
       catalog = conn.status();
+      return;
     }
-    end = watcher.why();
-    if (end == CallEnd::kRunning) end = ProbeCall(context);
-  }
+    AttachedConnection attached(&control, &*conn);
+    catalog = DiscoverCatalog(*conn, *config);
+  });
   if (!catalog.ok() || end != CallEnd::kRunning) {
     return scope.Finish(EndedEarly(end, "discover", catalog.status()));
   }
@@ -273,13 +276,14 @@ grpc::Status SourceServiceImpl::Read(grpc::ServerContext* context, const v1::Rea
     // Connecting is bounded by the time left before the deadline, as for Check and Discover
     // (the request is copied only then).
     v1::SourceConfig within = WithinDeadline(context, request->config());
+    v1::ReadRequest bounded;
+    const v1::ReadRequest* effective = request;
     if (within.connect_timeout_seconds() != request->config().connect_timeout_seconds()) {
-      v1::ReadRequest bounded = *request;
+      bounded = *request;
       *bounded.mutable_config() = std::move(within);
-      status = RunRead(bounded, &sink, &control);
-    } else {
-      status = RunRead(*request, &sink, &control);
+      effective = &bounded;
     }
+    status = RunRead(*effective, &sink, &control);
     end = watcher.why();
   }
   if (!status.ok()) {
