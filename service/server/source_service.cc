@@ -121,11 +121,17 @@ class WriterSink final : public ReadSink {
 };
 
 // Whether the call behind `context` ended (thread-safe: IsCancelled is).
+// A client whose deadline passes cancels the call itself, and the server's copy of the
+// deadline (taken when the call arrived) is later by the call's transit time: a cancel that
+// comes this close to the deadline is the deadline's.
+constexpr auto kDeadlineSkew = std::chrono::milliseconds(250);
+
 CallEnd ProbeCall(grpc::ServerContext* context) {
-  bool expired = context->deadline() <= std::chrono::system_clock::now();
-  if (expired) return CallEnd::kDeadlineExceeded;
-  if (context->IsCancelled()) return CallEnd::kClientCancelled;
-  return CallEnd::kRunning;
+  const auto now = std::chrono::system_clock::now();
+  const auto deadline = context->deadline();
+  if (deadline <= now) return CallEnd::kDeadlineExceeded;
+  if (!context->IsCancelled()) return CallEnd::kRunning;
+  return deadline - now <= kDeadlineSkew ? CallEnd::kDeadlineExceeded : CallEnd::kClientCancelled;
 }
 
 // A call with a deadline connects for at most the time it has left (rounded up; libpq
