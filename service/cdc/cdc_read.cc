@@ -156,13 +156,7 @@ absl::Status RunCdcRead(MainConnection& conn, const ResolvedConfig& config,
     snapshot.stream = &table;
     snapshot.incremental = false;
     snapshot.chunked = plan.chunked;
-    if (table.has_hypertable() && plan.chunked) {
-      for (int i = 0; i < table.columns_size(); ++i) {
-        if (table.columns(i).name() == table.hypertable().time_dimension().column_name()) {
-          snapshot.order_columns = {i};
-        }
-      }
-    }
+    if (plan.chunked) snapshot.slice_column = SliceColumn(table);
     if (done != nullptr) snapshot.progress = done->chunks();
     SnapshotSink snapshot_sink(sink, &checkpoints, start_lsn, snapshot_time, plan.stream);
     RETURN_IF_ERROR(ReadStream(conn, config, snapshot, request.options(), &snapshot_sink, control));

@@ -147,9 +147,9 @@ absl::StatusOr<std::unique_ptr<ChunkReader>> ChunkReader::Create(pg::Connection*
 ChunkReader::ChunkReader(pg::Connection* conn, const StreamPlan& plan, pg::BatchBuilder builder)
     : conn_(conn), plan_(plan), builder_(std::move(builder)) {}
 
-absl::StatusOr<std::string> ChunkReader::CopySql(const ChunkTask& task) const {
-  std::vector<std::string> conditions;
-  if (!cursor_filter_.empty()) conditions.push_back(cursor_filter_);
+absl::StatusOr<std::vector<std::string>> ChunkReader::CopySqls(const ChunkTask& task) const {
+  std::vector<std::string> base;
+  if (!cursor_filter_.empty()) base.push_back(cursor_filter_);
   if (!task.resume_key.empty()) {
     if (task.resume_key.size() != plan_.order_columns.size()) {
       return absl::InvalidArgumentError("a saved position does not match the ordering key");
@@ -161,19 +161,43 @@ absl::StatusOr<std::string> ChunkReader::CopySql(const ChunkTask& task) const {
       ASSIGN_OR_RETURN(std::string value, SqlValue(column, task.resume_key[i]));
       values.push_back(std::move(value));
     }
-    conditions.push_back(absl::StrCat("(", absl::StrJoin(columns, ", "), ") ",
-                                      plan_.strict_order ? ">" : ">=", " (",
-                                      absl::StrJoin(values, ", "), ")"));
+    base.push_back(absl::StrCat("(", absl::StrJoin(columns, ", "), ") ",
+                                plan_.strict_order ? ">" : ">=", " (",
+                                absl::StrJoin(values, ", "), ")"));
   }
-  std::string sql = absl::StrCat("COPY (SELECT ", select_list_, " FROM ", task.relation);
-  if (!conditions.empty()) absl::StrAppend(&sql, " WHERE ", absl::StrJoin(conditions, " AND "));
+  std::string order;
   if (!plan_.order_columns.empty()) {
-    std::vector<std::string> order;
-    for (int i : plan_.order_columns) order.push_back(pg::QuoteIdent(plan_.stream->columns(i).name()));
-    absl::StrAppend(&sql, " ORDER BY ", absl::StrJoin(order, ", "));
+    std::vector<std::string> names;
+    for (int i : plan_.order_columns) names.push_back(pg::QuoteIdent(plan_.stream->columns(i).name()));
+    order = absl::StrCat(" ORDER BY ", absl::StrJoin(names, ", "));
   }
-  absl::StrAppend(&sql, ") TO STDOUT (FORMAT binary)");
-  return sql;
+  auto statement = [&](const std::vector<std::string>& conditions) {
+    std::string sql = absl::StrCat("COPY (SELECT ", select_list_, " FROM ", task.relation);
+    if (!conditions.empty()) absl::StrAppend(&sql, " WHERE ", absl::StrJoin(conditions, " AND "));
+    absl::StrAppend(&sql, order, ") TO STDOUT (FORMAT binary)");
+    return sql;
+  };
+  if (task.slices.empty()) return std::vector<std::string>{statement(base)};
+  if (plan_.slice_column < 0) return absl::InvalidArgumentError("slices without a slice column");
+  const v1::Column& column = plan_.stream->columns(plan_.slice_column);
+  std::vector<std::string> sqls;
+  for (const TimeSlice& slice : task.slices) {
+    std::vector<std::string> conditions = base;
+    for (const auto& [bound, op] : {std::make_pair(slice.lower, " >= "), std::make_pair(slice.upper, " < ")}) {
+      if (!bound.has_value()) continue;
+      ASSIGN_OR_RETURN(std::string value, SqlValue(column, SliceValue(*bound)));
+      conditions.push_back(absl::StrCat(pg::QuoteIdent(column.name()), op, value));
+    }
+    sqls.push_back(statement(conditions));
+  }
+  return sqls;
+}
+
+v1::ScalarValue ChunkReader::SliceValue(int64_t bound) const {
+  v1::ScalarValue value;
+  value.set_kind(plan_.stream->columns(plan_.slice_column).kind());
+  value.set_int64_value(bound);
+  return value;
 }
 
 // Follows the ordering key through the current batch: its last row's key, and how many
@@ -244,15 +268,15 @@ void ChunkReader::TrackKey() {
 
 absl::Status ChunkReader::Read(const ChunkTask& task,
                                const std::function<absl::Status(ChunkEvent)>& emit) {
-  ASSIGN_OR_RETURN(std::string sql, CopySql(task));
-  if (!pipelined_) return ReadCopy(task, sql, emit);
+  ASSIGN_OR_RETURN(std::vector<std::string> sqls, CopySqls(task));
+  if (!pipelined_) return ReadTask(task, sqls, emit);
   // The COPY is received, parsed and batched on a thread of its own while this thread
   // emits (serialises and sends) the batches before it, so that the database, the
   // decoding and the sending overlap instead of taking turns. Events keep their order.
   EventPipe pipe(kPipeDepth);
   absl::Status copy_status;
   std::thread copier([&] {
-    copy_status = ReadCopy(task, sql, [&](ChunkEvent event) -> absl::Status {
+    copy_status = ReadTask(task, sqls, [&](ChunkEvent event) -> absl::Status {
       if (!pipe.Push(std::move(event))) return absl::CancelledError("the read stopped");
       return absl::OkStatus();
     });
@@ -273,20 +297,54 @@ absl::Status ChunkReader::Read(const ChunkTask& task,
   return copy_status;
 }
 
-absl::Status ChunkReader::ReadCopy(const ChunkTask& task, const std::string& sql,
+absl::Status ChunkReader::ReadTask(const ChunkTask& task, const std::vector<std::string>& sqls,
+                                   const std::function<absl::Status(ChunkEvent)>& emit) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < sqls.size(); ++i) {
+    absl::Status status = ReadCopy(task, sqls[i], &bytes, emit);
+    if (!status.ok() && ReasonOf(status) == "SQLSTATE_42P01" && !task.label.empty()) {
+      // The chunk was dropped (retention, drop_chunks) before or while it was read.
+      builder_.Reset();
+      ChunkEvent dropped;
+      dropped.kind = ChunkEvent::Kind::kDropped;
+      dropped.index = task.index;
+      return emit(std::move(dropped));
+    }
+    RETURN_IF_ERROR(status);
+    if (i + 1 < sqls.size() && i < task.slices.size() && task.slices[i].upper.has_value()) {
+      // Every row of the chunk below the slice's upper bound has been emitted.
+      ChunkEvent position;
+      position.kind = ChunkEvent::Kind::kPosition;
+      position.index = task.index;
+      position.position.set_chunk(task.label);
+      *position.position.add_last_key() = SliceValue(*task.slices[i].upper);
+      RETURN_IF_ERROR(emit(std::move(position)));
+    }
+  }
+  ChunkEvent done;
+  done.kind = ChunkEvent::Kind::kDone;
+  done.index = task.index;
+  done.bytes = bytes;
+  done.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return emit(std::move(done));
+}
+
+absl::Status ChunkReader::ReadCopy(const ChunkTask& task, const std::string& sql, uint64_t* bytes,
                                    const std::function<absl::Status(ChunkEvent)>& emit) {
   using Clock = std::chrono::steady_clock;
   builder_.Reset();
   builder_.set_chunk(task.label);
   last_key_.clear();
   rows_at_key_ = 0;
-  const auto start = Clock::now();
-  auto last_position = start;
+  auto last_position = Clock::now();
   uint64_t rows_since_position = 0;
+  const bool key_positions = !plan_.order_columns.empty();
 
   auto flush = [&]() -> absl::Status {
     if (builder_.row_count() == 0) return absl::OkStatus();
-    TrackKey();
+    if (key_positions) TrackKey();
     rows_since_position += builder_.row_count();
     ChunkEvent event;
     event.kind = ChunkEvent::Kind::kBatch;
@@ -297,10 +355,10 @@ absl::Status ChunkReader::ReadCopy(const ChunkTask& task, const std::string& sql
     builder_.Reset();
     builder_.set_chunk(task.label);
     RETURN_IF_ERROR(emit(std::move(event)));
+    if (!key_positions || last_key_.empty()) return absl::OkStatus();
     auto now = Clock::now();
-    if (!last_key_.empty() &&
-        (rows_since_position >= checkpoint_records_ ||
-         std::chrono::duration<double>(now - last_position).count() >= checkpoint_seconds_)) {
+    if (rows_since_position >= checkpoint_records_ ||
+        std::chrono::duration<double>(now - last_position).count() >= checkpoint_seconds_) {
       ChunkEvent position;
       position.kind = ChunkEvent::Kind::kPosition;
       position.index = task.index;
@@ -316,7 +374,7 @@ absl::Status ChunkReader::ReadCopy(const ChunkTask& task, const std::string& sql
 
   pg::CopyBinaryParser parser(plan_.stream->columns_size());
   std::vector<pg::FieldView> fields;
-  uint64_t bytes = 0;
+  uint64_t copied = 0;
   absl::Status status = pg::CopyOut(
       *conn_, sql,
       [&](absl::string_view buffer) -> absl::Status {
@@ -334,23 +392,10 @@ absl::Status ChunkReader::ReadCopy(const ChunkTask& task, const std::string& sql
         }
         return absl::OkStatus();
       },
-      &bytes, copy_options_);
-  if (!status.ok() && ReasonOf(status) == "SQLSTATE_42P01" && !task.label.empty()) {
-    // The chunk was dropped (retention, drop_chunks) before or while it was read.
-    builder_.Reset();
-    ChunkEvent dropped;
-    dropped.kind = ChunkEvent::Kind::kDropped;
-    dropped.index = task.index;
-    return emit(std::move(dropped));
-  }
+      &copied, copy_options_);
+  *bytes += copied;
   RETURN_IF_ERROR(status);
-  RETURN_IF_ERROR(flush());
-  ChunkEvent done;
-  done.kind = ChunkEvent::Kind::kDone;
-  done.index = task.index;
-  done.bytes = bytes;
-  done.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  return emit(std::move(done));
+  return flush();
 }
 
 }  // namespace tsdb_source

@@ -1,8 +1,11 @@
 // Reads one chunk (or one whole relation) with `COPY (SELECT <quoted columns> FROM
-// <quoted relation> [WHERE ...] [ORDER BY ...]) TO STDOUT (FORMAT binary)`: a single
-// statement, so its own short transaction. Rows are parsed into batches of bounded size as
-// they arrive (a chunk of any size is streamed), and every N records or T seconds a
-// position (the ordering key of the last row) follows the batch it covers.
+// <quoted relation> [WHERE ...]) TO STDOUT (FORMAT binary)`: a single statement, so its own
+// short transaction. A chunk is read unordered, in the plan the database finds fastest (a
+// sequential scan, or the columnar scan of a compressed chunk); a large one as consecutive
+// time slices (chunk_slices.h), one COPY each, a position (the slice's upper bound)
+// following each slice but the last. A whole table with a primary key is read in key order
+// instead, with a position (the last key) every N records or T seconds. Rows are parsed
+// into batches of bounded size as they arrive (a chunk of any size is streamed).
 // One ChunkReader per connection and thread.
 #pragma once
 
@@ -18,6 +21,7 @@
 #include "service/pg/connection.h"
 #include "service/pg/copy/batch_builder.h"
 #include "service/pg/copy_out.h"
+#include "service/read/chunk_slices.h"
 #include "service/read/read_control.h"
 #include "service/read/stream_plan.h"
 #include "tsdb_source/v1/source_service.pb.h"
@@ -29,7 +33,11 @@ struct ChunkTask {
   size_t index = 0;              // the stream reader's chunk index
   std::string relation;          // quoted relation to read
   std::string label;             // chunk identity ("schema"."name"), empty for whole tables
-  std::vector<v1::ScalarValue> resume_key;  // continue at (or strictly after) this key
+  // Whole tables: continue strictly after this primary key.
+  std::vector<v1::ScalarValue> resume_key;
+  // Chunks: the time slices to read, in order (values of the plan's slice_column); empty:
+  // the chunk in one COPY.
+  std::vector<TimeSlice> slices;
 };
 
 // Spare RecordBatch storage: a batch whose event is done with it comes back here, and the
@@ -109,11 +117,17 @@ class ChunkReader final {
 
  private:
   ChunkReader(pg::Connection* conn, const StreamPlan& plan, pg::BatchBuilder builder);
-  absl::StatusOr<std::string> CopySql(const ChunkTask& task) const;
-  // Runs the COPY of `task` on this thread, handing events to `emit` in order.
-  absl::Status ReadCopy(const ChunkTask& task, const std::string& sql,
+  // The statements that read `task`, in order: one per slice (or one for all of it).
+  absl::StatusOr<std::vector<std::string>> CopySqls(const ChunkTask& task) const;
+  // Runs the COPYs of `task` on this thread, handing events to `emit` in order.
+  absl::Status ReadTask(const ChunkTask& task, const std::vector<std::string>& sqls,
+                        const std::function<absl::Status(ChunkEvent)>& emit);
+  // Runs one COPY, emitting its batches (and key positions of ordered whole tables).
+  absl::Status ReadCopy(const ChunkTask& task, const std::string& sql, uint64_t* bytes,
                         const std::function<absl::Status(ChunkEvent)>& emit);
   void TrackKey();
+  // A bound of the plan's slice column as a position value.
+  v1::ScalarValue SliceValue(int64_t bound) const;
 
   pg::Connection* conn_;
   const StreamPlan& plan_;

@@ -17,7 +17,17 @@ SELECT chunk_schema, chunk_name,
        COALESCE(CASE WHEN isfinite(range_end)
                      THEN (extract(epoch FROM range_end) * 1000000)::bigint END,
                 range_end_integer, 9223372036854775807),
-       is_compressed
+       is_compressed,
+       -- The size to read: the heap (rows not compressed), plus for a compressed chunk its
+       -- heap size before compression (TimescaleDB's own record of it).
+       COALESCE(pg_catalog.pg_relation_size(
+                  pg_catalog.to_regclass(pg_catalog.format('%I.%I', chunk_schema, chunk_name))), 0)
+       + CASE WHEN is_compressed THEN COALESCE((
+           SELECT s.uncompressed_heap_size
+           FROM _timescaledb_catalog.compression_chunk_size s
+           JOIN _timescaledb_catalog.chunk k ON k.id = s.chunk_id
+           WHERE k.schema_name = chunk_schema AND k.table_name = chunk_name), 0)
+         ELSE 0 END
 FROM timescaledb_information.chunks
 WHERE hypertable_schema = $1 AND hypertable_name = $2
 ORDER BY 3, 1, 2)sql";
@@ -94,6 +104,7 @@ absl::StatusOr<std::vector<ChunkInfo>> ListChunks(pg::Connection& conn, const v1
       (void)absl::SimpleAtoi(r.Get(i, 2), &c.range_start);
       (void)absl::SimpleAtoi(r.Get(i, 3), &c.range_end);
       c.compressed = r.Get(i, 4) == "t";
+      (void)absl::SimpleAtoi(r.Get(i, 5), &c.size_bytes);
       chunks.push_back(std::move(c));
     }
   } else {

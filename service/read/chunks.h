@@ -24,6 +24,9 @@ struct ChunkInfo {
   int64_t range_start = 0;
   int64_t range_end = 0;
   bool compressed = false;
+  // Estimated bytes to read (hypertable chunks): heap size, plus a compressed chunk's size
+  // before compression. 0 for partitions.
+  int64_t size_bytes = 0;
   // Partitions of a table range-partitioned on one time or integer column, directly under
   // it: that column and the partition's upper bound (exclusive) in the same encoding as
   // range_end, so an incremental read can skip partitions that end at or before its

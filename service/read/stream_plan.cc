@@ -73,10 +73,9 @@ absl::Status PlanStream(const v1::ConfiguredStream& cs, const v1::Stream* stream
     plan->cursor_is_time = stream->has_hypertable() &&
                            stream->hypertable().time_dimension().column_name() == cursor;
   }
-  // The ordering key of in-chunk and in-table positions.
+  // The column of in-chunk positions, the ordering key of in-table positions.
   if (plan->chunked && stream->has_hypertable()) {
-    int time = ColumnIndex(*stream, stream->hypertable().time_dimension().column_name());
-    if (time >= 0 && IsPositionKind(stream->columns(time).kind())) plan->order_columns = {time};
+    plan->slice_column = SliceColumn(*stream);
   } else if (!plan->chunked && (stream->kind() == v1::RELATION_KIND_TABLE ||
                                 stream->kind() == v1::RELATION_KIND_HYPERTABLE)) {
     std::vector<int> key;
@@ -156,8 +155,9 @@ absl::Status ApplyState(const v1::StreamState& state, StreamPlan* plan,
   if (state.completed()) return absl::OkStatus();  // the next sync starts over (or from the cursor)
   if (plan->chunked) {
     for (const v1::ChunkPosition& p : state.chunks().in_flight()) {
-      if (plan->order_columns.empty() || p.last_key_size() != 1 ||
-          !UsableValue(stream.columns(plan->order_columns[0]), p.last_key(0))) {
+      if (plan->slice_column < 0 || p.last_key_size() != 1 ||
+          p.last_key(0).value_case() != v1::ScalarValue::kInt64Value ||
+          !UsableValue(stream.columns(plan->slice_column), p.last_key(0))) {
         return Invalid("INVALID_STATE", absl::StrCat("the state of stream ", name,
                                                      " holds an unusable position in chunk ", p.chunk()));
       }
@@ -180,6 +180,21 @@ absl::Status ApplyState(const v1::StreamState& state, StreamPlan* plan,
 }
 
 }  // namespace
+
+int SliceColumn(const v1::Stream& stream) {
+  if (!stream.has_hypertable()) return -1;
+  int time = ColumnIndex(stream, stream.hypertable().time_dimension().column_name());
+  if (time < 0) return -1;
+  switch (stream.columns(time).kind()) {
+    case v1::VALUE_KIND_TIMESTAMPTZ:
+    case v1::VALUE_KIND_TIMESTAMP:
+    case v1::VALUE_KIND_DATE:
+    case v1::VALUE_KIND_INT64:
+      return time;
+    default:
+      return -1;
+  }
+}
 
 absl::StatusOr<std::vector<StreamPlan>> PlanRead(const v1::ReadRequest& request,
                                                  const v1::Catalog& catalog,

@@ -1,7 +1,8 @@
 // Planning a read: checks the configured catalog and the states against the discovered
 // catalog (before any record is read) and decides, per stream, how it is read: chunked or
-// whole, the cursor and its saved value, the ordering key that positions checkpoints, and
-// where an interrupted earlier read stopped.
+// whole, the cursor and its saved value, the column that positions checkpoints (a
+// hypertable's time column, a table's primary key), and where an interrupted earlier read
+// stopped.
 #pragma once
 
 #include <optional>
@@ -23,11 +24,20 @@ struct StreamPlan {
   std::optional<v1::ScalarValue> cursor;   // saved cursor: rows with cursor >= it are read
   bool cursor_is_time = false;             // the hypertable's time column: chunks are pruned
   bool chunked = false;                    // hypertable (with TimescaleDB support) or partitioned
-  std::vector<int> order_columns;          // ordering key of positions (time column or primary key)
-  bool strict_order = false;               // the key is unique (primary key): resume strictly after
+  // Chunked hypertables: the time column, which slices large chunks and positions resumes
+  // inside them (chunks are read unordered).
+  int slice_column = -1;
+  // Whole tables: the primary key they are read in order of, to resume strictly after the
+  // last key emitted (empty: read unordered, no position inside the table).
+  std::vector<int> order_columns;
+  bool strict_order = false;               // order_columns is a unique key
   v1::ChunkProgress progress;              // chunks done or in flight in an earlier read
   std::vector<v1::ScalarValue> last_primary_key;  // whole-table reads: resume after this key
 };
+
+// The column that slices a hypertable's chunks: its time column when that is a timestamp,
+// timestamptz, date or integer column; -1 otherwise (chunks are then read whole).
+int SliceColumn(const v1::Stream& stream);
 
 // Validates the request. INVALID_ARGUMENT naming the stream for: an empty catalog, an
 // unknown (unless options.skip_missing_streams) or duplicated stream, a missing sync mode,

@@ -19,6 +19,7 @@
 #include "service/pg/quote.h"
 #include "service/read/chunk_cache.h"
 #include "service/read/chunk_reader.h"
+#include "service/read/chunk_slices.h"
 #include "service/read/sql_values.h"
 
 namespace tsdb_source {
@@ -32,6 +33,15 @@ constexpr int kExtraConnectTimeoutSeconds = 3;
 
 bool KeyLess(int64_t a_start, const std::string& a_name, int64_t b_start, const std::string& b_name) {
   return a_start != b_start ? a_start < b_start : a_name < b_name;
+}
+
+// Chunks larger than this are read in time slices of about this size (ReadOptions).
+constexpr uint64_t kDefaultSliceBytes = 256ull << 20;
+constexpr int64_t kMicrosPerDay = 86400000000LL;
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  if (a == INT64_MIN || a == INT64_MAX) return a;  // open ranges stay open
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
 }
 
 // Microseconds since 1970 (or the integer) of a cursor value, comparable with chunk ranges.
@@ -424,12 +434,30 @@ class StreamReader {
   ChunkTask TaskFor(size_t index) const {
     ChunkTask task;
     task.index = index;
-    task.relation = chunks_[index].info.qualified;
-    task.label = chunks_[index].info.qualified;
-    if (chunks_[index].position.has_value()) {
-      task.resume_key.assign(chunks_[index].position->last_key().begin(),
-                             chunks_[index].position->last_key().end());
+    const ChunkState& chunk = chunks_[index];
+    task.relation = chunk.info.qualified;
+    task.label = chunk.info.qualified;
+    if (plan_.slice_column < 0) return task;  // partitions, or a time column of no slicing kind
+    // Rows below the saved position were emitted; rows below a time cursor are not wanted.
+    std::optional<int64_t> read_from;
+    if (chunk.position.has_value()) read_from = chunk.position->last_key(0).int64_value();
+    if (plan_.cursor_is_time && plan_.cursor.has_value() &&
+        plan_.cursor->value_case() == v1::ScalarValue::kInt64Value) {
+      read_from = std::max(read_from.value_or(INT64_MIN), plan_.cursor->int64_value());
     }
+    SliceRequest request;
+    request.read_from = read_from;
+    request.size_bytes = static_cast<uint64_t>(std::max<int64_t>(chunk.info.size_bytes, 0));
+    request.slice_bytes = options_.chunk_slice_bytes() ? options_.chunk_slice_bytes() : kDefaultSliceBytes;
+    if (chunk.info.has_range) {
+      request.range_start = chunk.info.range_start;
+      request.range_end = chunk.info.range_end;
+      if (plan_.stream->columns(plan_.slice_column).kind() == v1::VALUE_KIND_DATE) {
+        request.range_start = FloorDiv(request.range_start, kMicrosPerDay);
+        request.range_end = -FloorDiv(-request.range_end, kMicrosPerDay);
+      }
+    }
+    task.slices = PlanSlices(request);
     return task;
   }
 
