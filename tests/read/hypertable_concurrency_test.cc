@@ -85,12 +85,14 @@ class HypertableConcurrency : public ::testing::TestWithParam<int> {
   // The chunks in time order.
   std::vector<std::string> Chunks() {
     pg::Connection conn = testing::Connect(Server::kTimescale);
-    auto r = conn.Exec("SELECT format('%I.%I', chunk_schema, chunk_name) FROM timescaledb_information.chunks "
+    auto r = conn.Exec("SELECT chunk_schema, chunk_name FROM timescaledb_information.chunks "
                        "WHERE hypertable_schema = " + pg::QuoteLiteral(schema_) +
                        " AND hypertable_name = 'm' ORDER BY range_start");
     EXPECT_TRUE(r.ok()) << r.status();
-    std::vector<std::string> out;
-    for (int i = 0; r.ok() && i < r->rows(); ++i) out.push_back(r->GetString(i, 0));
+    std::vector<std::string> out;  // as states name them
+    for (int i = 0; r.ok() && i < r->rows(); ++i) {
+      out.push_back(pg::QuoteQualified(r->GetString(i, 0), r->GetString(i, 1)));
+    }
     return out;
   }
   v1::ReadRequest Request(int port) {

@@ -7,6 +7,7 @@
 // 4 connections).
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 
@@ -24,26 +25,45 @@ using testing::TcpProxy;
 
 std::string Q(const std::string& ident) { return pg::QuoteIdent(ident); }
 
-// Keys (column 0), checkpoints, and the rows emitted after the last checkpoint whenever a
-// transient failure is retried: the most a retry may read again.
+// Keys (column 0), checkpoints, and whenever a transient failure is retried, the rows of
+// each chunk emitted after that chunk's last position (or end) was checkpointed: the most
+// a retry may read again (one slice per reader).
 struct Collector : ReadSink {
   std::function<void(const v1::ReadResponse&)> on_event;
   std::multiset<int64_t> keys;
   uint64_t rows = 0, rows_at_checkpoint = 0, repeat_allowance = 0;
   int in_chunk_checkpoints = 0;
   uint64_t retries = 0;
+  std::map<std::string, uint64_t> rows_of, covered;  // per chunk: emitted, claimed by a checkpoint
+  std::map<std::string, std::string> position_of;
+  std::set<std::string> ended;  // chunks whose end was logged (their checkpoint follows)
   bool Emit(const v1::ReadResponse& r) override {
     if (r.has_records()) {
       const auto& v = r.records().columns(0).int64s().values();
       keys.insert(v.begin(), v.end());
       rows += r.records().row_count();
+      rows_of[r.records().chunk()] += r.records().row_count();
+    }
+    if (r.has_log()) {
+      for (const auto& [chunk, n] : rows_of) {
+        if (r.log().message().rfind("chunk " + chunk, 0) == 0) ended.insert(chunk);
+      }
     }
     if (r.has_checkpoint()) {
       rows_at_checkpoint = rows;
       if (r.checkpoint().state().chunks().in_flight_size() > 0) ++in_chunk_checkpoints;
+      for (const v1::ChunkPosition& p : r.checkpoint().state().chunks().in_flight()) {
+        std::string key = p.SerializeAsString();
+        if (position_of[p.chunk()] != key) covered[p.chunk()] = rows_of[p.chunk()];
+        position_of[p.chunk()] = key;
+      }
+      for (const std::string& chunk : ended) covered[chunk] = rows_of[chunk];
     }
     if (r.has_log() && r.log().message().find("transient failure") != std::string::npos) {
-      repeat_allowance += rows - rows_at_checkpoint;
+      for (auto& [chunk, n] : rows_of) {
+        if (ended.count(chunk) == 0) repeat_allowance += n - covered[chunk];
+        covered[chunk] = n;  // what the retry emits again is counted anew
+      }
     }
     if (r.has_summary()) retries = r.summary().retries();
     if (on_event) on_event(r);

@@ -18,7 +18,31 @@ server. Writes results.json, results.md and (with gnuplot) two PNG charts to --o
 Timing: wall clock of the measured client process. CPU: user+system seconds of our
 processes (psql, or server + client, or the shim) from wait4(), plus the PostgreSQL
 backends of the run, sampled from /proc every 20 ms (backends are recognised by the
-database name tsdb_bench in their process title). Peak RSS: ru_maxrss from wait4().
+database name tsdb_bench in their process title). Peak RSS: VmHWM of the process.
+
+--suite picks what runs: plain (the default here; the above), hypertable, or all (both).
+The hypertable suite (issue 13) runs on the native TimescaleDB of TSDB_NATIVE_HOST,
+TSDB_NATIVE_PORT (5432), TSDB_NATIVE_USER (postgres), TSDB_NATIVE_PASSWORD, connecting
+first to TSDB_NATIVE_DB (postgres) to create its own database tsdb_bench_ht with the
+extension; or, with --ht-server dev, in schemas of the WASM dev server (TSDB_TS_*; dropped
+after the run). Data:
+hypertable conditions(time, device_id, location, temperature, humidity, status, note),
+1-day chunks, a row per 10 s for 40 devices over --ht-days days (28: 9,676,800 rows; 1 on
+the dev server), in three variants with the same rows: uncompressed, compressed (segmentby
+device_id, orderby time DESC, every chunk) and space-partitioned (4 hash partitions on
+device_id); kept and reused while --ht-days stays the same. An untimed pass checks that
+(d), (e), (e4) and (e2) return every row; then, interleaved, --reps times:
+  (L) COPY (SELECT * FROM <chunk>) TO STDOUT (FORMAT binary), chunk after chunk on one
+      psql connection, to /dev/null: the limit
+  (a) psql \copy (SELECT * FROM conditions) TO '/dev/null' (FORMAT binary)
+  (d) the Read RPC into bench-read-client, as above
+  (e) the shim's read to /dev/null; (e4), (e2) with timescaledb_max_concurrent_chunks 4, 2
+Reported: median wall, rows/s, ratio to (L), and the CPU of the database backends per row
+against (L)'s: the postmaster's cutime+cstime (its reaped children) plus its live children,
+from /proc before and after each run (see PostmasterCpu; "n/m" with the reason when the
+server is not a PostgreSQL on this machine). Writes results-hypertable.json and
+results-hypertable.md to --out. The password goes to psql in PGPASSWORD, never on a
+command line or in the output.
 """
 import argparse
 import datetime
@@ -26,6 +50,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -61,23 +86,32 @@ def log(*args):
 
 
 class Pg:
-    def __init__(self, host, port, db, user, password):
+    """A server to run psql against. With password_in_env the password is passed to psql
+    in PGPASSWORD (self.env) instead of the connection string, so that it appears in no
+    command line."""
+
+    def __init__(self, host, port, db, user, password, password_in_env=False):
         self.host, self.port, self.db, self.user, self.password = host, int(port), db, user, password
+        self.password_in_env = password_in_env
+        self.env = dict(os.environ, PGPASSWORD=password) if password_in_env else None
 
     def dsn(self, db=None):
+        if self.password_in_env:
+            return "host=%s port=%d dbname=%s user=%s sslmode=disable" % (
+                self.host, self.port, db or self.db, self.user)
         return "host=%s port=%d dbname=%s user=%s password=%s sslmode=disable" % (
             self.host, self.port, db or self.db, self.user, self.password)
 
     def psql(self, sql, db=None, capture=True, check=True):
         cmd = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-d", self.dsn(db), "-c", sql]
-        p = subprocess.run(cmd, capture_output=capture, text=True)
+        p = subprocess.run(cmd, capture_output=capture, text=True, env=self.env)
         if check and p.returncode != 0:
             raise RuntimeError("psql failed (%s): %s\n%s" % (sql[:200], p.stdout, p.stderr))
         return p.stdout.strip() if capture else ""
 
     def script(self, sql, db=None):
         p = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.dsn(db)],
-                           input=sql, capture_output=True, text=True)
+                           input=sql, capture_output=True, text=True, env=self.env)
         if p.returncode != 0:
             raise RuntimeError("psql script failed: %s\n%s" % (p.stdout[-2000:], p.stderr[-2000:]))
 
@@ -700,6 +734,560 @@ SELECT count(compress_chunk(c)) FROM show_chunks('%(schema)s.metrics', older_tha
 
 
 # ---------------------------------------------------------------------------------------
+# Hypertables (issue 13): the same hypertable in three variants, read by the limit (L),
+# psql (a), the Read RPC (d) and the shim with 1, 4 and 2 concurrent chunks (e, e4, e2).
+
+HT_DB = "tsdb_bench_ht"  # --ht-db overrides it (native server only)
+HT_DATA_VERSION = 1
+HT_DEVICES = 40
+HT_STEP_SECONDS = 10
+HT_ROWS_PER_DAY = 86400 // HT_STEP_SECONDS * HT_DEVICES  # 345,600
+HT_START = "2024-01-01 00:00:00+00"
+HT_META_SCHEMA = "bench_ht"
+HT_TABLE = "conditions"
+HT_VARIANTS = [  # name, schema, what
+    ("uncompressed", "bench_ht_plain", "1-day chunks"),
+    ("compressed", "bench_ht_compressed",
+     "1-day chunks, all compressed: segmentby device_id, orderby time DESC"),
+    ("space-partitioned", "bench_ht_space", "1-day chunks x 4 hash partitions on device_id"),
+]
+HT_METHODS = [  # key, label, concurrent chunks of the shim
+    ("L", "per-chunk COPY binary (the limit)", None),
+    ("a", "psql \\copy binary of the hypertable", None),
+    ("d", "Read RPC, decode+discard", None),
+    ("e", "shim read, Airbyte JSON", 1),
+    ("e4", "shim read, 4 concurrent chunks", 4),
+    ("e2", "shim read, 2 concurrent chunks", 2),
+]
+HT_COLUMNS = """time timestamptz NOT NULL, device_id int NOT NULL, location text,
+  temperature float8, humidity float8, status smallint, note text"""
+
+
+def ht_steps(days):
+    """Time steps (rows per device) of `days` days, which may be a fraction (a small test)."""
+    return max(1, int(round(days * 86400 / HT_STEP_SECONDS)))
+
+
+def prepare_ht(pg, days, force, dev):
+    """Creates (or keeps) the three variants of `days` days. On the native server they live
+    in their own database (created, with the extension); on the dev server (one database)
+    in schemas of its database. Returns the layout: rows and, per variant, its chunks."""
+    if not dev:
+        if pg.psql("SELECT 1 FROM pg_database WHERE datname = '%s'" % HT_DB) != "1":
+            log("creating database %s" % HT_DB)
+            pg.psql("CREATE DATABASE %s" % HT_DB)
+        pg.db = HT_DB
+        pg.psql("SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS timescaledb")
+    steps = ht_steps(days)
+    rows = steps * HT_DEVICES
+    marker = json.dumps({"version": HT_DATA_VERSION, "steps": steps, "devices": HT_DEVICES,
+                         "step_seconds": HT_STEP_SECONDS})
+    have = ""
+    if pg.psql("SELECT to_regclass('%s.meta') IS NOT NULL" % HT_META_SCHEMA) == "t":
+        have = pg.psql("SELECT info FROM %s.meta" % HT_META_SCHEMA)
+    if have == marker and not force:
+        log("hypertable data for %g days (%d rows a variant) already present in %s" % (days, rows, pg.db))
+    else:
+        log("preparing hypertables: %g days x %d devices every %d s = %d rows, 3 variants" % (
+            days, HT_DEVICES, HT_STEP_SECONDS, rows))
+        t0 = time.time()
+        schemas = [HT_META_SCHEMA] + [s for _, s, _ in HT_VARIANTS]
+        plain, comp, space = (s for _, s, _ in HT_VARIANTS)
+        sql = ["SET client_min_messages = warning;"]
+        sql += ["DROP SCHEMA IF EXISTS %s CASCADE;" % s for s in schemas]
+        sql += ["CREATE SCHEMA %s;" % s for s in schemas]
+        for s in (plain, comp, space):
+            sql.append("CREATE TABLE %s.%s (%s);" % (s, HT_TABLE, HT_COLUMNS))
+            sql.append("SELECT create_hypertable('%s.%s', by_range('time', INTERVAL '1 day'));" % (s, HT_TABLE))
+        sql.append("SELECT add_dimension('%s.%s', by_hash('device_id', 4));" % (space, HT_TABLE))
+        # Generated once, copied into the other two: the variants hold the same rows.
+        sql.append("""SELECT setseed(0.13);
+INSERT INTO %(plain)s.%(t)s
+  SELECT t, d, 'site-' || (d %% 8), 20 + random() * 10, 40 + random() * 30,
+         floor(random() * 4)::smallint,
+         CASE WHEN random() < 0.1 THEN 'maintenance window ' || d END
+  FROM generate_series(timestamptz '%(start)s',
+                       timestamptz '%(start)s' + interval '%(last)d s',
+                       interval '%(step)d s') t,
+       generate_series(1, %(devices)d) d;
+INSERT INTO %(comp)s.%(t)s SELECT * FROM %(plain)s.%(t)s;
+INSERT INTO %(space)s.%(t)s SELECT * FROM %(plain)s.%(t)s;
+ALTER TABLE %(comp)s.%(t)s SET (timescaledb.compress, timescaledb.compress_segmentby = 'device_id',
+                                timescaledb.compress_orderby = 'time DESC');
+SELECT count(compress_chunk(c)) FROM show_chunks('%(comp)s.%(t)s') c;
+VACUUM (FREEZE, ANALYZE);
+CREATE TABLE %(meta)s.meta (info text);
+INSERT INTO %(meta)s.meta VALUES ('%(marker)s');""" % {
+            "plain": plain, "comp": comp, "space": space, "t": HT_TABLE, "start": HT_START,
+            "last": (steps - 1) * HT_STEP_SECONDS, "step": HT_STEP_SECONDS, "devices": HT_DEVICES,
+            "meta": HT_META_SCHEMA,
+            "marker": marker})
+        pg.script("\n".join(sql))
+        log("hypertable data prepared in %.1f s" % (time.time() - t0))
+    layout = {"days": days, "rows": rows, "devices": HT_DEVICES, "step_seconds": HT_STEP_SECONDS,
+              "variants": []}
+    for name, schema, what in HT_VARIANTS:
+        chunks = []
+        for line in pg.psql("""SELECT format('%%I.%%I', chunk_schema, chunk_name), is_compressed
+            FROM timescaledb_information.chunks
+            WHERE hypertable_schema = '%s' AND hypertable_name = '%s'
+            ORDER BY range_start, chunk_name""" % (schema, HT_TABLE)).splitlines():
+            rel, compressed = line.split("|")
+            chunks.append((rel, compressed == "t"))
+        count = int(pg.psql("SELECT count(*) FROM %s.%s" % (schema, HT_TABLE)))
+        if count != rows:
+            raise RuntimeError("%s.%s holds %d rows, expected %d (rerun with --force-prepare)" % (
+                schema, HT_TABLE, count, rows))
+        size = int(pg.psql("SELECT hypertable_size('%s.%s')" % (schema, HT_TABLE)) or 0)
+        jobs = pg.psql("SELECT count(*) FROM timescaledb_information.jobs "
+                       "WHERE hypertable_schema = '%s' AND hypertable_name = '%s'" % (schema, HT_TABLE))
+        if jobs not in ("", "0"):
+            log("warning: %s.%s has %s background job(s) (a policy): they may run during the "
+                "measurements" % (schema, HT_TABLE, jobs))
+        layout["variants"].append({
+            "name": name, "schema": schema, "what": what, "chunks": [c for c, _ in chunks],
+            "n_chunks": len(chunks), "compressed_chunks": sum(1 for _, c in chunks if c),
+            "bytes": size})
+    return layout
+
+
+def host_is_local(host):
+    """True when host is a Unix socket directory or resolves to an address of this
+    machine (one a socket can be bound to)."""
+    if not host or host.startswith("/"):
+        return True
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return False
+    for family, _, _, _, addr in infos:
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as s:
+                s.bind((addr[0], 0) if family == socket.AF_INET else (addr[0], 0, 0, addr[3]))
+            return True
+        except OSError:
+            continue
+    return False
+
+
+def proc_stat(pid):
+    """The fields of /proc/<pid>/stat after the command name (index 0 is the state)."""
+    with open("/proc/%s/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def proc_title(pid):
+    with open("/proc/%s/cmdline" % pid, "rb") as f:
+        return f.read(300).replace(b"\0", b" ").decode("latin-1").strip()
+
+
+class PostmasterCpu:
+    """CPU of a local PostgreSQL server's backends over a run, from /proc: the
+    postmaster's cutime+cstime (every child it has reaped: a backend is reaped once its
+    client has disconnected) plus the utime+stime of its live children, before and after.
+    The difference is exact for every backend of the run: one reaped in between moves
+    from the live sum into cutime. Long-lived auxiliary processes (checkpointer, writers,
+    launchers, TimescaleDB's schedulers) are left out of the live sum; autovacuum and
+    TimescaleDB job workers that end during a run cannot be told apart from backends once
+    reaped, so they would count (the data is frozen and has no policies, so none should
+    run). A
+    thread samples the children every 20 ms to notice other sessions' backends (another
+    database in the process title): a run that saw one is flagged."""
+
+    AUXILIARY = ("postgres: checkpointer", "postgres: background writer", "postgres: walwriter",
+                 "postgres: autovacuum launcher", "postgres: logical replication launcher",
+                 "postgres: archiver", "postgres: stats collector", "postgres: startup",
+                 "postgres: TimescaleDB Background Worker Launcher",
+                 "postgres: TimescaleDB Background Worker Scheduler")
+
+    # A client backend's process title: "postgres: user database host(port) state" or
+    # "... [local] state" (Unix socket).
+    CLIENT_BACKEND = re.compile(r"^postgres: (\S+) (\S+) (?:\[local\]|\S+\(\d+\))")
+
+    def __init__(self, postmaster, db):
+        self.pid = postmaster
+        self.db = db
+        self.tag = " %s " % db
+
+    @staticmethod
+    def find(pg):
+        """(PostmasterCpu, None) for a server whose postmaster this process can see, else
+        (None, the reason). The postmaster is the first line of postmaster.pid in the
+        server's data directory (SHOW data_directory; superusers and pg_read_all_settings)
+        or else the parent of this connection's backend; either way it is checked against
+        a live backend of ours: /proc/<pg_backend_pid()> must be a postgres process whose
+        parent is that postmaster."""
+        if not host_is_local(pg.host):
+            return None, "the server %s is not on this machine" % pg.host
+        candidate = None
+        try:
+            data_dir = pg.psql("SHOW data_directory")
+            with open(os.path.join(data_dir, "postmaster.pid")) as f:
+                candidate = int(f.readline())
+        except (RuntimeError, OSError, ValueError):
+            candidate = None
+        p = subprocess.Popen(["psql", "-X", "-At", "-d", pg.dsn()], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=pg.env)
+        try:
+            p.stdin.write("SELECT pg_backend_pid();\n")
+            p.stdin.flush()
+            backend = int(p.stdout.readline())
+            try:
+                parent = int(proc_stat(backend)[1])
+                title = proc_title(backend)
+            except (OSError, IndexError, ValueError):
+                return None, ("its backends are not visible in /proc here (another machine, "
+                              "container or pid namespace)")
+        except ValueError:
+            return None, "pg_backend_pid() could not be read"
+        finally:
+            p.stdin.close()
+            p.wait()
+        if not title.startswith("postgres: ") or pg.db not in title:
+            return None, "process %d here is not its backend (another machine or pid namespace)" % backend
+        if candidate is not None and candidate != parent:
+            return None, "postmaster.pid names %d, but our backend's parent is %d" % (candidate, parent)
+        try:
+            if not proc_title(parent).startswith(("/", "postgres")):
+                return None, "the parent of its backend is not a postmaster"
+        except OSError:
+            return None, "its postmaster is not visible in /proc here"
+        return PostmasterCpu(parent, pg.db), None
+
+    def children(self):
+        try:
+            with open("/proc/%d/task/%d/children" % (self.pid, self.pid)) as f:
+                return f.read().split()
+        except OSError:
+            return []
+
+    def is_auxiliary(self, pid):
+        try:
+            return proc_title(pid).startswith(self.AUXILIARY)
+        except OSError:
+            return False
+
+    def ticks(self):
+        """cutime+cstime of the postmaster plus utime+stime of its live non-auxiliary
+        children, read until the postmaster's figure is the same before and after reading
+        the children (no child was reaped in between, so none is counted twice or not at
+        all)."""
+        for _ in range(100):
+            s = proc_stat(self.pid)
+            reaped = int(s[13]) + int(s[14])
+            live = 0
+            for pid in self.children():
+                if self.is_auxiliary(pid):
+                    continue
+                try:
+                    f = proc_stat(pid)
+                    live += int(f[11]) + int(f[12])
+                except (OSError, IndexError, ValueError):
+                    continue  # gone: reaped (cutime has it) or not yet (re-read below)
+            s = proc_stat(self.pid)
+            if int(s[13]) + int(s[14]) == reaped:
+                return reaped + live
+        raise RuntimeError("the postmaster's children kept changing while being read")
+
+    def settle(self, timeout=10.0):
+        """Waits until no backend of the benchmark database, no new (untitled) child and no
+        zombie is left: every backend of the previous command has ended and been reaped."""
+        deadline = time.time() + timeout
+        while True:
+            busy = []
+            for pid in self.children():
+                try:
+                    state = proc_stat(pid)[0]
+                    title = proc_title(pid)
+                except (OSError, IndexError):
+                    continue
+                if state == "Z" or self.tag in title + " " or not title.startswith("postgres: "):
+                    busy.append(pid)
+            if not busy or time.time() > deadline:
+                return not busy
+            time.sleep(0.01)
+
+    def begin(self):
+        self.settle()
+        self.foreign = set()
+        self.stop_event = threading.Event()
+        self.watcher = threading.Thread(target=self.watch, daemon=True)
+        self.watcher.start()
+        return self.ticks()
+
+    def watch(self):
+        while not self.stop_event.is_set():
+            for pid in self.children():
+                try:
+                    title = proc_title(pid)
+                except OSError:
+                    continue
+                m = self.CLIENT_BACKEND.match(title)
+                if m and m.group(2) != self.db:
+                    self.foreign.add("%s@%s" % (m.group(1), m.group(2)))
+            self.stop_event.wait(0.02)
+
+    def end(self, before):
+        settled = self.settle()
+        after = self.ticks()
+        self.stop_event.set()
+        self.watcher.join()
+        return (after - before) / CLK_TCK, settled, sorted(self.foreign)
+
+
+class HtBench:
+    def __init__(self, args, pg, layout, cpu, tmp):
+        self.args, self.pg, self.layout, self.cpu, self.tmp = args, pg, layout, cpu, tmp
+        self.files = {}
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def shim_files(self, variant, concurrent):
+        key = (variant["schema"], concurrent)
+        if key not in self.files:
+            extra = {"timescaledb_max_concurrent_chunks": concurrent} if concurrent else {}
+            cfg = self.write("ht-%s-%s.config.json" % key, json.dumps(self.pg.config([variant["schema"]], **extra)))
+            cat = {"streams": [{"stream": {"name": HT_TABLE, "namespace": variant["schema"], "json_schema": {},
+                                           "supported_sync_modes": ["full_refresh", "incremental"]},
+                                "sync_mode": "full_refresh", "destination_sync_mode": "append"}]}
+            self.files[key] = (cfg, self.write("ht-%s-%s.catalog.json" % key, json.dumps(cat)))
+        return self.files[key]
+
+    def psql_cmd(self, *args):
+        return ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.pg.dsn()] + list(args)
+
+    def measure(self, method, variant, verify=False):
+        concurrent = dict((k, c) for k, _, c in HT_METHODS)[method]
+        result = {"method": method, "variant": variant["name"]}
+        load_before = loadavg()
+        if method == "L":
+            script = self.write("ht-%s.chunks.sql" % variant["schema"], "".join(
+                "COPY (SELECT * FROM %s) TO STDOUT (FORMAT binary);\n" % c for c in variant["chunks"]))
+        before = self.cpu.begin() if self.cpu else None
+        try:
+            if method == "L":
+                wall, usage, _ = run_measured(self.psql_cmd("-f", script), env=self.pg.env)
+                result.update(wall=wall, cpu_client=cpu_of(usage))
+            elif method == "a":
+                sql = "\\copy (SELECT * FROM %s.%s) TO '/dev/null' (FORMAT binary)" % (variant["schema"], HT_TABLE)
+                wall, usage, _ = run_measured(self.psql_cmd("-c", sql), env=self.pg.env)
+                result.update(wall=wall, cpu_client=cpu_of(usage))
+            elif method == "d":
+                cfg, cat = self.shim_files(variant, None)
+                server = Server(self.args.server)
+                try:
+                    wall, usage, out = run_measured(
+                        [self.args.client, "--server", "127.0.0.1:%d" % server.port, "--config", cfg,
+                         "--catalog", cat], stdout="capture")
+                finally:
+                    server_usage = server.stop()
+                figures = json.loads(out.decode().strip().splitlines()[-1])
+                if usage.stderr.strip():
+                    result["warnings"] = usage.stderr.strip()[:2000]
+                    log("(d) warnings: %s" % usage.stderr.strip()[:500])
+                result.update(wall=wall, cpu_client=cpu_of(usage), cpu_server=cpu_of(server_usage),
+                              rows=figures["rows"], retries=figures["retries"])
+            else:
+                cfg, cat = self.shim_files(variant, concurrent)
+                wall, usage, out = run_measured([self.args.shim, "read", "--config", cfg, "--catalog", cat],
+                                                stdout="count" if verify else subprocess.DEVNULL)
+                result.update(wall=wall, cpu_client=cpu_of(usage))
+                if verify:
+                    result["rows"] = out.records
+        finally:
+            if self.cpu:
+                cpu, settled, foreign = self.cpu.end(before)
+                result["cpu_pg"] = cpu
+                if not settled:
+                    result["unsettled"] = True
+                if foreign:
+                    result["foreign"] = foreign
+        result["load"] = (load_before + loadavg()) / 2
+        return result
+
+
+def phase_hypertable(args, pg, dev, server_desc):
+    """Prepares, verifies (untimed) and measures the hypertable variants. Returns the
+    result (results-hypertable.json)."""
+    global HT_DB
+    HT_DB = args.ht_db
+    layout = prepare_ht(pg, args.ht_days, args.force_prepare, dev)
+    methods = [m for m in args.ht_methods.split(",") if m]
+    known = [k for k, _, _ in HT_METHODS]
+    for m in methods:
+        if m not in known:
+            raise SystemExit("bench: unknown --ht-methods entry %r (known: %s)" % (m, ",".join(known)))
+    methods = [k for k in known if k in methods]  # the table's order
+    variants = [v for v in layout["variants"] if v["name"] in args.ht_variants.split(",")]
+    if not variants:
+        raise SystemExit("bench: --ht-variants selects none of %s" % ",".join(n for n, _, _ in HT_VARIANTS))
+    cpu, why = (None, "the dev server is PGlite (WASM) inside one Node.js process, no PostgreSQL "
+                      "backends") if dev else PostmasterCpu.find(pg)
+    if cpu:
+        log("backend CPU from postmaster %d (children's cutime+cstime and live children)" % cpu.pid)
+    else:
+        log("backend CPU cannot be measured: %s" % why)
+    res = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+           "reps": args.reps, "machine": machine_info(), "server": server_desc, "dev": dev,
+           "pg_version": pg.psql("SHOW server_version"),
+           "timescaledb_version": pg.psql("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'"),
+           "layout": layout, "methods": methods, "backend_cpu": {
+               "measured": cpu is not None, "reason": why, "postmaster": cpu.pid if cpu else None}}
+    rows = layout["rows"]
+    tmp = tempfile.mkdtemp(prefix="tsdb-bench-ht-")
+    bench = HtBench(args, pg, layout, cpu, tmp)
+    loads = [loadavg()]
+    runs = []
+    try:
+        if not args.ht_no_verify:
+            log("hypertables: verification pass (untimed): every reader returns every row")
+            for v in variants:
+                for m in methods:
+                    if m in ("L", "a"):
+                        continue
+                    r = bench.measure(m, v, verify=True)
+                    if r.get("rows") != rows or r.get("retries"):
+                        raise RuntimeError("(%s) on %s returned %s rows (expected %d), %s retries" % (
+                            m, v["name"], r.get("rows"), rows, r.get("retries", 0)))
+                    log("verified (%s) on %s: %d rows" % (m, v["name"], r["rows"]))
+        for rep in range(args.reps):
+            for v in variants:
+                for m in methods:
+                    r = bench.measure(m, v)
+                    r["rep"] = rep
+                    if "rows" in r and (r["rows"] != rows or r.get("retries")):
+                        r["invalid"] = "%d rows instead of %d, %d retries" % (r["rows"], rows, r.get("retries", 0))
+                        log("INVALID RUN: (%s) on %s: %s; server log: %s" % (m, v["name"], r["invalid"],
+                                                                             Server.log_path))
+                    runs.append(r)
+                    loads.append(r["load"])
+                    log("rep %d %-18s (%-2s) %7.2f s  client cpu %.2f s  backend cpu %s  load %.2f%s" % (
+                        rep + 1, v["name"], m, r["wall"], r["cpu_client"] + r.get("cpu_server", 0),
+                        "%.2f s" % r["cpu_pg"] if "cpu_pg" in r else "n/m", r["load"],
+                        "  (other sessions: %s)" % ", ".join(r["foreign"]) if r.get("foreign") else ""))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if dev:
+            # The dev server is shared (one connection at a time) and keeps its data:
+            # nothing is left on it.
+            pg.psql("SET client_min_messages = warning; " + " ".join(
+                "DROP SCHEMA IF EXISTS %s CASCADE;" % s for s in [HT_META_SCHEMA] + [s for _, s, _ in HT_VARIANTS]))
+    loads.append(loadavg())
+    table = []
+    for v in variants:
+        base = None
+        for m, label, _ in HT_METHODS:
+            rs = [r for r in runs if r["method"] == m and r["variant"] == v["name"] and "invalid" not in r]
+            if not rs:
+                continue
+            wall = median([r["wall"] for r in rs])
+            row = {"variant": v["name"], "method": m, "label": label, "wall": wall,
+                   "walls": [r["wall"] for r in rs], "rows_per_s": rows / wall,
+                   "cpu_client": median([r["cpu_client"] for r in rs]),
+                   "load": statistics.mean(r["load"] for r in rs),
+                   "foreign_runs": sum(1 for r in rs if r.get("foreign"))}
+            if "cpu_server" in rs[0]:
+                row["cpu_server"] = median([r["cpu_server"] for r in rs])
+            if cpu:
+                row["cpu_pg"] = median([r["cpu_pg"] for r in rs])
+                row["cpu_pg_per_row_us"] = row["cpu_pg"] / rows * 1e6
+            if m == "L":
+                base = row
+            if base is not None:
+                row["ratio"] = base["wall"] / wall
+                if cpu and base["cpu_pg"] > 0:
+                    row["cpu_pg_ratio"] = row["cpu_pg"] / base["cpu_pg"]
+            table.append(row)
+    res.update(runs=runs, table=table, load_min=min(loads), load_max=max(loads))
+    return res
+
+
+def report_ht_md(res):
+    lay = res["layout"]
+    m = res["machine"]
+    cpu_ok = res["backend_cpu"]["measured"]
+    lines = ["Hypertable run of %s: %g day(s) x %d devices, one row per %d s: %d rows per variant; "
+             "%d repetitions (median shown), all methods interleaved. %s, %d cores, %.0f GB; "
+             "TimescaleDB %s on PostgreSQL %s (%s). Load average during the runs: %.2f to %.2f." % (
+                 res["date"], lay["days"], lay["devices"], lay["step_seconds"], lay["rows"], res["reps"],
+                 m["cpu"], m["cores"], m["memory_gb"], res["timescaledb_version"], res["pg_version"],
+                 res["server"], res["load_min"], res["load_max"]), ""]
+    lines.append("| variant | layout | chunks | compressed chunks | size MB |")
+    lines.append("|---|---|---|---|---|")
+    for v in lay["variants"]:
+        if any(r["variant"] == v["name"] for r in res["table"]):
+            lines.append("| %s | %s | %d | %d | %.0f |" % (v["name"], v["what"], v["n_chunks"],
+                                                         v["compressed_chunks"], v["bytes"] / 1e6))
+    lines.append("")
+    lines.append("| variant | method | wall s (runs) | rows/s | ratio to (L) | backend CPU s | "
+                 "backend CPU µs/row | backend CPU/row vs (L) | client CPU s |")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
+    for r in res["table"]:
+        if r["method"] == "d":
+            client = "server %.2f + client %.2f" % (r["cpu_server"], r["cpu_client"])
+        elif r["method"] in ("L", "a"):
+            client = "psql %.2f" % r["cpu_client"]
+        else:
+            client = "shim %.2f" % r["cpu_client"]
+        if cpu_ok:
+            backend = ("%.2f" % r["cpu_pg"], "%.3f" % r["cpu_pg_per_row_us"],
+                       "%.2f" % r["cpu_pg_ratio"] if "cpu_pg_ratio" in r else "-")
+        else:
+            backend = ("n/m",) * 3
+        lines.append("| %s | (%s) %s | %.2f (%s) | %s | %s | %s | %s | %s | %s |" % (
+            r["variant"], r["method"], r["label"], r["wall"], ", ".join("%.2f" % w for w in r["walls"]),
+            fmt_rate(r["rows_per_s"]), "%.2f" % r["ratio"] if "ratio" in r else "-",
+            backend[0], backend[1], backend[2], client))
+    lines.append("")
+    lines.append("Ratio to (L): (L)'s wall time / the method's. Backend CPU/row vs (L): the method's "
+                 "backend CPU per row / (L)'s.")
+    if cpu_ok:
+        lines.append("Backend CPU: user+system time of the server's backends during each run, from "
+                     "/proc/<postmaster>/stat (cutime+cstime of its reaped children) plus its live "
+                     "children, before and after the run.")
+        foreign = sum(r["foreign_runs"] for r in res["table"])
+        if foreign:
+            lines.append("Other sessions had backends on the server during %d of the runs: their CPU "
+                         "may be in those runs' backend figures." % foreign)
+    else:
+        lines.append("Backend CPU not measured (n/m): %s." % res["backend_cpu"]["reason"])
+    if res.get("dev"):
+        lines.append("The dev server serves one connection at a time (other connections queue): "
+                     "these figures check that every path runs, they do not measure speed, least "
+                     "of all (e4) and (e2).")
+    invalid = [r for r in res["runs"] if "invalid" in r]
+    for r in invalid:
+        lines.append("")
+        lines.append("Invalid run, left out of the medians: (%s) on %s, repetition %d: %s." % (
+            r["method"], r["variant"], r["rep"] + 1, r["invalid"]))
+    return "\n".join(lines) + "\n"
+
+
+def ht_connection(args):
+    """The server of the hypertable suite: (Pg, dev?, description without password)."""
+    env = os.environ
+    if args.ht_server == "dev":
+        for v in ("TSDB_TS_HOST", "TSDB_TS_PORT", "TSDB_TS_DB", "TSDB_TS_USER"):
+            if not env.get(v):
+                raise SystemExit("bench: --ht-server dev needs %s (tools/dev-db env)" % v)
+        pg = Pg(env["TSDB_TS_HOST"], env["TSDB_TS_PORT"], env["TSDB_TS_DB"], env["TSDB_TS_USER"],
+                env.get("TSDB_TS_PASSWORD", ""), password_in_env=True)
+        return pg, True, "the WASM dev server at %s:%d" % (pg.host, pg.port)
+    if not env.get("TSDB_NATIVE_HOST"):
+        raise SystemExit("bench: the hypertable suite needs TSDB_NATIVE_HOST (and TSDB_NATIVE_PORT, "
+                         "TSDB_NATIVE_USER, TSDB_NATIVE_PASSWORD) for a native TimescaleDB, or "
+                         "--ht-server dev")
+    pg = Pg(env["TSDB_NATIVE_HOST"], env.get("TSDB_NATIVE_PORT") or 5432,
+            env.get("TSDB_NATIVE_DB") or "postgres", env.get("TSDB_NATIVE_USER") or "postgres",
+            env.get("TSDB_NATIVE_PASSWORD", ""), password_in_env=True)
+    return pg, False, "native, %s:%d" % (pg.host, pg.port)
+
+
+# ---------------------------------------------------------------------------------------
 # Reporting
 
 
@@ -846,6 +1434,9 @@ plot '%(rss)s' using 1:2 ti 'tsdb-source-server (d)' lw 2 pt 7, \\
 def main():
     global BENCH_DB
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--suite", choices=["plain", "hypertable", "all"], default="plain",
+                    help="plain: the plain-table benchmarks (results.md); hypertable: the "
+                         "hypertable benchmarks (results-hypertable.md); all: both")
     ap.add_argument("--rows", type=int, default=10000000)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--out", required=True)
@@ -862,8 +1453,47 @@ def main():
     ap.add_argument("--no-timescale", action="store_true")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes; only checks that it all runs")
     ap.add_argument("--only", default="main,rss,incremental,discover,timescale")
+    ht = ap.add_argument_group("hypertable suite")
+    ht.add_argument("--ht-server", choices=["native", "dev"], default="native",
+                    help="native: the TimescaleDB of TSDB_NATIVE_HOST/PORT/USER/PASSWORD (database "
+                         "TSDB_NATIVE_DB, default postgres, to create --ht-db from); dev: the WASM "
+                         "dev server of TSDB_TS_* (schemas in its database; no backend CPU)")
+    ht.add_argument("--ht-days", type=float, default=None,
+                    help="days of data, %d rows a day; a fraction for a tiny test (default 28 "
+                         "native, 1 dev)" % HT_ROWS_PER_DAY)
+    ht.add_argument("--ht-db", default=HT_DB, help="database created on the native server")
+    ht.add_argument("--ht-methods", default=",".join(k for k, _, _ in HT_METHODS),
+                    help="subset of L,a,d,e,e4,e2")
+    ht.add_argument("--ht-variants", default=",".join(n for n, _, _ in HT_VARIANTS),
+                    help="subset of " + ",".join(n for n, _, _ in HT_VARIANTS))
+    ht.add_argument("--ht-no-verify", action="store_true",
+                    help="skip the untimed pass that checks every reader's row count")
     args = ap.parse_args()
     BENCH_DB = args.db
+    os.makedirs(args.out, exist_ok=True)
+    Server.log_path = os.path.join(args.out, "server.log")
+    open(Server.log_path, "w").close()
+    if args.suite in ("hypertable", "all"):
+        # Checked before the (long) plain suite runs.
+        ht_pg, ht_dev, ht_desc = ht_connection(args)
+        if args.ht_days is None:
+            args.ht_days = 1 if ht_dev else 28
+        if args.ht_days <= 0:
+            raise SystemExit("bench: --ht-days must be more than 0")
+    if args.suite in ("plain", "all"):
+        main_plain(args)
+    if args.suite in ("hypertable", "all"):
+        res = phase_hypertable(args, ht_pg, ht_dev, ht_desc)
+        with open(os.path.join(args.out, "results-hypertable.json"), "w") as f:
+            json.dump(res, f, indent=1)
+        md = report_ht_md(res)
+        with open(os.path.join(args.out, "results-hypertable.md"), "w") as f:
+            f.write(md)
+        print(md)
+    log("results in %s" % args.out)
+
+
+def main_plain(args):
     env = os.environ
     pg = Pg(env["TSDB_PG_HOST"], env["TSDB_PG_PORT"], env["TSDB_PG_DB"], env["TSDB_PG_USER"],
             env["TSDB_PG_PASSWORD"])
@@ -871,9 +1501,6 @@ def main():
     if not args.no_timescale:
         ts = Pg(env["TSDB_TS_HOST"], env["TSDB_TS_PORT"], env["TSDB_TS_DB"], env["TSDB_TS_USER"],
                 env["TSDB_TS_PASSWORD"])
-    os.makedirs(args.out, exist_ok=True)
-    Server.log_path = os.path.join(args.out, "server.log")
-    open(Server.log_path, "w").close()
     phases = args.only.split(",")
     layout = prepare_pg(pg, args.rows, args.force_prepare, args.partitions)
     BackendCpu.find_postmaster(pg)
@@ -907,7 +1534,6 @@ def main():
         print(md)
         for png in charts(res, args.out):
             log("chart: %s" % png)
-    log("results in %s" % args.out)
 
 
 if __name__ == "__main__":
