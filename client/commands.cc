@@ -7,6 +7,7 @@
 #include "client/inputs.h"
 #include "client/read_converter.h"
 #include "google/protobuf/arena.h"
+#include "service/server/source_service.h"
 
 namespace tsdb_source::client {
 namespace {
@@ -128,10 +129,28 @@ int RunRead(CommandContext& context) {
     if (states->global.has_value()) *request.mutable_global_state() = *states->global;
   }
 
+  ReadConverter converter(context.out);
+  if (SourceServiceImpl* service = context.service->in_process(); service != nullptr) {
+    // The core's responses reach the converter as they are: no gRPC serialisation.
+    struct ConvertingSink : ReadSink {
+      ReadConverter* converter;
+      bool Emit(const v1::ReadResponse& response) override {
+        converter->Handle(response);
+        return true;
+      }
+    } sink;
+    sink.converter = &converter;
+    grpc::Status status = service->ReadInProcess(request, &sink);
+    if (!status.ok()) {
+      converter.MarkIncomplete(status.error_message());
+      return RpcError(context, "read", status);
+    }
+    converter.Finish();
+    return 0;
+  }
   grpc::ClientContext call;
   context.service->Prepare(&call);
   auto reader = context.service->stub()->Read(&call, request);
-  ReadConverter converter(context.out);
   // Each response is decoded into an arena that is reset once it has been converted (the
   // converter keeps nothing of it). Reading into one heap message instead frees and
   // re-allocates its RecordBatch and every string of it per message, because the reader

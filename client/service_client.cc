@@ -24,6 +24,7 @@ class InProcess final : public ServiceClient {
   }
   v1::SourceService::StubInterface* stub() override { return stub_.get(); }
   void Prepare(grpc::ClientContext*) override {}
+  SourceServiceImpl* in_process() override { return service_.get(); }
 
  private:
   std::unique_ptr<SourceServiceImpl> service_;

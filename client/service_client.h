@@ -1,5 +1,8 @@
-// How the shim reaches SourceService: in-process (the default: the same service code
-// behind an in-process gRPC channel, so both modes are one path) or a remote server.
+// How the shim reaches SourceService: in-process (the default: the same service code, in
+// this process) or a remote server. In process, Spec, Check and Discover go through an
+// in-process gRPC channel (one path for both modes), and Read hands the core's typed
+// batches straight to the shim (SourceServiceImpl::ReadInProcess): the same responses the
+// RPC would carry, without serialising and parsing every batch.
 #pragma once
 
 #include <memory>
@@ -8,6 +11,10 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
 #include "tsdb_source/v1/source_service.grpc.pb.h"
+
+namespace tsdb_source {
+class SourceServiceImpl;
+}  // namespace tsdb_source
 
 namespace tsdb_source::client {
 
@@ -28,6 +35,8 @@ class ServiceClient {
   virtual v1::SourceService::StubInterface* stub() = 0;
   // Prepares a context for one call (adds the token, if any).
   virtual void Prepare(grpc::ClientContext* context) = 0;
+  // The service itself when it runs in this process (for ReadInProcess); null when remote.
+  virtual SourceServiceImpl* in_process() { return nullptr; }
 };
 
 // Starts the service in this process.

@@ -45,10 +45,12 @@ bool IsValidRequestId(absl::string_view id) {
 RpcScope::RpcScope(grpc::ServerContext* context, absl::string_view method,
                    const TokenAuth* auth, EventLog* log)
     : context_(context), method_(method), auth_(auth), log_(log), start_(absl::Now()) {
-  auto it = context->client_metadata().find(kRequestIdKey);
-  if (it != context->client_metadata().end()) {
-    absl::string_view value(it->second.data(), it->second.size());
-    if (IsValidRequestId(value)) id_ = std::string(value);
+  if (context != nullptr) {
+    auto it = context->client_metadata().find(kRequestIdKey);
+    if (it != context->client_metadata().end()) {
+      absl::string_view value(it->second.data(), it->second.size());
+      if (IsValidRequestId(value)) id_ = std::string(value);
+    }
   }
   if (id_.empty()) id_ = NewRequestId();
 }
@@ -92,7 +94,7 @@ void RpcScope::Started(const LogFields& fields) {
   log_->Info("rpc_start", LogFields()
                              .Add("rid", id_)
                              .Add("method", method_)
-                             .Add("peer", context_->peer())
+                             .Add("peer", context_ != nullptr ? context_->peer() : "in-process")
                              .Append(fields));
 }
 

@@ -33,7 +33,9 @@ inline constexpr char kUnauthenticatedMessage[] =
 
 class RpcScope final {
  public:
-  // `auth` and `log` may be null (no token check, no log lines).
+  // `auth` and `log` may be null (no token check, no log lines); `context` is null for a
+  // call from this process (no metadata, no token, peer "in-process"; Authorize is not
+  // called).
   RpcScope(grpc::ServerContext* context, absl::string_view method, const TokenAuth* auth,
            EventLog* log);
 

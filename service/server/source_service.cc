@@ -35,19 +35,32 @@ LogFields Target(const v1::SourceConfig& config) {
       .Add("db_user", config.username());
 }
 
-// Adapts the core's sink to the gRPC stream and watches what passes: the stream and
-// chunk being read (for error details), figures for the log, and each stream's summary,
-// logged as "stream_summary". Write blocks while the client's flow-control window is
+// The gRPC stream as a ReadSink. Write blocks while the client's flow-control window is
 // full, so a slow client slows the database read instead of growing memory.
-class WriterSink final : public ReadSink {
+class StreamSink final : public ReadSink {
  public:
-  WriterSink(RpcScope* scope, grpc::ServerWriter<v1::ReadResponse>* writer)
-      : scope_(scope), writer_(writer) {}
+  StreamSink(grpc::ServerContext* context, grpc::ServerWriter<v1::ReadResponse>* writer)
+      : context_(context), writer_(writer) {}
+  bool Emit(const v1::ReadResponse& response) override {
+    if (context_->IsCancelled()) return false;
+    return writer_->Write(response);
+  }
+
+ private:
+  grpc::ServerContext* context_;
+  grpc::ServerWriter<v1::ReadResponse>* writer_;
+};
+
+// Passes the core's responses on to `out` (the gRPC stream, or an in-process caller) and
+// watches what passes: the stream and chunk being read (for error details), figures for
+// the log, and each stream's summary, logged as "stream_summary".
+class ObservingSink final : public ReadSink {
+ public:
+  ObservingSink(RpcScope* scope, ReadSink* out) : scope_(scope), out_(out) {}
 
   bool Emit(const v1::ReadResponse& response) override {
     Observe(response);
-    if (scope_->context()->IsCancelled()) return false;
-    return writer_->Write(response);
+    return out_->Emit(response);
   }
 
   // ErrorInfo metadata of a failed read: the stream it was on and, when rows of a chunk
@@ -113,7 +126,7 @@ class WriterSink final : public ReadSink {
   }
 
   RpcScope* scope_;
-  grpc::ServerWriter<v1::ReadResponse>* writer_;
+  ReadSink* out_;
   std::string stream_;
   std::string chunk_;
   uint64_t streams_ = 0, rows_ = 0, batches_ = 0, checkpoints_ = 0;
@@ -259,12 +272,24 @@ grpc::Status SourceServiceImpl::Read(grpc::ServerContext* context, const v1::Rea
                                      grpc::ServerWriter<v1::ReadResponse>* writer) {
   RpcScope scope(context, "Read", options_.auth, options_.log);
   if (!scope.Authorize()) return RpcScope::Unauthenticated();
+  StreamSink out(context, writer);
+  return ReadTo(scope, *request, &out);
+}
+
+grpc::Status SourceServiceImpl::ReadInProcess(const v1::ReadRequest& request, ReadSink* sink) {
+  RpcScope scope(/*context=*/nullptr, "Read", /*auth=*/nullptr, options_.log);
+  return ReadTo(scope, request, sink);
+}
+
+grpc::Status SourceServiceImpl::ReadTo(RpcScope& scope, const v1::ReadRequest& request,
+                                       ReadSink* out) {
+  grpc::ServerContext* context = scope.context();
   if (ShuttingDown()) return scope.Finish(ShuttingDownError());
-  scope.AddSecrets(request->config());
+  scope.AddSecrets(request.config());
   scope.Started(LogFields()
-                    .Append(Target(request->config()))
-                    .Add("streams", request->catalog().streams_size())
-                    .Add("states", request->state_size()));
+                    .Append(Target(request.config()))
+                    .Add("streams", request.catalog().streams_size())
+                    .Add("states", request.state_size()));
 
   ReadControl control;
   std::unique_ptr<ReadTracker::Registration> registration;
@@ -274,18 +299,21 @@ grpc::Status SourceServiceImpl::Read(grpc::ServerContext* context, const v1::Rea
     registration = *std::move(registered);
   }
 
-  WriterSink sink(&scope, writer);
+  ObservingSink sink(&scope, out);
   absl::Status status;
-  CallEnd end;
-  {
+  CallEnd end = CallEnd::kRunning;
+  if (context == nullptr) {
+    // In process: no deadline, no client to go away (the caller's sink stops the read).
+    status = RunRead(request, &sink, &control);
+  } else {
     ReadWatcher watcher([context] { return ProbeCall(context); }, &control, options_.cancel_poll);
     // Connecting is bounded by the time left before the deadline, as for Check and Discover
     // (the request is copied only then).
-    v1::SourceConfig within = WithinDeadline(context, request->config());
+    v1::SourceConfig within = WithinDeadline(context, request.config());
     v1::ReadRequest bounded;
-    const v1::ReadRequest* effective = request;
-    if (within.connect_timeout_seconds() != request->config().connect_timeout_seconds()) {
-      bounded = *request;
+    const v1::ReadRequest* effective = &request;
+    if (within.connect_timeout_seconds() != request.config().connect_timeout_seconds()) {
+      bounded = request;
       *bounded.mutable_config() = std::move(within);
       effective = &bounded;
     }

@@ -9,12 +9,15 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "service/read/read_session.h"
 #include "service/server/event_log.h"
 #include "service/server/read_tracker.h"
 #include "service/server/token_auth.h"
 #include "tsdb_source/v1/source_service.grpc.pb.h"
 
 namespace tsdb_source {
+
+class RpcScope;
 
 class SourceServiceImpl final : public v1::SourceService::Service {
  public:
@@ -42,10 +45,18 @@ class SourceServiceImpl final : public v1::SourceService::Service {
   grpc::Status Read(grpc::ServerContext* context, const v1::ReadRequest* request,
                     grpc::ServerWriter<v1::ReadResponse>* writer) override;
 
+  // Read for a caller in this process (the Airbyte shim): the same core, checks, logs,
+  // redaction and status as the Read RPC, but each response reaches `sink` as the object
+  // the core built, never serialised or parsed. `sink` returning false stops the read
+  // (status CANCELLED). No deadline applies.
+  grpc::Status ReadInProcess(const v1::ReadRequest& request, ReadSink* sink);
+
  private:
   // True once shutdown began (new calls are refused with ShuttingDownError()).
   bool ShuttingDown() const;
   static absl::Status ShuttingDownError();
+  // Both Reads: `scope` is the call's (its context null in process), `out` where responses go.
+  grpc::Status ReadTo(RpcScope& scope, const v1::ReadRequest& request, ReadSink* out);
 
   const Options options_;
 };
