@@ -36,7 +36,7 @@ bool KeyLess(int64_t a_start, const std::string& a_name, int64_t b_start, const 
 }
 
 // Chunks larger than this are read in time slices of about this size (ReadOptions).
-constexpr uint64_t kDefaultSliceBytes = 256ull << 20;
+constexpr uint64_t kDefaultSliceBytes = 1ull << 30;
 constexpr int64_t kMicrosPerDay = 86400000000LL;
 
 int64_t FloorDiv(int64_t a, int64_t b) {
