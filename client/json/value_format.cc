@@ -79,6 +79,17 @@ inline void SplitMicros(int64_t micros, int64_t* days, int64_t* time_of_day) {
   }
 }
 
+// The date part of the last timestamp written on this thread: time series arrive a day at
+// a time (a chunk holds a few days at most), so the civil-date computation runs about once
+// per day instead of once per value.
+struct DateCache {
+  bool valid = false;
+  int64_t days = 0;
+  bool bc = false;
+  uint8_t length = 0;
+  char text[16];
+};
+
 bool AppendTimestampImpl(int64_t micros, bool with_offset, std::string* out) {
   if (micros == kTimestampPlusInfinity || micros == kTimestampMinusInfinity) return false;
   int64_t days;
@@ -87,8 +98,21 @@ bool AppendTimestampImpl(int64_t micros, bool with_offset, std::string* out) {
   // Longest: "YYYY-MM-DDTHH:MM:SS.ffffff+00:00 BC", 35 characters.
   char buffer[48];
   bool bc;
-  char* p = WriteDate(buffer, days, &bc);
-  if (p == nullptr) return false;
+  thread_local DateCache cache;
+  char* p;
+  if (cache.valid && cache.days == days) {
+    std::memcpy(buffer, cache.text, cache.length);
+    p = buffer + cache.length;
+    bc = cache.bc;
+  } else {
+    p = WriteDate(buffer, days, &bc);
+    if (p == nullptr) return false;
+    cache.valid = true;
+    cache.days = days;
+    cache.bc = bc;
+    cache.length = static_cast<uint8_t>(p - buffer);
+    std::memcpy(cache.text, buffer, cache.length);
+  }
   *p++ = 'T';
   p = WriteTimeOfDay(p, time_of_day);
   if (with_offset) {
