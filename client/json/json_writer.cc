@@ -81,19 +81,34 @@ inline int Utf8SequenceLength(const unsigned char* p, const unsigned char* end,
   return trailing + 1;
 }
 
-inline void AppendRun(const unsigned char* begin, const unsigned char* end, std::string* out) {
-  if (end > begin) out->append(reinterpret_cast<const char*>(begin), end - begin);
-}
-
 constexpr char kBase64Alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 }  // namespace
 
-void AppendJsonStringContents(std::string_view s, std::string* out) {
+namespace {
+
+// Where escaped text goes: a std::string (appends) or raw memory the caller reserved.
+struct StringSink {
+  std::string* out;
+  void Put(const void* data, size_t n) { out->append(static_cast<const char*>(data), n); }
+};
+struct RawSink {
+  char* p;
+  void Put(const void* data, size_t n) {
+    std::memcpy(p, data, n);
+    p += n;
+  }
+};
+
+template <typename Sink>
+void EscapeJsonContents(std::string_view s, Sink& sink) {
   const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
   const unsigned char* const end = p + s.size();
   const unsigned char* run = p;  // start of the bytes not yet copied
+  auto flush = [&](const unsigned char* upto) {
+    if (upto > run) sink.Put(run, upto - run);
+  };
   while (p < end) {
     while (end - p >= 8 && !BlockNeedsAttention(p)) p += 8;
     if (p == end) break;
@@ -104,13 +119,13 @@ void AppendJsonStringContents(std::string_view s, std::string* out) {
         ++p;
         continue;
       }
-      AppendRun(run, p, out);
+      flush(p);
       if (escape == 'u') {
         const char hex[6] = {'\\', 'u', '0', '0', kHexDigits[c >> 4], kHexDigits[c & 0xF]};
-        out->append(hex, sizeof(hex));
+        sink.Put(hex, sizeof(hex));
       } else {
         const char two[2] = {'\\', escape};
-        out->append(two, sizeof(two));
+        sink.Put(two, sizeof(two));
       }
       run = ++p;
       continue;
@@ -118,18 +133,33 @@ void AppendJsonStringContents(std::string_view s, std::string* out) {
     int ill_formed = 0;
     const int length = Utf8SequenceLength(p, end, &ill_formed);
     if (length == 3 && c == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
-      AppendRun(run, p, out);
-      out->append(p[2] == 0xA8 ? "\\u2028" : "\\u2029", 6);
+      flush(p);
+      sink.Put(p[2] == 0xA8 ? "\\u2028" : "\\u2029", 6);
       run = p += 3;
     } else if (length != 0) {
       p += length;
     } else {
-      AppendRun(run, p, out);
-      out->append(kReplacementChar, 3);
+      flush(p);
+      sink.Put(kReplacementChar, 3);
       run = p += ill_formed;
     }
   }
-  AppendRun(run, end, out);
+  flush(end);
+}
+
+}  // namespace
+
+void AppendJsonStringContents(std::string_view s, std::string* out) {
+  StringSink sink{out};
+  EscapeJsonContents(s, sink);
+}
+
+char* WriteJsonString(std::string_view s, char* p) {
+  RawSink sink{p};
+  *sink.p++ = '"';
+  EscapeJsonContents(s, sink);
+  *sink.p++ = '"';
+  return sink.p;
 }
 
 void AppendJsonString(std::string_view s, std::string* out) {
@@ -143,6 +173,8 @@ void AppendJsonInt64(int64_t value, std::string* out) {
   const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof(buffer), value);
   out->append(buffer, r.ptr - buffer);
 }
+
+char* WriteJsonInt64(int64_t value, char* p) { return std::to_chars(p, p + 20, value).ptr; }
 
 void AppendJsonUint64(uint64_t value, std::string* out) {
   char buffer[24];
@@ -168,15 +200,15 @@ constexpr int kMaxFastDecimals = 6;
 // notation is what to_chars picks for it, unless the scientific form is shorter, which
 // only happens for integers with trailing zeros (1000000 is "1e+06"); those are left to
 // to_chars.
-bool AppendShortDecimal(double value, std::string* out) {
+char* WriteShortDecimal(double value, char* buffer) {
   const double magnitude = std::fabs(value);
-  if (!(magnitude >= 1e-3 && magnitude < 1e9)) return false;
+  if (!(magnitude >= 1e-3 && magnitude < 1e9)) return nullptr;
   // A value with at most six decimals also passes the test below at k = 6 (its decimal
   // scaled by 10^6 is an integer below 2^53): full-precision values, the common case of
   // computed or sensor data, are turned away after one multiplication instead of seven.
   {
     const double m = std::nearbyint(magnitude * kPowersOf10[kMaxFastDecimals]);
-    if (m / kPowersOf10[kMaxFastDecimals] != magnitude) return false;
+    if (m / kPowersOf10[kMaxFastDecimals] != magnitude) return nullptr;
   }
   for (int k = 0; k <= kMaxFastDecimals; ++k) {
     const double m = std::nearbyint(magnitude * kPowersOf10[k]);
@@ -191,12 +223,11 @@ bool AppendShortDecimal(double value, std::string* out) {
       for (uint64_t v = integer; v != 0; v /= 10) ++length;
       for (uint64_t v = integer; v % 10 == 0; v /= 10) ++trailing_zeros;
       const int significant = length - trailing_zeros;
-      if (significant + (significant > 1 ? 1 : 0) + 4 < length) return false;
+      if (significant + (significant > 1 ? 1 : 0) + 4 < length) return nullptr;
     }
-    char buffer[32];
     char* p = buffer;
     if (std::signbit(value)) *p++ = '-';
-    p = std::to_chars(p, buffer + sizeof(buffer), integer).ptr;
+    p = std::to_chars(p, p + 20, integer).ptr;
     if (k > 0) {
       *p++ = '.';
       for (int i = k - 1; i >= 0; --i) {
@@ -205,31 +236,41 @@ bool AppendShortDecimal(double value, std::string* out) {
       }
       p += k;
     }
-    out->append(buffer, p - buffer);
-    return true;
+    return p;
   }
-  return false;
+  return nullptr;
 }
 
 }  // namespace
 
-bool AppendJsonDouble(double value, std::string* out) {
-  if (!std::isfinite(value)) return false;
-  if (AppendShortDecimal(value, out)) return true;
+char* WriteJsonDouble(double value, char* p) {
+  if (!std::isfinite(value)) return nullptr;
+  if (char* end = WriteShortDecimal(value, p); end != nullptr) return end;
   // The shortest form is at most 24 characters ("-2.2250738585072014e-308").
-  char buffer[32];
-  const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof(buffer), value);
   // std::to_chars prints the exponent as "e+21" / "e-07" and never a leading '+', ".5" or
   // "inf" for finite values, so its output is always a JSON number.
-  out->append(buffer, r.ptr - buffer);
+  return std::to_chars(p, p + kMaxJsonDoubleLength, value).ptr;
+}
+
+char* WriteJsonFloat(float value, char* p) {
+  if (!std::isfinite(value)) return nullptr;
+  // The shortest form is at most 15 characters ("-1.17549435e-38").
+  return std::to_chars(p, p + kMaxJsonDoubleLength, value).ptr;
+}
+
+bool AppendJsonDouble(double value, std::string* out) {
+  char buffer[kMaxJsonDoubleLength];
+  char* end = WriteJsonDouble(value, buffer);
+  if (end == nullptr) return false;
+  out->append(buffer, end - buffer);
   return true;
 }
 
 bool AppendJsonFloat(float value, std::string* out) {
-  if (!std::isfinite(value)) return false;
-  char buffer[32];  // the shortest form is at most 15 characters ("-1.17549435e-38")
-  const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  out->append(buffer, r.ptr - buffer);
+  char buffer[kMaxJsonDoubleLength];
+  char* end = WriteJsonFloat(value, buffer);
+  if (end == nullptr) return false;
+  out->append(buffer, end - buffer);
   return true;
 }
 

@@ -53,6 +53,17 @@ void AppendJsonDoubleOrNull(double value, std::string* out);
 // "3.140000104904175" of its exact double value.
 [[nodiscard]] bool AppendJsonFloat(float value, std::string* out);
 
+// Raw writers, for a caller that made room (record_json's row writer): each writes at `p`
+// exactly what its Append twin appends and returns the end of what it wrote.
+// At most 20 bytes.
+char* WriteJsonInt64(int64_t value, char* p);
+// At most kMaxJsonDoubleLength bytes; nullptr (nothing written) for NaN and +/-Infinity.
+inline constexpr size_t kMaxJsonDoubleLength = 32;
+char* WriteJsonDouble(double value, char* p);
+char* WriteJsonFloat(float value, char* p);
+// `s` escaped with its quotes: at most 6 * s.size() + 2 bytes.
+char* WriteJsonString(std::string_view s, char* p);
+
 // Appends `true` or `false`.
 void AppendJsonBool(bool value, std::string* out);
 

@@ -90,13 +90,12 @@ struct DateCache {
   char text[16];
 };
 
-bool AppendTimestampImpl(int64_t micros, bool with_offset, std::string* out) {
-  if (micros == kTimestampPlusInfinity || micros == kTimestampMinusInfinity) return false;
+// Writes at `buffer` (room for kMaxTimestampLength); nullptr for what AppendTimestamp rejects.
+char* WriteTimestampImpl(int64_t micros, bool with_offset, char* buffer) {
+  if (micros == kTimestampPlusInfinity || micros == kTimestampMinusInfinity) return nullptr;
   int64_t days;
   int64_t time_of_day;
   SplitMicros(micros, &days, &time_of_day);
-  // Longest: "YYYY-MM-DDTHH:MM:SS.ffffff+00:00 BC", 35 characters.
-  char buffer[48];
   bool bc;
   thread_local DateCache cache;
   char* p;
@@ -106,7 +105,7 @@ bool AppendTimestampImpl(int64_t micros, bool with_offset, std::string* out) {
     bc = cache.bc;
   } else {
     p = WriteDate(buffer, days, &bc);
-    if (p == nullptr) return false;
+    if (p == nullptr) return nullptr;
     cache.valid = true;
     cache.days = days;
     cache.bc = bc;
@@ -124,7 +123,14 @@ bool AppendTimestampImpl(int64_t micros, bool with_offset, std::string* out) {
     *p++ = 'B';
     *p++ = 'C';
   }
-  out->append(buffer, p - buffer);
+  return p;
+}
+
+bool AppendTimestampImpl(int64_t micros, bool with_offset, std::string* out) {
+  char buffer[kMaxTimestampLength];
+  char* end = WriteTimestampImpl(micros, with_offset, buffer);
+  if (end == nullptr) return false;
+  out->append(buffer, end - buffer);
   return true;
 }
 
@@ -153,19 +159,33 @@ int64_t DaysFromCivil(int64_t year, int month, int day) {
   return era * 146097 + doe - 719468;
 }
 
-bool AppendDate(int64_t days, std::string* out) {
-  if (days >= kDatePlusInfinity || days <= kDateMinusInfinity) return false;
-  char buffer[16];
+char* WriteDateText(int64_t days, char* buffer) {
+  if (days >= kDatePlusInfinity || days <= kDateMinusInfinity) return nullptr;
   bool bc;
   char* p = WriteDate(buffer, days, &bc);
-  if (p == nullptr) return false;
+  if (p == nullptr) return nullptr;
   if (bc) {
     *p++ = ' ';
     *p++ = 'B';
     *p++ = 'C';
   }
-  out->append(buffer, p - buffer);
+  return p;
+}
+
+bool AppendDate(int64_t days, std::string* out) {
+  char buffer[kMaxTimestampLength];
+  char* end = WriteDateText(days, buffer);
+  if (end == nullptr) return false;
+  out->append(buffer, end - buffer);
   return true;
+}
+
+char* WriteTimestampText(int64_t micros, char* p) { return WriteTimestampImpl(micros, false, p); }
+char* WriteTimestampTzText(int64_t micros, char* p) { return WriteTimestampImpl(micros, true, p); }
+
+char* WriteTimeText(int64_t micros, char* p) {
+  if (micros < 0 || micros > kMicrosPerDay) return nullptr;
+  return WriteTimeOfDay(p, micros);
 }
 
 bool AppendTimestamp(int64_t micros, std::string* out) {

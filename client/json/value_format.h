@@ -72,4 +72,13 @@ int64_t DaysFromCivil(int64_t year, int month, int day);
 // which PostgreSQL allows) inclusive.
 [[nodiscard]] bool AppendTime(int64_t micros, std::string* out);
 
+// Raw writers for a caller that made room for kMaxTimestampLength bytes: each writes at `p`
+// what its Append twin appends (no quotes) and returns the end, or nullptr (nothing
+// usable written) where the Append twin returns false.
+inline constexpr size_t kMaxTimestampLength = 48;  // longest: 35, "YYYY-MM-DDTHH:MM:SS.ffffff+00:00 BC"
+char* WriteDateText(int64_t days, char* p);
+char* WriteTimestampText(int64_t micros, char* p);
+char* WriteTimestampTzText(int64_t micros, char* p);
+char* WriteTimeText(int64_t micros, char* p);
+
 }  // namespace tsdb_source::client

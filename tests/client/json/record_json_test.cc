@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -621,6 +622,105 @@ TEST(RecordFormatterTest, ErrorNamesTheColumn) {
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(status.message().find("\"price\""), absl::string_view::npos) << status;
   EXPECT_NE(status.message().find("12,5"), absl::string_view::npos) << status;
+}
+
+}  // namespace
+}  // namespace tsdb_source::client
+
+namespace tsdb_source::client {
+namespace {
+
+// The row writer (scalar columns) and the value-by-value path give the same text and the
+// same nulled columns, for random rows of every scalar kind: NULLs, NaN and infinities,
+// numeric specials, infinite and out-of-range dates, text with escapes, invalid UTF-8,
+// U+2028 and long runs.
+TEST(RecordFormatterTest, RowWriterMatchesValueByValue) {
+  std::mt19937_64 random(20261201);
+  const ValueKind kinds[] = {tsdb_source::v1::VALUE_KIND_BOOL,      tsdb_source::v1::VALUE_KIND_INT64,
+                             tsdb_source::v1::VALUE_KIND_DOUBLE,    tsdb_source::v1::VALUE_KIND_NUMERIC,
+                             tsdb_source::v1::VALUE_KIND_TEXT,      tsdb_source::v1::VALUE_KIND_TIMETZ,
+                             tsdb_source::v1::VALUE_KIND_TIMESTAMP, tsdb_source::v1::VALUE_KIND_TIMESTAMPTZ,
+                             tsdb_source::v1::VALUE_KIND_DATE,      tsdb_source::v1::VALUE_KIND_TIME};
+  const std::string texts[] = {"", "plain", "quote \" backslash \\ tab \t nl \n", std::string("nul\0x", 5),
+                               "\xe2\x80\xa8 sep", "bad \xff\xfe utf8 \xc3", "caf\xc3\xa9 \xf0\x9f\x98\x80",
+                               std::string(300, '\x01'), std::string(1000, 'x')};
+  const std::string numerics[] = {"0", "-1.5", "123456789012345678901234567890.000001", "NaN",
+                                  "Infinity", "-Infinity", "1e5"};
+  const int64_t times[] = {0, -1, 1700000000123456, kI64Max, kI64Min, 86400000000LL,
+                           253402300800000000LL, -62135596800000001LL, 12345};
+  const int64_t days[] = {0, -1, 19000, 2147483647, -2147483648LL, 2932897, -719529};
+  for (int round = 0; round < 200; ++round) {
+    RepeatedPtrField<Column> columns;
+    const int n = 1 + static_cast<int>(random() % 8);
+    std::vector<ValueKind> chosen;
+    for (int c = 0; c < n; ++c) {
+      chosen.push_back(kinds[random() % (sizeof(kinds) / sizeof(kinds[0]))]);
+      AddColumn(&columns, "c\"" + std::to_string(c), chosen.back());
+      if (chosen.back() == tsdb_source::v1::VALUE_KIND_DOUBLE && random() % 3 == 0) {
+        columns.Mutable(c)->set_type_oid(700);  // real
+      }
+    }
+    const int rows = 1 + static_cast<int>(random() % 20);
+    RecordBatch batch;
+    batch.set_row_count(rows);
+    for (int c = 0; c < n; ++c) {
+      ColumnValues* v = batch.add_columns();
+      std::string bitmap((rows + 7) / 8, '\0');
+      bool any_null = false;
+      for (int r = 0; r < rows; ++r) {
+        const bool null = random() % 5 == 0;
+        if (null) {
+          bitmap[r / 8] = static_cast<char>(bitmap[r / 8] | (1 << (r % 8)));
+          any_null = true;
+        }
+        switch (chosen[c]) {
+          case tsdb_source::v1::VALUE_KIND_BOOL: v->mutable_bools()->add_values(random() % 2); break;
+          case tsdb_source::v1::VALUE_KIND_INT64: {
+            const int64_t picks[] = {0, -1, kI64Min, kI64Max, static_cast<int64_t>(random())};
+            v->mutable_int64s()->add_values(picks[random() % 5]);
+            break;
+          }
+          case tsdb_source::v1::VALUE_KIND_DOUBLE: {
+            const double picks[] = {0.0, -0.0, 21.375, kNaN, kInf, -kInf, 1e300, 5e-324,
+                                    20 + static_cast<double>(random()) / 1e19, 1e9, 0.001};
+            v->mutable_doubles()->add_values(picks[random() % 11]);
+            break;
+          }
+          case tsdb_source::v1::VALUE_KIND_NUMERIC:
+            v->mutable_strings()->add_values(null ? "" : numerics[random() % 7]);
+            break;
+          case tsdb_source::v1::VALUE_KIND_TEXT:
+          case tsdb_source::v1::VALUE_KIND_TIMETZ:
+            v->mutable_strings()->add_values(texts[random() % (sizeof(texts) / sizeof(texts[0]))]);
+            break;
+          case tsdb_source::v1::VALUE_KIND_DATE:
+            v->mutable_int64s()->add_values(days[random() % 7]);
+            break;
+          case tsdb_source::v1::VALUE_KIND_TIME:
+            v->mutable_int64s()->add_values(times[random() % 9] % (86400000000LL + 2));
+            break;
+          default:
+            v->mutable_int64s()->add_values(times[random() % 9]);
+            break;
+        }
+      }
+      if (any_null) v->set_null_bitmap(bitmap);
+    }
+    auto fast = RecordFormatter::Create(columns);
+    auto slow = RecordFormatter::Create(columns);
+    ASSERT_TRUE(fast.ok() && slow.ok());
+    slow->set_row_writer_for_testing(false);
+    ASSERT_TRUE(fast->StartBatch(batch).ok()) << "round " << round;
+    ASSERT_TRUE(slow->StartBatch(batch).ok());
+    for (int r = 0; r < rows; ++r) {
+      std::string a = "prefix", b = "prefix";
+      std::vector<int> nulled_a, nulled_b;
+      ASSERT_TRUE(fast->AppendRow(r, &a, &nulled_a).ok());
+      ASSERT_TRUE(slow->AppendRow(r, &b, &nulled_b).ok());
+      ASSERT_EQ(a, b) << "round " << round << " row " << r;
+      ASSERT_EQ(nulled_a, nulled_b) << "round " << round << " row " << r;
+    }
+  }
 }
 
 }  // namespace
