@@ -241,6 +241,69 @@ TEST_F(TimescaleRead, IncrementalPrunesChunksAndKeepsTies) {
   EXPECT_FALSE(third.CheckpointIndexes().empty());
 }
 
+// Incremental reads of sliced chunks: the slices of the chunk holding the cursor start at
+// the cursor (no row below it, every row at or above it), and a position of an earlier
+// release (a time-ordered read, rows_at_key > 0) resumes at rows >= its time.
+TEST_F(TimescaleRead, SlicedChunksStartAtTheCursorAndOldPositionsResume) {
+  Sql("CREATE TABLE " + T("m") + " (id bigint NOT NULL, time timestamptz NOT NULL)");
+  Sql("SELECT create_hypertable('" + T("m") + "', 'time', chunk_time_interval => interval '1 day')");
+  // 3 days, one row a minute (4,320 rows, chunks of 1,440 rows: several pages each).
+  Sql("INSERT INTO " + T("m") + " SELECT g, '2024-05-01'::timestamptz + g * interval '1 minute' "
+      "FROM generate_series(0, 4319) g");
+  const int64_t day = 86400000000LL;
+  const int64_t start = 1714521600000000LL;  // 2024-05-01 00:00 UTC
+  v1::StreamState state;
+  state.set_version(1);
+  state.mutable_stream()->set_name("m");
+  state.mutable_stream()->set_namespace_(schema_);
+  state.set_sync_mode(v1::SYNC_MODE_INCREMENTAL);
+  state.add_cursor_field("time");
+  state.mutable_cursor()->set_kind(v1::VALUE_KIND_TIMESTAMPTZ);
+  state.mutable_cursor()->set_int64_value(start + day + day / 3);  // day 2, 08:00
+  state.set_completed(true);
+  v1::ReadRequest request = Request(Server::kTimescale, schema_, "m", v1::SYNC_MODE_INCREMENTAL);
+  request.mutable_options()->set_chunk_slice_bytes(8192);
+  *request.add_state() = state;
+  Collector sink;
+  ASSERT_TRUE(RunRead(request, &sink).ok());
+  std::multiset<int64_t> expected;
+  for (int64_t id = 1440 + 480; id < 4320; ++id) expected.insert(id);  // from day 2, 08:00 on
+  EXPECT_EQ(sink.Keys(0), expected);
+  int sliced = 0;
+  for (size_t k : sink.CheckpointIndexes()) {
+    for (const v1::ChunkPosition& p : sink.events[k].checkpoint().state().chunks().in_flight()) {
+      ++sliced;
+      EXPECT_GT(p.last_key(0).int64_value(), state.cursor().int64_value()) << "a slice below the cursor";
+    }
+  }
+  EXPECT_GT(sliced, 0);
+
+  // An in-flight position as an earlier release wrote it (time order, 3 rows at its key):
+  // the rest of that chunk from its time on, then the later chunks.
+  v1::StreamState old = state;
+  old.set_completed(false);
+  old.clear_cursor();
+  v1::ChunkPosition* position = old.mutable_chunks()->add_in_flight();
+  {
+    pg::Connection conn = testing::Connect(Server::kTimescale);
+    auto r = conn.Exec("SELECT chunk_schema, chunk_name FROM timescaledb_information.chunks WHERE "
+                       "hypertable_schema = " + pg::QuoteLiteral(schema_) + " ORDER BY range_start LIMIT 1");
+    ASSERT_TRUE(r.ok() && r->rows() == 1);
+    position->set_chunk(pg::QuoteQualified(r->GetString(0, 0), r->GetString(0, 1)));
+  }
+  position->add_last_key()->set_kind(v1::VALUE_KIND_TIMESTAMPTZ);
+  position->mutable_last_key(0)->set_int64_value(start + 600 * 60000000LL);  // 10:00 on day 1
+  position->set_rows_at_key(3);
+  v1::ReadRequest resume = Request(Server::kTimescale, schema_, "m", v1::SYNC_MODE_INCREMENTAL);
+  *resume.add_state() = old;
+  Collector second;
+  absl::Status status = RunRead(resume, &second);
+  ASSERT_TRUE(status.ok()) << status;
+  std::multiset<int64_t> rest;
+  for (int64_t id = 600; id < 4320; ++id) rest.insert(id);
+  EXPECT_EQ(second.Keys(0), rest);
+}
+
 TEST_F(TimescaleRead, BadRequestsFailBeforeAnyRecord) {
   Sql("CREATE TABLE " + T("m") + " (id bigint NOT NULL, time timestamptz NOT NULL, doc jsonb)");
   Sql("SELECT create_hypertable('" + T("m") + "', 'time')");
