@@ -1,5 +1,9 @@
 """Runs the unittest module at argv[1] and writes JUnit XML to $XML_OUTPUT_FILE, so that
-tools/test counts Python test cases like GoogleTest ones."""
+tools/test counts Python test cases like GoogleTest ones: one <testcase> per test, with a
+<failure> when it failed, errored, failed in a subTest or passed although marked
+expectedFailure, and a <skipped> when it was skipped or is an expected failure (which
+tools/count-results counts as failed: no test may be skipped silently). Exits non-zero on any
+failure or skip, and when no test ran."""
 import importlib.util
 import os
 import sys
@@ -17,39 +21,68 @@ def main():
     sys.modules[name] = module
     spec.loader.exec_module(module)
     suite = unittest.defaultTestLoader.loadTestsFromModule(module)
-    outcomes = []
+    # One outcome per test id, the worst wins: "failure" > "skipped" > "passed". A failed
+    # subTest fails its test (unittest reports it through addSubTest only).
+    outcomes = {}
+    rank = {"passed": 0, "skipped": 1, "failure": 2}
+
+    def record(test, kind, text=""):
+        name = test.id()
+        if name not in outcomes or rank[kind] > rank[outcomes[name][0]]:
+            outcomes[name] = (kind, text)
+        elif kind == outcomes[name][0] and text:
+            outcomes[name] = (kind, outcomes[name][1] + "\n" + text)
 
     class Recorder(unittest.TextTestResult):
         def addSuccess(self, test):
             super().addSuccess(test)
-            outcomes.append((test.id(), None))
+            record(test, "passed")
 
         def addFailure(self, test, err):
             super().addFailure(test, err)
-            outcomes.append((test.id(), self._exc_info_to_string(err, test)))
+            record(test, "failure", self._exc_info_to_string(err, test))
 
         def addError(self, test, err):
             super().addError(test, err)
-            outcomes.append((test.id(), self._exc_info_to_string(err, test)))
+            record(test, "failure", self._exc_info_to_string(err, test))
+
+        def addSubTest(self, test, subtest, err):
+            super().addSubTest(test, subtest, err)
+            if err is not None:
+                record(test, "failure", "%s: %s" % (subtest.id(), self._exc_info_to_string(err, test)))
 
         def addSkip(self, test, reason):
-            # A skipped test is a failure here: no test may be skipped silently.
+            # Recorded as skipped (<skipped/>); tools/count-results counts a skip as a failure:
+            # no test may be skipped silently.
             super().addSkip(test, reason)
-            outcomes.append((test.id(), "skipped: " + reason))
+            record(test, "skipped", reason)
+
+        def addExpectedFailure(self, test, err):
+            # A test known to fail proves nothing: a skip, not a pass.
+            super().addExpectedFailure(test, err)
+            record(test, "skipped", "expected failure: " + self._exc_info_to_string(err, test))
+
+        def addUnexpectedSuccess(self, test):
+            super().addUnexpectedSuccess(test)
+            record(test, "failure", "unexpected success of a test marked expectedFailure")
 
     runner = unittest.TextTestRunner(verbosity=2, resultclass=Recorder)
     result = runner.run(suite)
     out = os.environ.get("XML_OUTPUT_FILE")
     if out:
+        kinds = [kind for kind, _ in outcomes.values()]
         suites = ET.Element("testsuites")
         ts = ET.SubElement(suites, "testsuite", name=os.path.basename(path), tests=str(len(outcomes)),
-                           failures=str(sum(1 for _, e in outcomes if e)))
-        for name, error in outcomes:
+                           failures=str(kinds.count("failure")), skipped=str(kinds.count("skipped")))
+        for name, (kind, text) in outcomes.items():
             case = ET.SubElement(ts, "testcase", name=name)
-            if error:
-                ET.SubElement(case, "failure", message="failed").text = error
+            if kind == "failure":
+                ET.SubElement(case, "failure", message="failed").text = text
+            elif kind == "skipped":
+                ET.SubElement(case, "skipped", message=text.splitlines()[0][:200] if text else "skipped").text = text
         ET.ElementTree(suites).write(out, encoding="utf-8", xml_declaration=True)
-    ok = result.wasSuccessful() and not result.skipped and result.testsRun > 0
+    ok = (result.wasSuccessful() and not result.skipped and not result.expectedFailures
+          and result.testsRun > 0)
     sys.exit(0 if ok else 1)
 
 
