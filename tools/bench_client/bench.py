@@ -40,9 +40,24 @@ device_id); kept and reused while --ht-days stays the same. An untimed pass chec
 Reported: median wall, rows/s, ratio to (L), and the CPU of the database backends per row
 against (L)'s: the postmaster's cutime+cstime (its reaped children) plus its live children,
 from /proc before and after each run (see PostmasterCpu; "n/m" with the reason when the
-server is not a PostgreSQL on this machine). Writes results-hypertable.json and
-results-hypertable.md to --out. The password goes to psql in PGPASSWORD, never on a
-command line or in the output.
+server is not a PostgreSQL on this machine). Then (--ht-only picks the phases: main, the
+above; rss; incremental):
+  rss          peak RSS (VmHWM) of tsdb-source-server serving (d), of bench-read-client,
+               and of the shim (e) and (e4), reading the uncompressed variant's newest
+               round(f x chunks) chunks (at least 4) for each f of --ht-rss-fractions
+               (0.1,0.4,1: about 1/10, 4/10 and all of the rows): incremental reads whose
+               saved cursor (--state) is the range start of the oldest chunk read, so the
+               sizes come from the same table, chunks and per-chunk reads; every read's
+               row count checked
+  incremental  hypertable bench_ht_chunks.conditions (conditions' columns, --ht-chunks
+               1-hour chunks of --ht-chunk-rows rows; kept while those stay the same) and a
+               plain table bench_ht_newest.conditions of its newest chunk's rows; (d) and
+               (e) read it incrementally from a state whose cursor is the newest chunk's
+               range start (exactly that chunk's rows), against the same method's full read
+               of the plain table (the ratio of the target, <= 1.3) and (L) COPY of that
+               chunk alone; interleaved, --reps times
+Writes results-hypertable.json and results-hypertable.md to --out. The password goes to
+psql in PGPASSWORD, never on a command line or in the output.
 """
 import argparse
 import datetime
@@ -761,6 +776,20 @@ HT_METHODS = [  # key, label, concurrent chunks of the shim
 ]
 HT_COLUMNS = """time timestamptz NOT NULL, device_id int NOT NULL, location text,
   temperature float8, humidity float8, status smallint, note text"""
+# Peak RSS against rows read: the uncompressed variant, read by these methods.
+HT_RSS_VARIANT = "uncompressed"
+HT_RSS_METHODS = ["d", "e", "e4"]
+HT_RSS_FLAT = 0.10  # "flat": the largest read's peak within 10 % of the smallest read's
+HT_RSS_LIMIT_MB = 64
+# The incremental read of the newest of many chunks: hypertable conditions (same columns) in
+# HT_C_SCHEMA with 1-hour chunks, and a plain table holding the newest chunk's rows in
+# HT_C_ALONE_SCHEMA. Kept (marker: the hypertable's comment) while its shape stays the same.
+HT_C_SCHEMA = "bench_ht_chunks"
+HT_C_ALONE_SCHEMA = "bench_ht_newest"
+HT_C_VERSION = 1
+HT_C_INSERT_CHUNKS = 50  # chunks created per INSERT statement (each its own transaction)
+HT_C_TARGET = 1.3  # incremental <= 1.3 x the same method reading the chunk's rows alone
+HT_PHASES = ["main", "rss", "incremental"]
 
 
 def ht_steps(days):
@@ -849,6 +878,114 @@ INSERT INTO %(meta)s.meta VALUES ('%(marker)s');""" % {
             "n_chunks": len(chunks), "compressed_chunks": sum(1 for _, c in chunks if c),
             "bytes": size})
     return layout
+
+
+def ht_chunk_ranges(pg, schema):
+    """The chunks of schema.conditions, oldest first: (relation, range start in microseconds
+    since 1970)."""
+    out = []
+    for line in pg.psql("""SELECT format('%%I.%%I', chunk_schema, chunk_name),
+            (extract(epoch FROM range_start) * 1000000)::bigint
+        FROM timescaledb_information.chunks
+        WHERE hypertable_schema = '%s' AND hypertable_name = '%s'
+        ORDER BY range_start, chunk_name""" % (schema, HT_TABLE)).splitlines():
+        rel, start = line.split("|")
+        out.append((rel, int(start)))
+    return out
+
+
+def micros_sql(micros):
+    """A timestamptz literal of `micros` microseconds since 1970, exact."""
+    return "(timestamptz 'epoch' + %d * interval '1 microsecond')" % micros
+
+
+def drop_ht_chunks(pg):
+    """Drops the many-chunk hypertable's chunks a few at a time (oldest first), then its
+    schemas: one DROP of 1,000 chunks (each with its index and TOAST table) takes more
+    locks than max_locks_per_transaction (64 by default) allows."""
+    table = "%s.%s" % (HT_C_SCHEMA, HT_TABLE)
+    if pg.psql("SELECT to_regclass('%s') IS NOT NULL" % table) == "t":
+        for _ in range(100000):
+            edge = pg.psql("""SELECT (extract(epoch FROM range_end) * 1000000)::bigint
+                FROM timescaledb_information.chunks
+                WHERE hypertable_schema = '%s' AND hypertable_name = '%s'
+                ORDER BY range_start, chunk_name OFFSET %d LIMIT 1""" % (
+                HT_C_SCHEMA, HT_TABLE, HT_C_INSERT_CHUNKS - 1))
+            if not edge:
+                break
+            pg.psql("SET client_min_messages = warning; SELECT count(*) FROM drop_chunks('%s', "
+                    "older_than => %s)" % (table, micros_sql(int(edge) + 1)))
+    pg.psql("SET client_min_messages = warning; DROP SCHEMA IF EXISTS %s CASCADE; "
+            "DROP SCHEMA IF EXISTS %s CASCADE" % (HT_C_SCHEMA, HT_C_ALONE_SCHEMA))
+
+
+def prepare_ht_chunks(pg, n_chunks, rows_per_chunk, force):
+    """Creates (or keeps) the many-chunk hypertable HT_C_SCHEMA.conditions (1-hour chunks,
+    `rows_per_chunk` rows each, conditions' columns and value distributions) and the plain
+    table HT_C_ALONE_SCHEMA.conditions holding the rows of its newest chunk. Returns the
+    layout: chunks, the newest chunk, its range start and rows."""
+    table = "%s.%s" % (HT_C_SCHEMA, HT_TABLE)
+    alone = "%s.%s" % (HT_C_ALONE_SCHEMA, HT_TABLE)
+    marker = json.dumps({"version": HT_C_VERSION, "chunks": n_chunks, "rows_per_chunk": rows_per_chunk,
+                         "devices": HT_DEVICES, "chunk_interval": "1 hour", "start": HT_START})
+    have = pg.psql("SELECT obj_description(to_regclass('%s'), 'pg_class')" % table)
+    alone_there = pg.psql("SELECT to_regclass('%s') IS NOT NULL" % alone) == "t"
+    if have == marker and alone_there and not force:
+        log("%d-chunk hypertable (%d rows a chunk) already present in %s" % (n_chunks, rows_per_chunk, pg.db))
+    else:
+        log("preparing the %d-chunk hypertable %s: 1-hour chunks of %d rows (%d rows), and %s" % (
+            n_chunks, table, rows_per_chunk, n_chunks * rows_per_chunk, alone))
+        t0 = time.time()
+        drop_ht_chunks(pg)
+        start = datetime.datetime.fromisoformat(HT_START.replace("+00", "+00:00"))
+        newest = start + datetime.timedelta(hours=n_chunks - 1)
+        newest_us = (newest - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)) // \
+            datetime.timedelta(microseconds=1)
+        step_us = 3600 * 1000000 // rows_per_chunk
+        sql = ["SET client_min_messages = warning;",
+               "CREATE SCHEMA %s;" % HT_C_SCHEMA, "CREATE SCHEMA %s;" % HT_C_ALONE_SCHEMA,
+               "CREATE TABLE %s (%s);" % (table, HT_COLUMNS),
+               "SELECT create_hypertable('%s', by_range('time', INTERVAL '1 hour'));" % table,
+               "SELECT setseed(0.17);"]
+        # Row i: chunk i / R, position i % R in it (every 3600 s / R), device i % 40 + 1.
+        # A few chunks per statement (autocommit): each statement's new chunks hold locks
+        # until it commits.
+        for lo in range(0, n_chunks, HT_C_INSERT_CHUNKS):
+            hi = min(n_chunks, lo + HT_C_INSERT_CHUNKS)
+            sql.append("""INSERT INTO %(t)s
+  SELECT t, d, 'site-' || (d %% 8), 20 + random() * 10, 40 + random() * 30,
+         floor(random() * 4)::smallint,
+         CASE WHEN random() < 0.1 THEN 'maintenance window ' || d END
+  FROM (SELECT timestamptz '%(start)s' + (i / %(r)d) * interval '1 hour'
+               + (i %% %(r)d) * %(step)d * interval '1 microsecond' AS t,
+               (i %% %(devices)d)::int + 1 AS d
+        FROM generate_series(%(lo)d::bigint, %(hi)d::bigint - 1) i) g;""" % {
+                "t": table, "start": HT_START, "r": rows_per_chunk, "step": step_us,
+                "devices": HT_DEVICES, "lo": lo * rows_per_chunk, "hi": hi * rows_per_chunk})
+        sql += ["CREATE TABLE %s AS SELECT * FROM %s WHERE time >= %s;" % (alone, table, micros_sql(newest_us)),
+                "VACUUM (FREEZE, ANALYZE) %s;" % table,
+                "VACUUM (FREEZE, ANALYZE) %s;" % alone,
+                # Last: an interrupted preparation leaves no marker and is done again.
+                "COMMENT ON TABLE %s IS '%s';" % (table, marker)]
+        pg.script("\n".join(sql))
+        log("%d-chunk hypertable prepared in %.1f s" % (n_chunks, time.time() - t0))
+    chunks = ht_chunk_ranges(pg, HT_C_SCHEMA)
+    if len(chunks) != n_chunks:
+        raise RuntimeError("%s has %d chunks, expected %d (rerun with --force-prepare)" % (
+            table, len(chunks), n_chunks))
+    newest_rel, newest_us = chunks[-1]
+    counts = pg.psql("SELECT (SELECT count(*) FROM %s), (SELECT count(*) FROM %s), "
+                     "(SELECT count(*) FROM %s WHERE time >= %s)" % (
+                         newest_rel, alone, table, micros_sql(newest_us))).split("|")
+    if counts != [str(rows_per_chunk)] * 3:
+        raise RuntimeError("the newest chunk, %s and the rows of %s from the newest chunk's start "
+                           "hold %s rows, expected %d each (rerun with --force-prepare)" % (
+                               alone, table, "/".join(counts), rows_per_chunk))
+    return {"schema": HT_C_SCHEMA, "alone_schema": HT_C_ALONE_SCHEMA, "n_chunks": len(chunks),
+            "rows_per_chunk": rows_per_chunk, "rows": rows_per_chunk * n_chunks,
+            "newest_chunk": newest_rel, "newest_start_us": newest_us,
+            "bytes": int(pg.psql("SELECT hypertable_size('%s')" % table) or 0),
+            "alone_bytes": int(pg.psql("SELECT pg_total_relation_size('%s')" % alone) or 0)}
 
 
 def host_is_local(host):
@@ -1046,26 +1183,47 @@ class HtBench:
             f.write(text)
         return path
 
-    def shim_files(self, variant, concurrent):
-        key = (variant["schema"], concurrent)
+    def shim_files(self, variant, concurrent, incremental=False):
+        key = (variant["schema"], concurrent, "incremental" if incremental else "full")
         if key not in self.files:
             extra = {"timescaledb_max_concurrent_chunks": concurrent} if concurrent else {}
-            cfg = self.write("ht-%s-%s.config.json" % key, json.dumps(self.pg.config([variant["schema"]], **extra)))
-            cat = {"streams": [{"stream": {"name": HT_TABLE, "namespace": variant["schema"], "json_schema": {},
-                                           "supported_sync_modes": ["full_refresh", "incremental"]},
-                                "sync_mode": "full_refresh", "destination_sync_mode": "append"}]}
-            self.files[key] = (cfg, self.write("ht-%s-%s.catalog.json" % key, json.dumps(cat)))
+            cfg = self.write("ht-%s-%s-%s.config.json" % key, json.dumps(self.pg.config([variant["schema"]], **extra)))
+            stream = {"stream": {"name": HT_TABLE, "namespace": variant["schema"], "json_schema": {},
+                                 "supported_sync_modes": ["full_refresh", "incremental"]},
+                      "sync_mode": "full_refresh", "destination_sync_mode": "append"}
+            if incremental:
+                stream.update(sync_mode="incremental", cursor_field=["time"])
+            self.files[key] = (cfg, self.write("ht-%s-%s-%s.catalog.json" % key, json.dumps({"streams": [stream]})))
         return self.files[key]
+
+    def cursor_state(self, schema, micros):
+        """A saved state (the array of Airbyte STATE messages `--state` takes, for the shim
+        and bench-read-client alike) of a completed incremental sync of schema.conditions
+        whose cursor, the time column, is `micros` microseconds since 1970: the next sync
+        reads the rows with time >= it, and skips the chunks that end at or before it."""
+        state = [{"type": "STREAM", "stream": {
+            "stream_descriptor": {"name": HT_TABLE, "namespace": schema},
+            "stream_state": {"version": 1, "stream": {"name": HT_TABLE, "namespace": schema},
+                             "sync_mode": "SYNC_MODE_INCREMENTAL", "cursor_field": ["time"],
+                             "cursor": {"kind": "VALUE_KIND_TIMESTAMPTZ", "int64_value": str(micros)},
+                             "completed": True}}}]
+        return self.write("ht-%s-%d.state.json" % (schema, micros), json.dumps(state))
 
     def psql_cmd(self, *args):
         return ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.pg.dsn()] + list(args)
 
-    def measure(self, method, variant, verify=False):
+    def measure(self, method, variant, verify=False, state=None):
+        """One run of `method` on `variant` (name, schema, chunks for (L)); with `state` (a
+        state file from cursor_state) an incremental read from that state."""
         concurrent = dict((k, c) for k, _, c in HT_METHODS)[method]
+        incremental = state is not None
         result = {"method": method, "variant": variant["name"]}
+        if incremental and method in ("L", "a"):
+            raise ValueError("(%s) has no incremental form" % method)
+        state_args = ["--state", state] if incremental else []
         load_before = loadavg()
         if method == "L":
-            script = self.write("ht-%s.chunks.sql" % variant["schema"], "".join(
+            script = self.write("ht-%s.chunks.sql" % re.sub(r"\W+", "_", variant["name"]), "".join(
                 "COPY (SELECT * FROM %s) TO STDOUT (FORMAT binary);\n" % c for c in variant["chunks"]))
         before = self.cpu.begin() if self.cpu else None
         try:
@@ -1077,12 +1235,12 @@ class HtBench:
                 wall, usage, _ = run_measured(self.psql_cmd("-c", sql), env=self.pg.env)
                 result.update(wall=wall, cpu_client=cpu_of(usage))
             elif method == "d":
-                cfg, cat = self.shim_files(variant, None)
+                cfg, cat = self.shim_files(variant, None, incremental)
                 server = Server(self.args.server)
                 try:
                     wall, usage, out = run_measured(
                         [self.args.client, "--server", "127.0.0.1:%d" % server.port, "--config", cfg,
-                         "--catalog", cat], stdout="capture")
+                         "--catalog", cat] + state_args, stdout="capture")
                 finally:
                     server_usage = server.stop()
                 figures = json.loads(out.decode().strip().splitlines()[-1])
@@ -1090,12 +1248,13 @@ class HtBench:
                     result["warnings"] = usage.stderr.strip()[:2000]
                     log("(d) warnings: %s" % usage.stderr.strip()[:500])
                 result.update(wall=wall, cpu_client=cpu_of(usage), cpu_server=cpu_of(server_usage),
-                              rows=figures["rows"], retries=figures["retries"])
+                              rows=figures["rows"], retries=figures["retries"],
+                              rss_server=rss_mb(server_usage), rss_client=rss_mb(usage))
             else:
-                cfg, cat = self.shim_files(variant, concurrent)
-                wall, usage, out = run_measured([self.args.shim, "read", "--config", cfg, "--catalog", cat],
-                                                stdout="count" if verify else subprocess.DEVNULL)
-                result.update(wall=wall, cpu_client=cpu_of(usage))
+                cfg, cat = self.shim_files(variant, concurrent, incremental)
+                wall, usage, out = run_measured([self.args.shim, "read", "--config", cfg, "--catalog", cat]
+                                                + state_args, stdout="count" if verify else subprocess.DEVNULL)
+                result.update(wall=wall, cpu_client=cpu_of(usage), rss_shim=rss_mb(usage))
                 if verify:
                     result["rows"] = out.records
         finally:
@@ -1110,12 +1269,137 @@ class HtBench:
         return result
 
 
+def ht_check_rows(r, expected, what):
+    """Raises when a verification run returned other than `expected` rows, or retried."""
+    if r.get("rows") != expected or r.get("retries"):
+        raise RuntimeError("(%s) on %s returned %s rows (expected %d), %s retries" % (
+            r["method"], what, r.get("rows"), expected, r.get("retries", 0)))
+
+
+def phase_ht_rss(bench, layout, fractions):
+    """Peak RSS against rows read, on the uncompressed variant: for each fraction f, an
+    incremental read whose saved cursor is the range start of the newest round(f * n) of
+    its n chunks, so the read covers exactly those chunks, through the same per-chunk
+    reads as a full refresh (the cursor filter `time >= cursor` keeps every row of them);
+    at least 4 chunks, so that (e4) always has 4 readers; the largest size (f = 1) starts at
+    the first chunk and reads every row. Methods: the server
+    serving (d) to bench-read-client (one reader), the shim (e) and the shim with 4
+    concurrent chunks (e4). The shim's output is counted (a pipe instead of /dev/null) to
+    check the number of records; one run per size and method."""
+    variant = next(v for v in layout["variants"] if v["name"] == HT_RSS_VARIANT)
+    chunks = ht_chunk_ranges(bench.pg, variant["schema"])
+    n = len(chunks)
+    # At least 4 chunks (when there are), so that (e4) has its 4 readers at every size.
+    ks = sorted(set(max(min(n, 4), min(n, int(round(f * n)))) for f in fractions))
+    points = []
+    for k in ks:
+        rel, start_us = chunks[n - k]
+        expected = int(bench.pg.psql("SELECT count(*) FROM %s.%s WHERE time >= %s" % (
+            variant["schema"], HT_TABLE, micros_sql(start_us))))
+        state = bench.cursor_state(variant["schema"], start_us)
+        point = {"chunks": k, "of_chunks": n, "rows": expected, "cursor_us": start_us,
+                 "first_chunk": rel, "runs": []}
+        for m in HT_RSS_METHODS:
+            r = bench.measure(m, variant, verify=True, state=state)
+            ht_check_rows(r, expected, "%s from the newest %d chunks" % (variant["name"], k))
+            point["runs"].append(r)
+            if m == "d":
+                point.update(rss_server=r["rss_server"], rss_client=r["rss_client"])
+            else:
+                point["rss_" + m] = r["rss_shim"]
+        points.append(point)
+        log("peak RSS, newest %d of %d chunks (%d rows): server %.1f MB, bench client %.1f MB, "
+            "shim %.1f MB, shim with 4 concurrent chunks %.1f MB" % (
+                k, n, expected, point["rss_server"], point["rss_client"], point["rss_e"], point["rss_e4"]))
+    verdict = {}
+    for key in ("rss_server", "rss_e", "rss_e4"):
+        lo, hi = points[0][key], points[-1][key]
+        peak = max(p[key] for p in points)
+        growth = (hi - lo) / lo if lo else float("nan")
+        verdict[key] = {"smallest": lo, "largest": hi, "peak": peak, "growth": growth,
+                        "below_limit": peak < HT_RSS_LIMIT_MB,
+                        "flat": len(points) > 1 and abs(growth) <= HT_RSS_FLAT}
+    return {"variant": variant["name"], "schema": variant["schema"], "points": points,
+            "verdict": verdict, "sizes_compared": len(points) > 1}
+
+
+def phase_ht_incremental(bench, c, reps, verify):
+    """The incremental read of the newest chunk of the many-chunk hypertable `c` (from
+    prepare_ht_chunks): the saved cursor is that chunk's range start, so every other chunk
+    ends at or before it and is skipped by its range, and the read returns exactly that
+    chunk's rows. Against: the same method reading a plain table holding those rows (a full
+    refresh of one relation: the same process start, connection, description and read
+    setup, without the chunk listing), and (L) a COPY binary of the chunk alone in one psql
+    process. Interleaved, `reps` times."""
+    inc = {"name": "newest of %d chunks, incremental" % c["n_chunks"], "schema": c["schema"]}
+    alone = {"name": "the newest chunk's rows in a plain table", "schema": c["alone_schema"]}
+    chunk = {"name": "the newest chunk alone", "schema": c["schema"], "chunks": [c["newest_chunk"]]}
+    state = bench.cursor_state(c["schema"], c["newest_start_us"])
+    expected = c["rows_per_chunk"]
+    plan = [("d", "incremental", inc, state), ("d", "alone", alone, None),
+            ("e", "incremental", inc, state), ("e", "alone", alone, None), ("L", "chunk", chunk, None)]
+    if verify:
+        for m, kind, target, st in plan:
+            if m != "L":
+                r = bench.measure(m, target, verify=True, state=st)
+                ht_check_rows(r, expected, target["name"])
+                log("verified (%s) on %s: %d rows" % (m, target["name"], r["rows"]))
+    runs = []
+    for rep in range(reps):
+        for m, kind, target, st in plan:
+            r = bench.measure(m, target, state=st)
+            r.update(rep=rep, kind=kind)
+            if "rows" in r and (r["rows"] != expected or r.get("retries")):
+                r["invalid"] = "%d rows instead of %d, %d retries" % (r["rows"], expected, r.get("retries", 0))
+                log("INVALID RUN: (%s) on %s: %s; server log: %s" % (m, target["name"], r["invalid"],
+                                                                     Server.log_path))
+            runs.append(r)
+            log("rep %d %-42s (%s) %6.3f s  load %.2f" % (rep + 1, target["name"], m, r["wall"], r["load"]))
+
+    def walls(m, kind):
+        return [r["wall"] for r in runs if r["method"] == m and r["kind"] == kind and "invalid" not in r]
+
+    out = dict(c, reps=reps, runs=runs, target=HT_C_TARGET)
+    chunk_walls = walls("L", "chunk")
+    out["chunk"] = {"wall": median(chunk_walls), "walls": chunk_walls}
+    for m in "de":
+        w_inc, w_alone = walls(m, "incremental"), walls(m, "alone")
+        row = {"incremental": median(w_inc), "incremental_all": w_inc,
+               "alone": median(w_alone), "alone_all": w_alone}
+        if w_inc and w_alone:
+            row["ratio"] = row["incremental"] / row["alone"]
+        if w_inc and chunk_walls:
+            row["ratio_chunk"] = row["incremental"] / out["chunk"]["wall"]
+        out[m] = row
+        if "ratio" in row:
+            log("incremental (%s): newest of %d chunks %.3f s, plain table of its rows %.3f s, ratio "
+                "%.2f; the chunk's COPY alone %.3f s" % (m, c["n_chunks"], row["incremental"], row["alone"],
+                                                         row["ratio"], out["chunk"]["wall"] or float("nan")))
+    return out
+
+
 def phase_hypertable(args, pg, dev, server_desc):
     """Prepares, verifies (untimed) and measures the hypertable variants. Returns the
     result (results-hypertable.json)."""
     global HT_DB
     HT_DB = args.ht_db
+    phases = [p for p in args.ht_only.split(",") if p]
+    for p in phases:
+        if p not in HT_PHASES:
+            raise SystemExit("bench: unknown --ht-only entry %r (known: %s)" % (p, ",".join(HT_PHASES)))
+    try:
+        fractions = [float(f) for f in args.ht_rss_fractions.split(",") if f]
+    except ValueError:
+        raise SystemExit("bench: --ht-rss-fractions takes fractions such as 0.1,0.4,1")
+    if "rss" in phases and (not fractions or any(not 0 < f <= 1 for f in fractions)):
+        raise SystemExit("bench: --ht-rss-fractions takes fractions in (0, 1], such as 0.1,0.4,1")
+    if "incremental" in phases and (args.ht_chunks < 2 or args.ht_chunk_rows < 1 or
+                                    args.ht_chunk_rows > 3600 * 1000000):
+        raise SystemExit("bench: --ht-chunks must be at least 2 and --ht-chunk-rows at least 1")
     layout = prepare_ht(pg, args.ht_days, args.force_prepare, dev)
+    many = None
+    if "incremental" in phases:
+        many = prepare_ht_chunks(pg, args.ht_chunks, args.ht_chunk_rows, args.force_prepare)
     methods = [m for m in args.ht_methods.split(",") if m]
     known = [k for k, _, _ in HT_METHODS]
     for m in methods:
@@ -1135,7 +1419,7 @@ def phase_hypertable(args, pg, dev, server_desc):
            "reps": args.reps, "machine": machine_info(), "server": server_desc, "dev": dev,
            "pg_version": pg.psql("SHOW server_version"),
            "timescaledb_version": pg.psql("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'"),
-           "layout": layout, "methods": methods, "backend_cpu": {
+           "layout": layout, "methods": methods, "phases": phases, "backend_cpu": {
                "measured": cpu is not None, "reason": why, "postmaster": cpu.pid if cpu else None}}
     rows = layout["rows"]
     tmp = tempfile.mkdtemp(prefix="tsdb-bench-ht-")
@@ -1143,7 +1427,7 @@ def phase_hypertable(args, pg, dev, server_desc):
     loads = [loadavg()]
     runs = []
     try:
-        if not args.ht_no_verify:
+        if "main" in phases and not args.ht_no_verify:
             log("hypertables: verification pass (untimed): every reader returns every row")
             for v in variants:
                 for m in methods:
@@ -1154,7 +1438,7 @@ def phase_hypertable(args, pg, dev, server_desc):
                         raise RuntimeError("(%s) on %s returned %s rows (expected %d), %s retries" % (
                             m, v["name"], r.get("rows"), rows, r.get("retries", 0)))
                     log("verified (%s) on %s: %d rows" % (m, v["name"], r["rows"]))
-        for rep in range(args.reps):
+        for rep in range(args.reps if "main" in phases else 0):
             for v in variants:
                 for m in methods:
                     r = bench.measure(m, v)
@@ -1169,11 +1453,22 @@ def phase_hypertable(args, pg, dev, server_desc):
                         rep + 1, v["name"], m, r["wall"], r["cpu_client"] + r.get("cpu_server", 0),
                         "%.2f s" % r["cpu_pg"] if "cpu_pg" in r else "n/m", r["load"],
                         "  (other sessions: %s)" % ", ".join(r["foreign"]) if r.get("foreign") else ""))
+        if "rss" in phases:
+            log("hypertables: peak RSS against rows read (%s, incremental reads from the newest "
+                "chunks)" % HT_RSS_VARIANT)
+            res["rss"] = phase_ht_rss(bench, layout, fractions)
+            loads += [r["load"] for p in res["rss"]["points"] for r in p["runs"]]
+        if "incremental" in phases:
+            log("hypertables: incremental read of the newest of %d chunks" % many["n_chunks"])
+            res["incremental"] = phase_ht_incremental(bench, many, args.reps, not args.ht_no_verify)
+            loads += [r["load"] for r in res["incremental"]["runs"]]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if dev:
             # The dev server is shared (one connection at a time) and keeps its data:
             # nothing is left on it.
+            if "incremental" in phases:
+                drop_ht_chunks(pg)
             pg.psql("SET client_min_messages = warning; " + " ".join(
                 "DROP SCHEMA IF EXISTS %s CASCADE;" % s for s in [HT_META_SCHEMA] + [s for _, s, _ in HT_VARIANTS]))
     loads.append(loadavg())
@@ -1209,20 +1504,37 @@ def phase_hypertable(args, pg, dev, server_desc):
 def report_ht_md(res):
     lay = res["layout"]
     m = res["machine"]
-    cpu_ok = res["backend_cpu"]["measured"]
     lines = ["Hypertable run of %s: %g day(s) x %d devices, one row per %d s: %d rows per variant; "
              "%d repetitions (median shown), all methods interleaved. %s, %d cores, %.0f GB; "
              "TimescaleDB %s on PostgreSQL %s (%s). Load average during the runs: %.2f to %.2f." % (
                  res["date"], lay["days"], lay["devices"], lay["step_seconds"], lay["rows"], res["reps"],
                  m["cpu"], m["cores"], m["memory_gb"], res["timescaledb_version"], res["pg_version"],
                  res["server"], res["load_min"], res["load_max"]), ""]
-    lines.append("| variant | layout | chunks | compressed chunks | size MB |")
-    lines.append("|---|---|---|---|---|")
-    for v in lay["variants"]:
-        if any(r["variant"] == v["name"] for r in res["table"]):
-            lines.append("| %s | %s | %d | %d | %.0f |" % (v["name"], v["what"], v["n_chunks"],
-                                                         v["compressed_chunks"], v["bytes"] / 1e6))
-    lines.append("")
+    shown = set(r["variant"] for r in res["table"])
+    if res.get("rss"):
+        shown.add(res["rss"]["variant"])
+    if shown:
+        lines.append("| variant | layout | chunks | compressed chunks | size MB |")
+        lines.append("|---|---|---|---|---|")
+        for v in lay["variants"]:
+            if v["name"] in shown:
+                lines.append("| %s | %s | %d | %d | %.0f |" % (v["name"], v["what"], v["n_chunks"],
+                                                             v["compressed_chunks"], v["bytes"] / 1e6))
+        lines.append("")
+    if res["table"]:
+        report_ht_main(res, lines)
+    if res.get("rss"):
+        report_ht_rss(res["rss"], lines)
+    if res.get("incremental"):
+        report_ht_incremental(res["incremental"], lines)
+    while lines and lines[-1] == "":
+        lines.pop()
+    return "\n".join(lines) + "\n"
+
+
+def report_ht_main(res, lines):
+    """The table of the variants read by each method (appended to lines)."""
+    cpu_ok = res["backend_cpu"]["measured"]
     lines.append("| variant | method | wall s (runs) | rows/s | ratio to (L) | backend CPU s | "
                  "backend CPU µs/row | backend CPU/row vs (L) | client CPU s |")
     lines.append("|---|---|---|---|---|---|---|---|---|")
@@ -1264,7 +1576,108 @@ def report_ht_md(res):
         lines.append("")
         lines.append("Invalid run, left out of the medians: (%s) on %s, repetition %d: %s." % (
             r["method"], r["variant"], r["rep"] + 1, r["invalid"]))
-    return "\n".join(lines) + "\n"
+    lines.append("")
+
+
+def report_ht_rss(rss, lines):
+    """Peak RSS against rows read (appended to lines)."""
+    pts = rss["points"]
+    n = pts[0]["of_chunks"]
+    lines.append("Peak RSS against rows read, %s variant: incremental reads whose saved cursor is the "
+                 "range start of its newest %s of %d chunks%s, so each reads exactly those chunks, "
+                 "through the same per-chunk reads as a full refresh%s. One run per size; the server "
+                 "is tsdb-source-server "
+                 "serving the Read to bench-read-client (one reader), the shim `tsdb-source read` "
+                 "(in-process service; its output counted through a pipe to check the records)." % (
+                     rss["variant"], ", ".join("%d" % p["chunks"] for p in pts[:-1]) +
+                     (" and " if len(pts) > 1 else "") + "%d" % pts[-1]["chunks"], n,
+                     " (at least 4, so that (e4) has its 4 readers at every size)" if n >= 4 else "",
+                     " (the largest starts at the first chunk: every row)" if pts[-1]["chunks"] == n else ""))
+    lines.append("")
+    lines.append("| rows read | chunks read | server peak RSS MB (d) | bench client MB (d) | "
+                 "shim peak RSS MB (e) | shim, 4 concurrent chunks, MB (e4) |")
+    lines.append("|---|---|---|---|---|---|")
+    for p in pts:
+        lines.append("| %d | %d of %d | %.1f | %.1f | %.1f | %.1f |" % (
+            p["rows"], p["chunks"], p["of_chunks"], p["rss_server"], p["rss_client"], p["rss_e"], p["rss_e4"]))
+    lines.append("")
+    parts = []
+    met = True
+    for key, name in (("rss_server", "server"), ("rss_e", "shim"), ("rss_e4", "shim with 4 chunks")):
+        v = rss["verdict"][key]
+        if rss["sizes_compared"]:
+            parts.append("%s %.1f -> %.1f MB (%+.1f %%)" % (name, v["smallest"], v["largest"], 100 * v["growth"]))
+        else:
+            parts.append("%s %.1f MB" % (name, v["peak"]))
+        met = met and v["below_limit"] and v["flat"]
+    if not rss["sizes_compared"]:
+        verdict = "flatness not measured: one size only"
+    elif met:
+        verdict = "met"
+    else:
+        why = []
+        for key, name in (("rss_server", "server"), ("rss_e", "shim"), ("rss_e4", "shim with 4 chunks")):
+            v = rss["verdict"][key]
+            if not v["below_limit"]:
+                why.append("%s peaks at %.1f MB" % (name, v["peak"]))
+            if not v["flat"]:
+                why.append("%s grows %+.1f %%" % (name, 100 * v["growth"]))
+        verdict = "not met (%s)" % "; ".join(why)
+    span = " (%.2f M -> %.2f M rows)" % (pts[0]["rows"] / 1e6, pts[-1]["rows"] / 1e6) if len(pts) > 1 else ""
+    lines.append("Target: peak RSS < %d MB and flat, the largest read within %d %% of the smallest%s: "
+                 "%s: %s." % (HT_RSS_LIMIT_MB, round(100 * HT_RSS_FLAT), span, ", ".join(parts), verdict))
+    lines.append("")
+
+
+def report_ht_incremental(inc, lines):
+    """The incremental read of the newest of many chunks (appended to lines)."""
+    lines.append("Incremental read of the newest chunk (%d rows) of a %d-chunk hypertable (`%s.%s`: "
+                 "conditions' columns, 1-hour chunks of %d rows, %d rows, %.0f MB). The saved cursor "
+                 "(a completed incremental state, passed with `--state` to the shim and to "
+                 "bench-read-client) is that chunk's range start: the other %d chunks end at or "
+                 "before it and are skipped by their ranges, and the read returns exactly the "
+                 "chunk's rows. Compared with the same method's full read of a plain table holding "
+                 "those rows (`%s.%s`): the fair comparison, and the one the target is about, since "
+                 "both pay the process start, the connection, describing the stream and setting up "
+                 "the read, and differ by listing and skipping the chunks; and with (L), a COPY "
+                 "binary of the chunk alone in one psql process (start and connection included). "
+                 "Medians of %d interleaved runs:" % (
+                     inc["rows_per_chunk"], inc["n_chunks"], inc["schema"], HT_TABLE, inc["rows_per_chunk"],
+                     inc["rows"], inc["bytes"] / 1e6, inc["n_chunks"] - 1, inc["alone_schema"], HT_TABLE,
+                     inc["reps"]))
+    lines.append("")
+    lines.append("| method | incremental s (runs) | plain table of the chunk's rows s (runs) | "
+                 "incremental / plain table | incremental / (L) |")
+    lines.append("|---|---|---|---|---|")
+    labels = dict((k, label) for k, label, _ in HT_METHODS)
+    verdicts = []
+    for m in "de":
+        r = inc[m]
+        if "ratio" not in r:
+            continue
+        lines.append("| (%s) %s | %.3f (%s) | %.3f (%s) | %.2f | %s |" % (
+            m, labels[m], r["incremental"], ", ".join("%.3f" % w for w in r["incremental_all"]),
+            r["alone"], ", ".join("%.3f" % w for w in r["alone_all"]), r["ratio"],
+            "%.2f" % r["ratio_chunk"] if "ratio_chunk" in r else "-"))
+        verdicts.append("(%s) %.2f" % (m, r["ratio"]))
+    lines.append("")
+    if inc["chunk"]["walls"]:
+        lines.append("(L) `COPY (SELECT * FROM %s) TO STDOUT (FORMAT binary)`, the newest chunk alone, "
+                     "one psql process: %.3f s (%s)." % (
+                         inc["newest_chunk"], inc["chunk"]["wall"],
+                         ", ".join("%.3f" % w for w in inc["chunk"]["walls"])))
+        lines.append("")
+    ok = [inc[m]["ratio"] <= inc["target"] for m in "de" if "ratio" in inc[m]]
+    if ok:
+        lines.append("Target: incremental <= %.1f x the same method on the plain table: %s: %s." % (
+            inc["target"], ", ".join(verdicts), "met" if all(ok) else "not met" if not any(ok) else
+            "met by " + ", ".join("(%s)" % m for m in "de" if "ratio" in inc[m] and inc[m]["ratio"] <= inc["target"])))
+    invalid = [r for r in inc["runs"] if "invalid" in r]
+    for r in invalid:
+        lines.append("")
+        lines.append("Invalid run, left out of the medians: (%s) on %s, repetition %d: %s." % (
+            r["method"], r["variant"], r["rep"] + 1, r["invalid"]))
+    lines.append("")
 
 
 def ht_connection(args):
@@ -1467,7 +1880,20 @@ def main():
     ht.add_argument("--ht-variants", default=",".join(n for n, _, _ in HT_VARIANTS),
                     help="subset of " + ",".join(n for n, _, _ in HT_VARIANTS))
     ht.add_argument("--ht-no-verify", action="store_true",
-                    help="skip the untimed pass that checks every reader's row count")
+                    help="skip the untimed passes that check every reader's row count")
+    ht.add_argument("--ht-only", default=None,
+                    help="subset of %s: main (the variants read by --ht-methods), rss (peak RSS "
+                         "against rows read, uncompressed), incremental (the newest of --ht-chunks "
+                         "chunks); default all on the native server, main on the dev server"
+                         % ",".join(HT_PHASES))
+    ht.add_argument("--ht-rss-fractions", default="0.1,0.4,1",
+                    help="rss: the sizes read, as fractions of the uncompressed variant's chunks "
+                         "(the newest round(f x chunks) chunks)")
+    ht.add_argument("--ht-chunks", type=int, default=1000,
+                    help="incremental: chunks (1-hour) of the many-chunk hypertable")
+    ht.add_argument("--ht-chunk-rows", type=int, default=None,
+                    help="incremental: rows per chunk of the many-chunk hypertable (default "
+                         "10000 native, 40 dev)")
     args = ap.parse_args()
     BENCH_DB = args.db
     os.makedirs(args.out, exist_ok=True)
@@ -1480,6 +1906,10 @@ def main():
             args.ht_days = 1 if ht_dev else 28
         if args.ht_days <= 0:
             raise SystemExit("bench: --ht-days must be more than 0")
+        if args.ht_only is None:
+            args.ht_only = "main" if ht_dev else ",".join(HT_PHASES)
+        if args.ht_chunk_rows is None:
+            args.ht_chunk_rows = 40 if ht_dev else 10000
     if args.suite in ("plain", "all"):
         main_plain(args)
     if args.suite in ("hypertable", "all"):
