@@ -45,14 +45,7 @@ class HypertableConcurrency : public ::testing::TestWithParam<int> {
   void SetUp() override {
     // The server must take a second connection while one is open.
     pg::Connection first = testing::Connect(Server::kTimescale);
-    v1::SourceConfig config = testing::ConfigFor(Server::kTimescale);
-    pg::ConnectOptions options;
-    options.host = config.host();
-    options.port = config.port();
-    options.database = config.database();
-    options.user = config.username();
-    options.password = config.password();
-    options.sslmode = "disable";
+    pg::ConnectOptions options = testing::ConnectOptionsFor(Server::kTimescale);
     options.connect_timeout_seconds = 3;
     ASSERT_TRUE(pg::Connection::Open(options).ok())
         << "these tests need a TimescaleDB that takes several connections at once (a native "

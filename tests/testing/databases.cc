@@ -40,7 +40,7 @@ v1::SourceConfig ConfigFor(Server server) {
   return config;
 }
 
-pg::Connection Connect(Server server) {
+pg::ConnectOptions ConnectOptionsFor(Server server) {
   v1::SourceConfig config = ConfigFor(server);
   pg::ConnectOptions options;
   options.host = config.host();
@@ -50,7 +50,11 @@ pg::Connection Connect(Server server) {
   options.password = config.password();
   options.sslmode = "disable";
   options.application_name = "tsdb-source-test";
-  auto conn = pg::Connection::Open(options);
+  return options;
+}
+
+pg::Connection Connect(Server server) {
+  auto conn = pg::Connection::Open(ConnectOptionsFor(server));
   if (!conn.ok()) {
     ADD_FAILURE() << "cannot connect to the dev database: " << conn.status();
     std::abort();

@@ -15,6 +15,9 @@ enum class Server { kPostgres, kTimescale };
 // Config for the server (password included; sslmode disable).
 v1::SourceConfig ConfigFor(Server server);
 
+// libpq options for the server (password included; sslmode disable).
+pg::ConnectOptions ConnectOptionsFor(Server server);
+
 // An admin connection to create test data; the test fails (ADD_FAILURE + abort) without one.
 pg::Connection Connect(Server server);
 
