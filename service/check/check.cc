@@ -94,6 +94,51 @@ absl::StatusOr<std::string> CheckPublicationCoverage(pg::Connection& conn,
   return absl::StrJoin(problems, "; ");
 }
 
+// Hypertables whose DELETE and UPDATE the publication breaks: PostgreSQL refuses a DELETE
+// or UPDATE on a table it publishes deletes or updates of unless the table has a replica
+// identity, and a publication of _timescaledb_internal (or of all tables) publishes the chunks
+// of every hypertable whose chunks live there, synced or not. A hypertable without a primary
+// key then rejects its DELETE and UPDATE, and a continuous aggregate (whose materialized
+// hypertable never has one) fails every refresh. REPLICA IDENTITY FULL on the hypertable
+// carries over to its chunks, present and future (seen on TimescaleDB 2.26.4). Returns a
+// sentence naming them with the statements that fix it; empty when none is affected.
+absl::StatusOr<std::string> CheckReplicaIdentities(pg::Connection& conn, const ResolvedConfig& config) {
+  auto broken = conn.ExecParams(R"sql(
+SELECT format('%I.%I', h.schema_name, h.table_name),
+       CASE WHEN a.mat_hypertable_id IS NULL THEN ''
+            ELSE format('%I.%I', a.user_view_schema, a.user_view_name) END
+FROM _timescaledb_catalog.hypertable h
+JOIN pg_catalog.pg_namespace n ON n.nspname = h.schema_name
+JOIN pg_catalog.pg_class r ON r.relnamespace = n.oid AND r.relname = h.table_name
+JOIN pg_catalog.pg_publication p ON p.pubname = $1 AND (p.pubdelete OR p.pubupdate)
+LEFT JOIN _timescaledb_catalog.continuous_agg a ON a.mat_hypertable_id = h.id
+WHERE h.compression_state <> 2
+  AND (p.puballtables OR EXISTS (
+        SELECT 1 FROM pg_catalog.pg_publication_namespace pn
+        JOIN pg_catalog.pg_namespace cn ON cn.oid = pn.pnnspid
+        WHERE pn.pnpubid = p.oid AND cn.nspname = h.associated_schema_name))
+  AND NOT (r.relreplident = 'f'
+        OR (r.relreplident = 'd' AND EXISTS (
+              SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = r.oid AND i.indisprimary))
+        OR (r.relreplident = 'i' AND EXISTS (
+              SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = r.oid AND i.indisreplident)))
+ORDER BY 1)sql",
+                                {config.publication});
+  if (!broken.ok()) return broken.status();
+  if (broken->rows() == 0) return std::string();
+  std::vector<std::string> names, fixes;
+  for (int r = 0; r < broken->rows(); ++r) {
+    const std::string table = broken->GetString(r, 0);
+    const std::string view = broken->GetString(r, 1);
+    names.push_back(view.empty() ? table
+                                 : absl::StrCat("continuous aggregate ", view, " (materialized as ", table, ")"));
+    fixes.push_back(absl::StrCat("ALTER TABLE ", table, " REPLICA IDENTITY FULL;"));
+  }
+  return absl::StrCat("it publishes the chunks of hypertables without a replica identity, so PostgreSQL "
+                      "now refuses their DELETE and UPDATE and continuous aggregate refreshes fail: ",
+                      absl::StrJoin(names, ", "), " (", absl::StrJoin(fixes, " "), ")");
+}
+
 }  // namespace
 
 v1::CheckResponse RunCheck(const v1::SourceConfig& config, ReadControl* control) {
@@ -186,6 +231,15 @@ v1::CheckResponse RunCheck(const v1::SourceConfig& config, ReadControl* control)
       return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, "PUBLICATION_INCOMPLETE",
                         absl::StrCat("publication '", resolved->publication,
                                      "' does not cover everything CDC needs: ", *coverage));
+    }
+    if (response.timescaledb_installed()) {
+      auto identities = CheckReplicaIdentities(*conn, *resolved);
+      if (!identities.ok()) return Failed(response, identities.status());
+      if (!identities->empty()) {
+        return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, "REPLICA_IDENTITY_MISSING",
+                          absl::StrCat("publication '", resolved->publication, "' breaks writes: ",
+                                       *identities));
+      }
     }
   }
 

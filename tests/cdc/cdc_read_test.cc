@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "service/cdc/replication_stream.h"
 #include "service/read/read_session.h"
+#include "tests/cdc/cdc_collector.h"
 #include "tests/testing/databases.h"
 
 namespace tsdb_source {
@@ -16,52 +17,7 @@ namespace {
 
 using testing::Server;
 
-struct Record {
-  std::string stream;
-  int64_t id;
-  bool deleted;
-  int64_t lsn;
-};
-
-struct Collector : ReadSink {
-  std::vector<Record> records;
-  std::vector<v1::ReadResponse> events;
-  std::map<std::string, int> columns;  // stream -> column count
-  bool Emit(const v1::ReadResponse& r) override {
-    events.push_back(r);
-    if (r.has_stream_start()) columns[r.stream_start().stream().name()] = r.stream_start().columns_size();
-    if (r.has_records()) {
-      const v1::RecordBatch& b = r.records();
-      int n = b.columns_size();
-      for (uint32_t i = 0; i < b.row_count(); ++i) {
-        const std::string& deleted_bitmap = b.columns(n - 1).null_bitmap();
-        bool deleted = deleted_bitmap.empty() || !((static_cast<unsigned char>(deleted_bitmap[i / 8]) >> (i % 8)) & 1);
-        records.push_back({b.stream().name(), b.columns(0).int64s().values(i), deleted,
-                           b.columns(n - 3).int64s().values(i)});
-      }
-    }
-    return true;
-  }
-  const v1::GlobalState* LastGlobal() const {
-    for (auto it = events.rbegin(); it != events.rend(); ++it) {
-      if (it->has_checkpoint() && it->checkpoint().has_global()) return &it->checkpoint().global();
-    }
-    return nullptr;
-  }
-  std::multiset<int64_t> Ids(const std::string& stream, bool deleted = false) const {
-    std::multiset<int64_t> out;
-    for (const Record& r : records) {
-      if (r.stream == stream && r.deleted == deleted) out.insert(r.id);
-    }
-    return out;
-  }
-  bool Logged(const std::string& text) const {
-    for (const auto& e : events) {
-      if (e.has_log() && e.log().message().find(text) != std::string::npos) return true;
-    }
-    return false;
-  }
-};
+using Collector = testing::CdcCollector;
 
 class CdcRead : public ::testing::Test {
  protected:
@@ -195,12 +151,35 @@ TEST_F(CdcRead, SnapshotThenChangesWithDeletesPartitionsAndAcknowledgement) {
 }
 
 TEST_F(CdcRead, ChangesDuringTheSnapshotAreNotLost) {
-  // A change made after the slot exists but before the read: the snapshot sees it, and the
-  // change stream repeats it (at-least-once), never misses it.
-  Sql("INSERT INTO " + schema_ + ".items VALUES (500, 'between')");
+  // Enough rows for many batches, so that the snapshot is still running when the first
+  // batch arrives; the sink then inserts a row and updates one on another connection. The
+  // snapshot's own transaction cannot see them: they must come from the change stream (an
+  // _ab_cdc_lsn past the position the snapshot rows carry).
+  Sql("INSERT INTO " + schema_ + ".items SELECT g, 'n' FROM generate_series(11, 20000) g");
+  Sql("SELECT pg_replication_slot_advance('" + slot_ + "', pg_current_wal_lsn())");  // not changes
+  const int64_t snapshot_lsn = static_cast<int64_t>(ConfirmedFlush());
+  v1::ReadRequest request = Request({"items"});
+  request.mutable_options()->set_batch_max_rows(100);
   Collector sink;
-  ASSERT_TRUE(RunRead(Request({"items"}), &sink).ok());
-  EXPECT_GE(sink.Ids("items").count(500), 1u);
+  bool changed = false;
+  size_t records_when_changed = 0;
+  sink.on_event = [&](const v1::ReadResponse& r) {
+    if (!r.has_records() || changed) return;
+    changed = true;
+    records_when_changed = sink.records.size();
+    pg::Connection other = testing::Connect(Server::kPostgres);
+    testing::Exec(other, "INSERT INTO " + schema_ + ".items VALUES (500000, 'during')");
+    testing::Exec(other, "UPDATE " + schema_ + ".items SET note = 'during' WHERE id = 19999");
+  };
+  ASSERT_TRUE(RunRead(request, &sink).ok());
+  ASSERT_TRUE(changed);
+  ASSERT_LT(records_when_changed, 20000u) << "the changes must land while the snapshot runs";
+  std::multiset<int64_t> streamed = sink.StreamedIds("items", snapshot_lsn);
+  EXPECT_EQ(streamed, (std::multiset<int64_t>{19999, 500000}));
+  // Every row of the table arrived (the snapshot's 20,000 and the new one).
+  const std::multiset<int64_t> ids = sink.Ids("items");
+  const std::set<int64_t> all(ids.begin(), ids.end());
+  EXPECT_EQ(all.size(), 20001u);
 }
 
 TEST_F(CdcRead, SlotPastTheSavedPositionFailsOrResyncs) {
