@@ -175,8 +175,9 @@ TEST_P(HypertableResume, CutMidChunkLosesNoRowAndRepeatsAtMostTheSlicesInFlight)
               static_cast<unsigned long long>(sink.retries));
 }
 
-// Resuming a new read from each checkpoint of a first one: every row arrives, and a
-// slice position repeats nothing (chunks and slices end exactly at checkpoints).
+// Resuming a new read from each checkpoint of a first one: every row arrives, and with one
+// reader a slice position repeats nothing (chunks and slices end exactly at checkpoints);
+// with two, what is repeated is the other reader's slice in flight.
 class HypertableResumeFromCheckpoints : public HypertableResume {};
 
 TEST_P(HypertableResumeFromCheckpoints, ResumeFromEveryCheckpointLosesNoRow) {
@@ -212,7 +213,14 @@ TEST_P(HypertableResumeFromCheckpoints, ResumeFromEveryCheckpointLosesNoRow) {
     std::multiset<int64_t> both(order.begin(), order.begin() + checkpoints[i].first);
     both.insert(second.keys.begin(), second.keys.end());
     EXPECT_EQ(std::set<int64_t>(both.begin(), both.end()), expected) << "rows lost resuming from checkpoint " << i;
-    EXPECT_EQ(both.size(), expected.size()) << "rows repeated resuming from checkpoint " << i;
+    if (GetParam().readers == 1) {
+      EXPECT_EQ(both.size(), expected.size()) << "rows repeated resuming from checkpoint " << i;
+    } else {
+      // Another reader's slice in flight at the checkpoint is read again: at most one slice
+      // (4 KiB, about 70 rows here) per other reader, never a whole chunk (2,160 rows).
+      EXPECT_LE(both.size() - expected.size(), 150u * (GetParam().readers - 1))
+          << "rows repeated resuming from checkpoint " << i;
+    }
   }
 }
 
@@ -224,7 +232,9 @@ INSTANTIATE_TEST_SUITE_P(Kinds, HypertableResume,
                          Name);
 INSTANTIATE_TEST_SUITE_P(Kinds, HypertableResumeFromCheckpoints,
                          ::testing::Values(Case{Kind::kUncompressed, 1}, Case{Kind::kCompressed, 1},
-                                           Case{Kind::kSpacePartitioned, 1}, Case{Kind::kIntegerTime, 1}),
+                                           Case{Kind::kSpacePartitioned, 1}, Case{Kind::kIntegerTime, 1},
+                                           Case{Kind::kUncompressed, 2}, Case{Kind::kCompressed, 2},
+                                           Case{Kind::kSpacePartitioned, 2}, Case{Kind::kIntegerTime, 2}),
                          Name);
 
 }  // namespace

@@ -90,7 +90,7 @@ void TcpProxy::Pump(int client, int server) {
       if (i == 1) {
         from_server += static_cast<uint64_t>(n);
         server_bytes_.fetch_add(static_cast<uint64_t>(n));
-        if (mode == Mode::kSlow) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        if (mode == Mode::kSlow) std::this_thread::sleep_for(std::chrono::milliseconds(slow_pause_ms_.load()));
         if (stall_after > 0 && from_server >= stall_after) stalled = true;
       }
     }

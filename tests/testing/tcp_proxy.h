@@ -22,6 +22,9 @@ class TcpProxy final {
 
   int port() const { return port_; }
   void set_mode(Mode mode) { mode_.store(mode); }
+  // In kSlow mode: the pause after each 512 bytes from the server (default 5 ms, about
+  // 100 KB/s per connection).
+  void set_slow_pause_ms(int ms) { slow_pause_ms_.store(ms); }
   // Closes every open connection now (new ones are accepted).
   void CutAll() { cut_generation_.fetch_add(1); }
   // In kForward mode: stall the next new connection after it carried this many bytes from
@@ -42,6 +45,7 @@ class TcpProxy final {
   std::atomic<int> cut_generation_{0};
   std::atomic<uint64_t> stall_after_{0};
   std::atomic<uint64_t> server_bytes_{0};
+  std::atomic<int> slow_pause_ms_{5};
   std::thread accept_thread_;
   std::vector<std::thread> pumps_;
 };
