@@ -82,12 +82,7 @@ class HypertableCdc : public ::testing::Test {
     return r.ok() && r->rows() > 0 && !r->IsNull(0, 0) ? r->GetString(0, 0) : "";
   }
   std::set<int64_t> KeysInDatabase() {
-    pg::Connection conn = testing::Connect(Server::kTimescale);
-    auto r = conn.Exec("SELECT id FROM " + table_);
-    EXPECT_TRUE(r.ok()) << r.status();
-    std::set<int64_t> keys;
-    for (int i = 0; r.ok() && i < r->rows(); ++i) keys.insert(std::stoll(r->GetString(i, 0)));
-    return keys;
+    return testing::KeysIn(Server::kTimescale, "SELECT id FROM " + table_);
   }
   // The chunks in time order, as regclass text.
   std::vector<std::string> Chunks() {

@@ -94,12 +94,7 @@ class HypertableOptions : public ::testing::Test {
     testing::Exec(conn, sql);
   }
   std::set<int64_t> KeysInDatabase(const std::string& name) {
-    pg::Connection conn = testing::Connect(Server::kTimescale);
-    auto r = conn.Exec("SELECT id FROM " + T(name));
-    EXPECT_TRUE(r.ok()) << r.status();
-    std::set<int64_t> keys;
-    for (int i = 0; r.ok() && i < r->rows(); ++i) keys.insert(std::stoll(r->GetString(i, 0)));
-    return keys;
+    return testing::KeysIn(Server::kTimescale, "SELECT id FROM " + T(name));
   }
   // A hypertable of `days` daily chunks from 2024-03-01, 240 rows a day (ids 0..).
   void MakeHypertable(const std::string& name, int days) {

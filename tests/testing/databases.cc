@@ -67,6 +67,15 @@ void Exec(pg::Connection& conn, const std::string& sql) {
   ASSERT_TRUE(result.ok()) << sql << "\n-> " << result.status();
 }
 
+std::set<int64_t> KeysIn(Server server, const std::string& query) {
+  pg::Connection conn = Connect(server);
+  auto r = conn.Exec(query);
+  EXPECT_TRUE(r.ok()) << r.status() << " in " << query;
+  std::set<int64_t> keys;
+  for (int i = 0; r.ok() && i < r->rows(); ++i) keys.insert(std::stoll(r->GetString(i, 0)));
+  return keys;
+}
+
 std::string UniqueName(const std::string& prefix) {
   // Bazel runs tests in pid namespaces (the pid repeats between runs), so a start time
   // tells runs apart: a name left behind by a crashed run never collides.

@@ -3,6 +3,8 @@
 // tools/test starts both and exports their TSDB_* variables.
 #pragma once
 
+#include <cstdint>
+#include <set>
 #include <string>
 
 #include "service/pg/connection.h"
@@ -23,6 +25,10 @@ pg::Connection Connect(Server server);
 
 // Runs SQL on `conn`; fails the test on error (the message names the statement).
 void Exec(pg::Connection& conn, const std::string& sql);
+
+// The first column of `query`'s rows as integers (the keys a "no row lost" test compares
+// the keys read with); fails the test when the query fails.
+std::set<int64_t> KeysIn(Server server, const std::string& query);
 
 // A name unique within this test run, for tables and schemas the test creates.
 std::string UniqueName(const std::string& prefix);
