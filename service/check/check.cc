@@ -103,17 +103,24 @@ absl::StatusOr<std::string> CheckPublicationCoverage(pg::Connection& conn,
 // carries over to its chunks, present and future (seen on TimescaleDB 2.26.4). Returns a
 // sentence naming them with the statements that fix it; empty when none is affected.
 absl::StatusOr<std::string> CheckReplicaIdentities(pg::Connection& conn, const ResolvedConfig& config) {
+  // Hypertables and materialized hypertables from TimescaleDB's views (which leave out its
+  // internal compression tables in every version); of the catalog only the hypertable's
+  // chunk schema, which TimescaleDB 2.26 to 2.29 keep in the same column.
   auto broken = conn.ExecParams(R"sql(
-SELECT format('%I.%I', h.schema_name, h.table_name),
-       CASE WHEN a.mat_hypertable_id IS NULL THEN ''
-            ELSE format('%I.%I', a.user_view_schema, a.user_view_name) END
-FROM _timescaledb_catalog.hypertable h
-JOIN pg_catalog.pg_namespace n ON n.nspname = h.schema_name
-JOIN pg_catalog.pg_class r ON r.relnamespace = n.oid AND r.relname = h.table_name
+WITH candidates AS (
+  SELECT hypertable_schema AS ht_schema, hypertable_name AS ht_name, '' AS view
+  FROM timescaledb_information.hypertables
+  UNION ALL
+  SELECT materialization_hypertable_schema, materialization_hypertable_name,
+         format('%I.%I', view_schema, view_name)
+  FROM timescaledb_information.continuous_aggregates)
+SELECT format('%I.%I', c.ht_schema, c.ht_name), c.view
+FROM candidates c
+JOIN _timescaledb_catalog.hypertable h ON h.schema_name = c.ht_schema AND h.table_name = c.ht_name
+JOIN pg_catalog.pg_namespace n ON n.nspname = c.ht_schema
+JOIN pg_catalog.pg_class r ON r.relnamespace = n.oid AND r.relname = c.ht_name
 JOIN pg_catalog.pg_publication p ON p.pubname = $1 AND (p.pubdelete OR p.pubupdate)
-LEFT JOIN _timescaledb_catalog.continuous_agg a ON a.mat_hypertable_id = h.id
-WHERE h.compression_state <> 2
-  AND (p.puballtables OR EXISTS (
+WHERE (p.puballtables OR EXISTS (
         SELECT 1 FROM pg_catalog.pg_publication_namespace pn
         JOIN pg_catalog.pg_namespace cn ON cn.oid = pn.pnnspid
         WHERE pn.pnpubid = p.oid AND cn.nspname = h.associated_schema_name))

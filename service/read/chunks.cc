@@ -1,6 +1,10 @@
 #include "service/read/chunks.h"
 
+#include <map>
+#include <utility>
+
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
 #include "service/common/status_macros.h"
 #include "service/pg/quote.h"
 
@@ -18,19 +22,26 @@ SELECT chunk_schema, chunk_name,
                      THEN (extract(epoch FROM range_end) * 1000000)::bigint END,
                 range_end_integer, 9223372036854775807),
        is_compressed,
-       -- The size to read: the heap (rows not compressed), plus for a compressed chunk its
-       -- heap size before compression (TimescaleDB's own record of it).
+       -- The size to read: the heap (rows not compressed); compressed chunks add their heap
+       -- size before compression (kCompressionStatsSql).
        COALESCE(pg_catalog.pg_relation_size(
                   pg_catalog.to_regclass(pg_catalog.format('%I.%I', chunk_schema, chunk_name))), 0)
-       + CASE WHEN is_compressed THEN COALESCE((
-           SELECT s.uncompressed_heap_size
-           FROM _timescaledb_catalog.compression_chunk_size s
-           JOIN _timescaledb_catalog.chunk k ON k.id = s.chunk_id
-           WHERE k.schema_name = chunk_schema AND k.table_name = chunk_name), 0)
-         ELSE 0 END
 FROM timescaledb_information.chunks
 WHERE hypertable_schema = $1 AND hypertable_name = $2
 ORDER BY 3, 1, 2)sql";
+
+// The schema TimescaleDB's functions live in (the extension's).
+constexpr char kExtensionSchemaSql[] = R"sql(
+SELECT n.nspname FROM pg_catalog.pg_extension e
+JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'timescaledb')sql";
+
+// Compressed chunks' heap size before compression, through TimescaleDB's own function (its
+// catalog tables change between releases: 2.29 replaced the chunk's name columns by its
+// relid); "%s" is the quoted extension schema.
+constexpr char kCompressionStatsSql[] = R"sql(
+SELECT chunk_schema, chunk_name, COALESCE(before_compression_table_bytes, 0)
+FROM %s.chunk_compression_stats($1::regclass)
+WHERE compression_status = 'Compressed')sql";
 
 // Leaf partitions; for those directly under the root, the upper bound of a range partition
 // on one column, converted by $2 (the key's encoding: timestamptz, timestamp, date, int or
@@ -87,6 +98,28 @@ const char* BoundEncoding(v1::ValueKind kind) {
   }
 }
 
+// Adds to each compressed chunk of `chunks` its heap size before compression.
+absl::Status AddSizesBeforeCompression(pg::Connection& conn, const std::string& schema,
+                                       const std::string& name, std::vector<ChunkInfo>* chunks) {
+  ASSIGN_OR_RETURN(pg::Result ext, conn.Exec(kExtensionSchemaSql));
+  if (ext.rows() != 1) return absl::OkStatus();  // the extension went away: nothing to add
+  ASSIGN_OR_RETURN(pg::Result r,
+                   conn.ExecParams(absl::StrFormat(kCompressionStatsSql, pg::QuoteIdent(ext.GetString(0, 0))),
+                                   {pg::QuoteQualified(schema, name)}));
+  std::map<std::pair<std::string, std::string>, int64_t> before;
+  for (int i = 0; i < r.rows(); ++i) {
+    int64_t bytes = 0;
+    (void)absl::SimpleAtoi(r.Get(i, 2), &bytes);
+    before[{r.GetString(i, 0), r.GetString(i, 1)}] = bytes;
+  }
+  for (ChunkInfo& c : *chunks) {
+    if (!c.compressed) continue;
+    auto it = before.find({c.schema, c.name});
+    if (it != before.end()) c.size_bytes += it->second;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<ChunkInfo>> ListChunks(pg::Connection& conn, const v1::Stream& stream) {
@@ -94,6 +127,7 @@ absl::StatusOr<std::vector<ChunkInfo>> ListChunks(pg::Connection& conn, const v1
   const std::string& schema = stream.stream().namespace_();
   const std::string& name = stream.stream().name();
   if (stream.kind() == v1::RELATION_KIND_HYPERTABLE) {
+    bool any_compressed = false;
     ASSIGN_OR_RETURN(pg::Result r, conn.ExecParams(kHypertableChunksSql, {schema, name}));
     for (int i = 0; i < r.rows(); ++i) {
       ChunkInfo c;
@@ -105,8 +139,10 @@ absl::StatusOr<std::vector<ChunkInfo>> ListChunks(pg::Connection& conn, const v1
       (void)absl::SimpleAtoi(r.Get(i, 3), &c.range_end);
       c.compressed = r.Get(i, 4) == "t";
       (void)absl::SimpleAtoi(r.Get(i, 5), &c.size_bytes);
+      any_compressed |= c.compressed;
       chunks.push_back(std::move(c));
     }
+    if (any_compressed) RETURN_IF_ERROR(AddSizesBeforeCompression(conn, schema, name, &chunks));
   } else {
     const std::string relation = pg::QuoteQualified(schema, name);
     std::string key_column;
