@@ -93,13 +93,14 @@ GROUP BY t.root)sql";
 
 constexpr char kHypertablesSql[] = R"sql(
 SELECT h.hypertable_schema, h.hypertable_name, h.compression_enabled,
-       (SELECT count(*) FROM timescaledb_information.chunks ch
-         WHERE ch.hypertable_schema = h.hypertable_schema
-           AND ch.hypertable_name = h.hypertable_name),
-       (SELECT count(*) FROM timescaledb_information.chunks ch
-         WHERE ch.hypertable_schema = h.hypertable_schema
-           AND ch.hypertable_name = h.hypertable_name AND ch.is_compressed)
+       COALESCE(ch.chunks, 0), COALESCE(ch.compressed, 0)
 FROM timescaledb_information.hypertables h
+LEFT JOIN (SELECT hypertable_schema, hypertable_name, count(*) AS chunks,
+                  count(*) FILTER (WHERE is_compressed) AS compressed
+           FROM timescaledb_information.chunks
+           WHERE hypertable_schema = ANY($1::text[])
+           GROUP BY hypertable_schema, hypertable_name) ch
+  ON ch.hypertable_schema = h.hypertable_schema AND ch.hypertable_name = h.hypertable_name
 WHERE h.hypertable_schema = ANY($1::text[]))sql";
 
 // All dimensions (also of continuous aggregates' materialized hypertables).

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "service/common/status_macros.h"
 #include "service/pg/quote.h"
@@ -21,14 +22,18 @@ SELECT chunk_schema, chunk_name,
        COALESCE(CASE WHEN isfinite(range_end)
                      THEN (extract(epoch FROM range_end) * 1000000)::bigint END,
                 range_end_integer, 9223372036854775807),
-       is_compressed,
-       -- The size to read: the heap (rows not compressed); compressed chunks add their heap
-       -- size before compression (kCompressionStatsSql).
-       COALESCE(pg_catalog.pg_relation_size(
-                  pg_catalog.to_regclass(pg_catalog.format('%I.%I', chunk_schema, chunk_name))), 0)
+       is_compressed
 FROM timescaledb_information.chunks
 WHERE hypertable_schema = $1 AND hypertable_name = $2
 ORDER BY 3, 1, 2)sql";
+
+// The size to read of each chunk of $1 (quoted qualified names), in that order: the heap
+// (rows not compressed); compressed chunks add their heap size before compression
+// (kCompressionStatsSql).
+constexpr char kChunkSizesSql[] = R"sql(
+SELECT COALESCE(pg_catalog.pg_relation_size(pg_catalog.to_regclass(s.chunk)), 0)
+FROM unnest($1::text[]) WITH ORDINALITY AS s(chunk, i)
+ORDER BY s.i)sql";
 
 // The schema TimescaleDB's functions live in (the extension's).
 constexpr char kExtensionSchemaSql[] = R"sql(
@@ -98,9 +103,10 @@ const char* BoundEncoding(v1::ValueKind kind) {
   }
 }
 
-// Adds to each compressed chunk of `chunks` its heap size before compression.
+// Adds to each compressed chunk of `chunks` (of the hypertable schema.name) its heap size
+// before compression.
 absl::Status AddSizesBeforeCompression(pg::Connection& conn, const std::string& schema,
-                                       const std::string& name, std::vector<ChunkInfo>* chunks) {
+                                       const std::string& name, const std::vector<ChunkInfo*>& chunks) {
   ASSIGN_OR_RETURN(pg::Result ext, conn.Exec(kExtensionSchemaSql));
   if (ext.rows() != 1) return absl::OkStatus();  // the extension went away: nothing to add
   ASSIGN_OR_RETURN(pg::Result r,
@@ -112,10 +118,10 @@ absl::Status AddSizesBeforeCompression(pg::Connection& conn, const std::string& 
     (void)absl::SimpleAtoi(r.Get(i, 2), &bytes);
     before[{r.GetString(i, 0), r.GetString(i, 1)}] = bytes;
   }
-  for (ChunkInfo& c : *chunks) {
-    if (!c.compressed) continue;
-    auto it = before.find({c.schema, c.name});
-    if (it != before.end()) c.size_bytes += it->second;
+  for (ChunkInfo* c : chunks) {
+    if (!c->compressed) continue;
+    auto it = before.find({c->schema, c->name});
+    if (it != before.end()) c->size_bytes += it->second;
   }
   return absl::OkStatus();
 }
@@ -127,7 +133,6 @@ absl::StatusOr<std::vector<ChunkInfo>> ListChunks(pg::Connection& conn, const v1
   const std::string& schema = stream.stream().namespace_();
   const std::string& name = stream.stream().name();
   if (stream.kind() == v1::RELATION_KIND_HYPERTABLE) {
-    bool any_compressed = false;
     ASSIGN_OR_RETURN(pg::Result r, conn.ExecParams(kHypertableChunksSql, {schema, name}));
     for (int i = 0; i < r.rows(); ++i) {
       ChunkInfo c;
@@ -138,11 +143,8 @@ absl::StatusOr<std::vector<ChunkInfo>> ListChunks(pg::Connection& conn, const v1
       (void)absl::SimpleAtoi(r.Get(i, 2), &c.range_start);
       (void)absl::SimpleAtoi(r.Get(i, 3), &c.range_end);
       c.compressed = r.Get(i, 4) == "t";
-      (void)absl::SimpleAtoi(r.Get(i, 5), &c.size_bytes);
-      any_compressed |= c.compressed;
       chunks.push_back(std::move(c));
     }
-    if (any_compressed) RETURN_IF_ERROR(AddSizesBeforeCompression(conn, schema, name, &chunks));
   } else {
     const std::string relation = pg::QuoteQualified(schema, name);
     std::string key_column;
@@ -172,6 +174,29 @@ absl::StatusOr<std::vector<ChunkInfo>> ListChunks(pg::Connection& conn, const v1
     }
   }
   return chunks;
+}
+
+absl::Status AddChunkSizes(pg::Connection& conn, const v1::Stream& stream,
+                           const std::vector<ChunkInfo*>& chunks) {
+  if (chunks.empty()) return absl::OkStatus();
+  std::vector<std::string> names;
+  names.reserve(chunks.size());
+  bool any_compressed = false;
+  for (const ChunkInfo* c : chunks) {
+    names.push_back(c->qualified);
+    any_compressed |= c->compressed;
+  }
+  ASSIGN_OR_RETURN(pg::Result r, conn.ExecParams(kChunkSizesSql, {pg::TextArrayLiteral(names)}));
+  if (r.rows() != static_cast<int>(chunks.size())) {
+    return absl::InternalError(absl::StrCat("chunk sizes: ", r.rows(), " rows for ", chunks.size(), " chunks"));
+  }
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    chunks[i]->size_bytes = 0;
+    (void)absl::SimpleAtoi(r.Get(static_cast<int>(i), 0), &chunks[i]->size_bytes);
+    chunks[i]->sized = true;
+  }
+  if (!any_compressed) return absl::OkStatus();
+  return AddSizesBeforeCompression(conn, stream.stream().namespace_(), stream.stream().name(), chunks);
 }
 
 }  // namespace tsdb_source

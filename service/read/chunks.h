@@ -25,8 +25,11 @@ struct ChunkInfo {
   int64_t range_end = 0;
   bool compressed = false;
   // Estimated bytes to read (hypertable chunks): heap size, plus a compressed chunk's size
-  // before compression. 0 for partitions.
+  // before compression. Set by AddChunkSizes (then `sized`), not by ListChunks: measuring
+  // opens each chunk, which costs more than listing them all, and an incremental read
+  // prunes most chunks. 0 for partitions.
   int64_t size_bytes = 0;
+  bool sized = false;
   // Partitions of a table range-partitioned on one time or integer column, directly under
   // it: that column and the partition's upper bound (exclusive) in the same encoding as
   // range_end, so an incremental read can skip partitions that end at or before its
@@ -36,7 +39,12 @@ struct ChunkInfo {
   int64_t upper_bound = 0;
 };
 
-// Lists the chunks of `stream` (a hypertable or a partitioned table).
+// Lists the chunks of `stream` (a hypertable or a partitioned table), without their sizes.
 absl::StatusOr<std::vector<ChunkInfo>> ListChunks(pg::Connection& conn, const v1::Stream& stream);
+
+// Sets size_bytes (and sized) of `chunks`, chunks of the hypertable `stream`: one query for
+// all of them, one more when any is compressed. A chunk dropped since it was listed gets 0.
+absl::Status AddChunkSizes(pg::Connection& conn, const v1::Stream& stream,
+                           const std::vector<ChunkInfo*>& chunks);
 
 }  // namespace tsdb_source

@@ -525,6 +525,19 @@ class StreamReader {
     return absl::OkStatus();
   }
 
+  // Measures the hypertable chunks about to be read, for their slices; only those, since
+  // measuring a chunk opens it (a cached or pruned chunk list holds no sizes).
+  absl::Status SizeChunks(const std::vector<size_t>& pending) {
+    if (plan_.stream->kind() != v1::RELATION_KIND_HYPERTABLE || plan_.slice_column < 0) {
+      return absl::OkStatus();
+    }
+    std::vector<ChunkInfo*> unsized;
+    for (size_t i : pending) {
+      if (!chunks_[i].info.sized) unsized.push_back(&chunks_[i].info);
+    }
+    return AddChunkSizes(conn_.get(), *plan_.stream, unsized);
+  }
+
   // Reads every chunk not done yet, with as many readers as allowed and available.
   absl::Status ReadPending() {
     std::vector<size_t> pending;
@@ -532,6 +545,7 @@ class StreamReader {
       if (!chunks_[i].done && !chunks_[i].scheduled) pending.push_back(i);
     }
     if (pending.empty()) return absl::OkStatus();
+    RETURN_IF_ERROR(SizeChunks(pending));
     for (size_t i : pending) chunks_[i].scheduled = true;
     size_t readers = std::min<size_t>(config_.max_concurrent_chunks, pending.size());
     std::vector<std::unique_ptr<pg::Connection>> extra;
