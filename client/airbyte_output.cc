@@ -1,6 +1,8 @@
 #include "client/airbyte_output.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 
 #include "client/json/json_writer.h"
 #include "google/protobuf/util/json_util.h"
@@ -52,17 +54,42 @@ int64_t NowMillis() {
       .count();
 }
 
-std::string* AirbyteOutput::BeginLine() { return &buffer_; }
+std::string* AirbyteOutput::BeginLine() {
+  line_.clear();
+  return &line_;
+}
 
 void AirbyteOutput::EndLine() {
-  buffer_.push_back('\n');
-  if (buffer_.size() >= kFlushBytes) Flush();
+  line_.push_back('\n');
+  Append(line_);
+  LineDone();
+}
+
+char* AirbyteOutput::Reserve(size_t n) {
+  if (capacity_ - size_ < n) {
+    const size_t capacity = std::max({kFlushBytes + (kFlushBytes >> 2), 2 * capacity_, size_ + n});
+    std::unique_ptr<char[]> grown(new char[capacity]);
+    if (size_ > 0) std::memcpy(grown.get(), buffer_.get(), size_);
+    buffer_ = std::move(grown);
+    capacity_ = capacity;
+  }
+  return buffer_.get() + size_;
+}
+
+void AirbyteOutput::Append(std::string_view text) {
+  char* p = Reserve(text.size());
+  std::memcpy(p, text.data(), text.size());
+  Commit(p + text.size());
+}
+
+void AirbyteOutput::LineDone() {
+  if (size_ >= kFlushBytes) Flush();
 }
 
 void AirbyteOutput::Flush() {
-  if (!buffer_.empty()) {
-    std::fwrite(buffer_.data(), 1, buffer_.size(), out_);
-    buffer_.clear();
+  if (size_ > 0) {
+    std::fwrite(buffer_.get(), 1, size_, out_);
+    size_ = 0;
   }
   std::fflush(out_);
 }

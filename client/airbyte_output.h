@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include <string_view>
@@ -38,14 +39,28 @@ class AirbyteOutput final {
   void Estimate(const v1::Estimate& estimate);
   // A STATE message of type STREAM with sourceStats.recordCount.
   void State(const v1::Checkpoint& checkpoint);
-  // Appends a line (without the newline) to the buffer; the caller formats it.
+  // A line (without the newline) for the caller to format; EndLine adds it to the buffer.
   std::string* BeginLine();
   void EndLine();
+  // Room for `n` more bytes at the end of the buffer, for text written in place (RECORD
+  // lines): write at most n bytes from the pointer returned, then Commit the end of what
+  // was written. Lines end with '\n' the caller writes; LineDone after each.
+  char* Reserve(size_t n);
+  void Commit(char* end) { size_ = static_cast<size_t>(end - buffer_.get()); }
+  // A whole line was committed: flushes when the buffer is full enough.
+  void LineDone();
   void Flush();
 
  private:
+  void Append(std::string_view text);
+
   FILE* out_;
-  std::string buffer_;
+  std::string line_;  // the line BeginLine hands out
+  // The buffer: bytes [0, size_) are to be written, capacity_ are allocated. Not a
+  // std::string: growing one fills the new room with zeros, for every line.
+  std::unique_ptr<char[]> buffer_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
 };
 
 // The Airbyte JSON of one stream (AirbyteStream), TimescaleDB metadata under "timescaledb".

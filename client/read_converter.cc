@@ -1,5 +1,7 @@
 #include "client/read_converter.h"
 
+#include <cstring>
+
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -146,28 +148,49 @@ void ReadConverter::Records(const v1::RecordBatch& batch) {
                                     std::string(status.message())));
     return;
   }
-  std::string emitted_at;
-  AppendJsonInt64(NowMillis(), &emitted_at);
-  for (uint32_t row = 0; row < batch.row_count(); ++row) {
-    std::string* line = out_->BeginLine();
-    line->append(info.record_prefix);
-    line->append(emitted_at);
-    line->append(R"(,"data":)");
-    // StartBatch validated the batch, so AppendRow cannot fail for row < row_count.
-    nulled_.clear();
-    (void)info.formatter->AppendRow(row, line, &nulled_);
-    if (nulled_.empty()) {
-      line->append("}}");
-      out_->EndLine();
-      continue;
-    }
+  // What every RECORD line of the batch starts with, up to its data object.
+  std::string prefix = info.record_prefix;
+  AppendJsonInt64(NowMillis(), &prefix);
+  prefix.append(R"(,"data":)");
+  const RecordFormatter& formatter = *info.formatter;
+  // The end of a line whose row had nulled values: meta.changes names their columns.
+  auto append_changes = [&](std::string* line) {
     line->append(R"(,"meta":{"changes":[)");
     for (size_t k = 0; k < nulled_.size(); ++k) {
       if (k != 0) line->push_back(',');
       line->append(info.columns[nulled_[k]].change);
     }
     line->append("]}}}");
-    out_->EndLine();
+  };
+  for (uint32_t row = 0; row < batch.row_count(); ++row) {
+    nulled_.clear();
+    // StartBatch validated the batch, so writing row < row_count cannot fail.
+    if (formatter.has_row_writer()) {
+      // In place: the prefix, the data object, and "}}\n" when nothing was nulled.
+      char* const begin = out_->Reserve(prefix.size() + formatter.RowBound(row) + 3);
+      std::memcpy(begin, prefix.data(), prefix.size());
+      char* p = formatter.WriteRow(row, begin + prefix.size(), &nulled_);
+      if (nulled_.empty()) {
+        std::memcpy(p, "}}\n", 3);
+        out_->Commit(p + 3);
+        out_->LineDone();
+        continue;
+      }
+      out_->Commit(p);
+      append_changes(out_->BeginLine());  // the rest of the line
+      out_->EndLine();
+    } else {
+      std::string* line = out_->BeginLine();
+      line->append(prefix);
+      (void)formatter.AppendRow(row, line, &nulled_);
+      if (nulled_.empty()) {
+        line->append("}}");
+        out_->EndLine();
+        continue;
+      }
+      append_changes(line);
+      out_->EndLine();
+    }
     for (int column : nulled_) {
       ColumnNote& note = info.columns[column];
       if (note.warned) continue;

@@ -446,17 +446,8 @@ absl::Status RecordFormatter::AppendRow(uint32_t row, std::string* out,
     const size_t old_size = out->size();
     out->resize(old_size + RowBound(row));
     char* const begin = &(*out)[old_size];
-    char* p = begin;
-    for (size_t i = 0; i < columns_.size(); ++i) {
-      const std::string& key = columns_[i].key;
-      std::memcpy(p, key.data(), key.size());
-      p += key.size();
-      if (WriteValue(levels_[i], row, &p) && nulled != nullptr) {
-        nulled->push_back(static_cast<int>(i));
-      }
-    }
-    *p++ = '}';
-    out->resize(old_size + static_cast<size_t>(p - begin));
+    char* const end = WriteRow(row, begin, nulled);
+    out->resize(old_size + static_cast<size_t>(end - begin));
     return absl::OkStatus();
   }
   for (size_t i = 0; i < columns_.size(); ++i) {
@@ -467,6 +458,19 @@ absl::Status RecordFormatter::AppendRow(uint32_t row, std::string* out,
   }
   out->push_back('}');
   return absl::OkStatus();
+}
+
+char* RecordFormatter::WriteRow(uint32_t row, char* p, std::vector<int>* nulled) const {
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    const std::string& key = columns_[i].key;
+    std::memcpy(p, key.data(), key.size());
+    p += key.size();
+    if (WriteValue(levels_[i], row, &p) && nulled != nullptr) {
+      nulled->push_back(static_cast<int>(i));
+    }
+  }
+  *p++ = '}';
+  return p;
 }
 
 bool RecordFormatter::AppendValue(const Level& level, uint32_t index, std::string* out) const {

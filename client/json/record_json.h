@@ -84,6 +84,12 @@ class RecordFormatter final {
   // row writer that makes room for the whole row once and stores into it, instead of
   // appending value by value; the text is the same. Tests turn it off to compare both.
   void set_row_writer_for_testing(bool on) { row_writer_ = row_writer_ && on; }
+  // The row writer, for callers that write into their own memory: when has_row_writer(),
+  // WriteRow stores the data object of `row` of the bound batch (row < row_count) at `p`,
+  // which has room for RowBound(row) bytes, and returns its end; `nulled` as in AppendRow.
+  bool has_row_writer() const { return row_writer_; }
+  size_t RowBound(uint32_t row) const;
+  char* WriteRow(uint32_t row, char* p, std::vector<int>* nulled) const;
   // Rows of the bound batch (0 when none is bound).
   uint32_t row_count() const { return row_count_; }
 
@@ -119,7 +125,6 @@ class RecordFormatter final {
   // Returns true when the value, or an element of it, was nulled (null*).
   bool AppendValue(const Level& level, uint32_t index, std::string* out) const;
   // The row writer (scalar kinds only): at most RowBound(row) bytes at *p, advanced.
-  size_t RowBound(uint32_t row) const;
   bool WriteValue(const Level& level, uint32_t index, char** p) const;
 
   std::vector<ColumnInfo> columns_;
