@@ -1,10 +1,13 @@
 #include "client/commands.h"
 
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "client/inputs.h"
+#include "client/progress_display.h"
 #include "client/read_converter.h"
 #include "google/protobuf/arena.h"
 #include "service/server/source_service.h"
@@ -130,23 +133,36 @@ int RunRead(CommandContext& context) {
   }
 
   ReadConverter converter(context.out);
+  // A progress line on stderr when a person watches it (a terminal); null otherwise.
+  std::unique_ptr<ProgressDisplay> progress =
+      ProgressDisplay::ForStderr(request.catalog().streams_size());
+  auto handle = [&converter, &progress](const v1::ReadResponse& response) {
+    converter.Handle(response);
+    if (progress != nullptr) progress->Observe(response);
+  };
+  auto failed = [&](const grpc::Status& status) {
+    converter.MarkIncomplete(status.error_message());
+    if (progress != nullptr) progress->Finish(/*completed=*/false);
+    return RpcError(context, "read", status);
+  };
+  auto done = [&] {
+    converter.Finish();
+    if (progress != nullptr) progress->Finish(/*completed=*/true);
+    return 0;
+  };
   if (SourceServiceImpl* service = context.service->in_process(); service != nullptr) {
     // The core's responses reach the converter as they are: no gRPC serialisation.
-    struct ConvertingSink : ReadSink {
-      ReadConverter* converter;
+    struct HandlingSink : ReadSink {
+      std::function<void(const v1::ReadResponse&)> handle;
       bool Emit(const v1::ReadResponse& response) override {
-        converter->Handle(response);
+        handle(response);
         return true;
       }
     } sink;
-    sink.converter = &converter;
+    sink.handle = handle;
     grpc::Status status = service->ReadInProcess(request, &sink);
-    if (!status.ok()) {
-      converter.MarkIncomplete(status.error_message());
-      return RpcError(context, "read", status);
-    }
-    converter.Finish();
-    return 0;
+    if (!status.ok()) return failed(status);
+    return done();
   }
   grpc::ClientContext call;
   context.service->Prepare(&call);
@@ -163,16 +179,12 @@ int RunRead(CommandContext& context) {
   for (;;) {
     auto* response = google::protobuf::Arena::CreateMessage<v1::ReadResponse>(&arena);
     if (!reader->Read(response)) break;
-    converter.Handle(*response);
+    handle(*response);
     arena.Reset();
   }
   grpc::Status status = reader->Finish();
-  if (!status.ok()) {
-    converter.MarkIncomplete(status.error_message());
-    return RpcError(context, "read", status);
-  }
-  converter.Finish();
-  return 0;
+  if (!status.ok()) return failed(status);
+  return done();
 }
 
 }  // namespace tsdb_source::client

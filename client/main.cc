@@ -7,6 +7,8 @@
 //   common options: --server HOST:PORT [--tls] [--ca-file F] [--cert-file F --key-file F]
 //                   [--token-file F]
 //
+//   tsdb-source --help | -h      the usage (kHelp) on stdout, exit code 0
+//
 // stdout carries only Airbyte messages, one JSON object per line; logs go to stderr.
 // Exit code 0 on success, 1 after a TRACE ERROR.
 #include <cstdio>
@@ -28,10 +30,66 @@ constexpr char kUsage[] =
     "       [--server HOST:PORT [--tls] [--ca-file F] [--cert-file F --key-file F]\n"
     "        [--token-file F]]\n";
 
+constexpr char kHelp[] =
+    "tsdb-source: the Airbyte source connector of tsdb-source. It reads TimescaleDB\n"
+    "(hypertables chunk by chunk, with resumable checkpoints) and PostgreSQL, and prints\n"
+    "Airbyte protocol messages on stdout, one JSON object per line; logs go to stderr.\n"
+    "\n"
+    "usage:\n"
+    "  tsdb-source spec                      the JSON schema of the config\n"
+    "  tsdb-source check --config F          connect and check the config\n"
+    "  tsdb-source discover --config F       the streams (a CATALOG message)\n"
+    "  tsdb-source read --config F --catalog F [--state F]\n"
+    "                                        RECORD, STATE and status messages\n"
+    "  tsdb-source --help | -h               this text\n"
+    "\n"
+    "options:\n"
+    "  --config F      Airbyte config JSON (the keys of `spec`'s schema); required by\n"
+    "                  check, discover and read\n"
+    "  --catalog F     configured catalog JSON (ConfiguredAirbyteCatalog: discover's\n"
+    "                  streams, each with sync_mode and destination_sync_mode); required\n"
+    "                  by read\n"
+    "  --state F       the STATE messages of an earlier read, as a JSON array (default:\n"
+    "                  none, a fresh sync)\n"
+    "  --server H:P    use a running tsdb-source-server (default: the service runs in\n"
+    "                  this process)\n"
+    "  --tls           connect to --server with TLS (default: plaintext)\n"
+    "  --ca-file F     PEM CA certificates for --tls (default: the system's)\n"
+    "  --cert-file F, --key-file F\n"
+    "                  PEM client certificate and key for --tls (mutual TLS)\n"
+    "  --token-file F  file holding the bearer token for --server (default: none)\n"
+    "\n"
+    "Exit code 0 on success (a failed check is a FAILED connection status), 1 after a\n"
+    "TRACE ERROR message. While `read` runs with stderr on a terminal (and stdout not),\n"
+    "a progress line is shown on stderr.\n"
+    "\n"
+    "example:\n"
+    "  tsdb-source discover --config config.json > discover.jsonl\n"
+    "  tsdb-source read --config config.json --catalog catalog.json > messages.jsonl\n";
+
+// True when an argument in an option's place is --help or -h (a file named -h given to
+// --config is a file name).
+bool WantsHelp(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") return true;
+    if (arg == "--config" || arg == "--catalog" || arg == "--state" || arg == "--server" ||
+        arg == "--ca-file" || arg == "--token-file" || arg == "--cert-file" ||
+        arg == "--key-file") {
+      ++i;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using tsdb_source::client::AirbyteOutput;
+  if (WantsHelp(argc, argv)) {
+    std::fputs(kHelp, stdout);
+    return std::fflush(stdout) == 0 ? 0 : 1;
+  }
   AirbyteOutput out(stdout);
   if (argc < 2) {
     std::fputs(kUsage, stderr);

@@ -7,11 +7,13 @@
 // client ends with UNAVAILABLE (reason SERVER_SHUTTING_DOWN) after the last checkpoint it
 // received. A second signal cancels the running reads at once.
 // Exit status: 0 after a clean stop, 1 when the server cannot start, 2 for bad flags.
+// --help (or -h) prints the usage (usage.h) on stdout and exits 0.
 #include <pthread.h>
 #include <signal.h>
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +35,7 @@
 #include "service/server/server_credentials.h"
 #include "service/server/source_service.h"
 #include "service/server/token_auth.h"
+#include "service/server/usage.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "address to listen on: host:port, [ipv6]:port or unix:/path; port 0 picks a free port");
@@ -62,6 +65,28 @@ ABSL_FLAG(bool, reflection, true, "serve gRPC server reflection (grpcurl, grpcui
 namespace {
 
 using tsdb_source::LogFields;
+
+constexpr char kUsageIntro[] =
+    "tsdb-source-server: serves the tsdb_source.v1.SourceService gRPC API (Spec, Check,\n"
+    "Discover, Read) for TimescaleDB and PostgreSQL databases: each call carries the config\n"
+    "of the database it is about; hypertables are read chunk by chunk with resumable\n"
+    "checkpoints. Also serves the standard gRPC health service and server reflection.\n"
+    "Logs go to stderr, one line per event.\n"
+    "\n"
+    "usage: tsdb-source-server [--flag=value ...]\n"
+    "\n"
+    "flags:\n";
+constexpr char kUsageEnd[] =
+    "\n"
+    "Without --tls_cert only loopback addresses are served (unless --insecure). SIGTERM or\n"
+    "SIGINT stops the server: running reads end after their next checkpoint.\n"
+    "Exit status: 0 after a clean stop, 1 when it cannot listen, 2 for bad flags.\n"
+    "Every flag, absl's included: --helpfull.\n"
+    "\n"
+    "examples:\n"
+    "  tsdb-source-server --listen 127.0.0.1:50051\n"
+    "  tsdb-source-server --listen 0.0.0.0:50051 --tls_cert server.pem --tls_key server.key \\\n"
+    "      --token_file tokens.txt\n";
 
 constexpr char kServiceName[] = "tsdb_source.v1.SourceService";
 constexpr int kMaxReceiveMessageBytes = 64 << 20;
@@ -93,6 +118,11 @@ absl::Status CheckFlags() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (tsdb_source::WantsUsage(argc, argv)) {
+    std::string usage = absl::StrCat(kUsageIntro, tsdb_source::FlagsUsage(__FILE__), kUsageEnd);
+    std::fwrite(usage.data(), 1, usage.size(), stdout);
+    return std::fflush(stdout) == 0 ? 0 : 1;
+  }
   // The signals are taken by sigwait below: block them before gRPC starts any thread, so
   // that every thread inherits the mask and none of them is interrupted.
   sigset_t signals;

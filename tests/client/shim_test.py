@@ -3,11 +3,16 @@ commands, exit codes, stdout hygiene, emitted_at, and `--server` giving the in-p
 output. Every line the shim prints is validated against the Airbyte protocol schema (and
 RECORDs against their stream's schema) by tests/airbyte/connector_harness.py.
 """
+import fcntl
 import json
 import os
+import pty
 import re
+import struct
 import subprocess
 import sys
+import termios
+import threading
 import time
 import unittest
 
@@ -205,6 +210,128 @@ class Commands(ShimBase):
                 self.assertIsInstance(message, dict)
                 self.assertIn("type", message)
 
+
+class Help(unittest.TestCase):
+    """--help and -h print the usage on stdout and exit 0; Airbyte commands are unchanged."""
+
+    def test_help_prints_usage_on_stdout_and_exits_0(self):
+        for args in (["--help"], ["-h"], ["read", "--help"], ["check", "--config", "c.json", "-h"]):
+            proc = subprocess.run([str(h.SHIM)] + args, capture_output=True, timeout=60)
+            self.assertEqual(proc.returncode, 0, args)
+            self.assertEqual(proc.stderr, b"", args)
+            text = proc.stdout.decode()
+            self.assertTrue(text.startswith("tsdb-source: the Airbyte source connector"), text)
+            for part in ("usage:", "spec", "check --config F", "discover --config F",
+                         "read --config F --catalog F [--state F]", "--server H:P", "--tls",
+                         "--ca-file F", "--cert-file F", "--token-file F", "default:", "example:"):
+                self.assertIn(part, text, args)
+            self.assertNotIn('"type"', text)  # no Airbyte message
+
+    def test_a_file_named_like_the_flag_is_a_file(self):
+        # `--config -h` names a file: the command runs (and fails on the missing file).
+        shim = h.Shim()
+        try:
+            out = shim.run("check", "--config", "-h", expect_rc=1)
+        finally:
+            shim.close()
+        self.assertIn("'-h'", out.errors()[0]["message"])
+
+
+def normalized(stdout):
+    """stdout bytes with what differs between any two runs replaced: emitted_at, and the
+    durations in LOG texts."""
+    stdout = re.sub(rb'"emitted_at":[0-9]+', b'"emitted_at":0', stdout)
+    return re.sub(rb"[0-9.e+-]+ s\b", b"<t> s", stdout)
+
+
+class Terminal(ShimBase):
+    """A read whose stderr is a terminal shows its progress there, and stdout stays the same."""
+
+    ROWS = 10000
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # About 2 s to read: 10 pauses of 0.2 s spread over the rows (batches of 4096 rows
+        # reach the shim about 0.8 s apart).
+        h.Database("pg").sql("""
+            CREATE VIEW {s}.slow AS SELECT g AS id, 'row ' || g AS note
+              FROM generate_series(1, {rows}) g WHERE g % 1000 <> 0 OR pg_sleep(0.2) IS NOT NULL;
+            CREATE VIEW {s}.failing AS SELECT g AS id FROM {s}.slow s(g)
+              WHERE CASE WHEN g = {rows} THEN 1 / (g - g) ELSE 1 END = 1;
+            """.format(s=cls.schemas["pg"], rows=cls.ROWS))
+
+    def run_on_terminal(self, args, stdout_too=False):
+        """Runs the shim with stderr (and stdout, with stdout_too) on a new pseudo-terminal of
+        200 columns; returns (rc, stdout bytes, terminal bytes)."""
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+        chunks = []
+
+        def drain():
+            while True:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: every writer closed the terminal
+                    return
+                if not data:
+                    return
+                chunks.append(data)
+
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+        try:
+            proc = subprocess.Popen([str(h.SHIM)] + args, stdin=subprocess.DEVNULL,
+                                    stdout=slave if stdout_too else subprocess.PIPE, stderr=slave)
+            os.close(slave)
+            stdout = b"" if stdout_too else proc.stdout.read()
+            rc = proc.wait(timeout=600)
+            reader.join(timeout=30)
+        finally:
+            os.close(master)
+        return rc, stdout, b"".join(chunks)
+
+    def test_progress_on_a_terminal_and_the_same_stdout(self):
+        args = ["read", "--config", self.config("pg"), "--catalog",
+                self.catalog("pg", names=["slow"])]
+        plain = self.shim.run(*args)  # stderr is a pipe: validated Airbyte output
+        self.assertEqual(len(plain.records()), self.ROWS)
+        self.assertNotIn("\r", plain.stderr)
+        self.assertNotIn("done:", plain.stderr)
+
+        rc, stdout, terminal = self.run_on_terminal(args)
+        self.assertEqual(rc, 0, terminal)
+        self.assertEqual(normalized(stdout), normalized(plain.stdout))
+        self.assertNotIn(b"\r", stdout)
+        text = terminal.decode()
+        # At least two updates of one line (rewritten with \r, no newline between them),
+        # then the summary, ended by the only newline (the terminal shows it as \r\n).
+        updates = re.findall(r"\r\[\d+:\d\d\] stream 1/1 %s\.slow: [\d,]+ rows, [\d,]+ rows/s"
+                             % self.schemas["pg"], text)
+        self.assertGreaterEqual(len(updates), 2, repr(text))
+        self.assertRegex(text, r"\rdone: 1 of 1 stream, 10,000 rows in [\d.]+ s \([\d,]+ rows/s\) *\r\n$")
+        self.assertEqual(text.count("\n"), 1, repr(text))
+
+    def test_no_progress_when_stdout_is_the_terminal_too(self):
+        args = ["read", "--config", self.config("pg"), "--catalog",
+                self.catalog("pg", names=["slow"])]
+        rc, _, terminal = self.run_on_terminal(args, stdout_too=True)
+        self.assertEqual(rc, 0)
+        text = terminal.decode()
+        self.assertEqual(text.count('"type":"RECORD"'), self.ROWS)
+        self.assertFalse("done:" in text or "\r[" in text, text[:300] + " ... " + text[-300:])
+
+    def test_a_failed_read_erases_the_line_before_its_error(self):
+        # The view fails at its last rows, about 2 s in: the line was shown by then.
+        args = ["read", "--config", self.config("pg"), "--catalog",
+                self.catalog("pg", names=["failing"])]
+        rc, stdout, terminal = self.run_on_terminal(args)
+        self.assertEqual(rc, 1)
+        self.assertIn(b'"failure_type"', stdout.splitlines()[-1])
+        text = terminal.decode()
+        self.assertNotIn("done:", text)
+        # The last progress line, then spaces over it, then the error on a clean line.
+        self.assertRegex(text, r"\r\[\d+:\d\d\] stream 1/1 [^\r\n]*\r +\rtsdb-source: read failed: ")
 
 def comparable(out):
     """Messages of a run with what may differ between two runs removed: emitted_at, and

@@ -1,11 +1,12 @@
 // Unit tests of the gRPC layer's parts that need no server process: token comparison,
 // listen-address classification, structured error details, the log format, the read
-// tracker (limit, graceful stop, forced cancel) and the cancellation watcher.
+// tracker (limit, graceful stop, forced cancel), the cancellation watcher and the usage text.
 #include <atomic>
 #include <cstdio>
 #include <string>
 #include <thread>
 
+#include "absl/flags/flag.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
@@ -20,12 +21,43 @@
 #include "service/server/server_credentials.h"
 #include "service/server/status_mapping.h"
 #include "service/server/token_auth.h"
+#include "service/server/usage.h"
+
+// Flags of this file, for FlagsUsage.
+ABSL_FLAG(int, usage_test_number, 7, "a number");
+ABSL_FLAG(std::string, usage_test_text, "",
+          "a text whose help is long enough to be wrapped onto a second line, indented as the "
+          "first one");
 
 namespace tsdb_source {
 namespace {
 
 using google::protobuf::UnknownField;
 using google::protobuf::UnknownFieldSet;
+
+TEST(Usage, WantsUsageForHelpFlagsOnly) {
+  const char* help[] = {"server", "--listen", "x", "--help"};
+  const char* h[] = {"server", "-h"};
+  const char* single_dash[] = {"server", "-help"};
+  const char* none[] = {"server", "--listen", "127.0.0.1:0"};
+  const char* absl_help[] = {"server", "--helpfull", "--help=listen"};
+  EXPECT_TRUE(WantsUsage(4, help));
+  EXPECT_TRUE(WantsUsage(2, h));
+  EXPECT_TRUE(WantsUsage(2, single_dash));
+  EXPECT_FALSE(WantsUsage(3, none));
+  EXPECT_FALSE(WantsUsage(3, absl_help));
+  EXPECT_FALSE(WantsUsage(1, h));
+}
+
+TEST(Usage, ListsTheFlagsOfOneFileWithDefaultsAndWrappedHelp) {
+  EXPECT_EQ(FlagsUsage(__FILE__),
+            "  --usage_test_number (default: 7)\n"
+            "      a number\n"
+            "  --usage_test_text (default: none)\n"
+            "      a text whose help is long enough to be wrapped onto a second line,\n"
+            "      indented as the first one\n");
+  EXPECT_EQ(FlagsUsage("no/such/file.cc"), "");
+}
 
 TEST(ConstantTimeEquals, ComparesContentAndLength) {
   EXPECT_TRUE(ConstantTimeEquals("secret-token", "secret-token"));

@@ -610,6 +610,25 @@ class ErrorsAndLogs(WithTestData):
 
 
 class Flags(unittest.TestCase):
+    def test_help_prints_the_usage_with_every_flag_and_exits_0(self):
+        for flag in ("--help", "-h", "-help"):
+            proc = subprocess.run([fx.SERVER, flag], capture_output=True, text=True, timeout=30)
+            self.assertEqual(proc.returncode, 0, flag)
+            self.assertEqual(proc.stderr, "", flag)
+            text = proc.stdout
+            self.assertTrue(text.startswith("tsdb-source-server: serves the tsdb_source.v1.SourceService"))
+            self.assertNotIn("No flags matched", text)
+            for name, default in (("listen", "127.0.0.1:50051"), ("tls_cert", "none"), ("tls_key", "none"),
+                                  ("client_ca", "none"), ("insecure", "false"), ("token_file", "none"),
+                                  ("max_concurrent_reads", "16"), ("shutdown_grace", "20s"),
+                                  ("keepalive_time", "1m"), ("keepalive_timeout", "20s"),
+                                  ("keepalive_min_client_interval", "10s"), ("reflection", "true")):
+                self.assertIn("  --%s (default: %s)\n" % (name, default), text)
+            self.assertIn("examples:\n  tsdb-source-server --listen 127.0.0.1:50051\n", text)
+            # Only the server's flags: none of absl's or gRPC's own.
+            self.assertNotIn("--flagfile", text)
+            self.assertTrue(all(len(line) <= 90 for line in text.splitlines()), text)
+
     def test_non_loopback_without_tls_needs_insecure(self):
         server = fx.Server("--listen", "0.0.0.0:0", expect_start=False)
         self.assertEqual(server.wait(timeout=30), 2)

@@ -7,7 +7,7 @@
 //
 // Settings (environment):
 //   TSDB_TS_DATA_DIR  data directory (default: <repo>/.dev-db/tsdb)
-//   TSDB_TS_PORT      TCP port (default: 54316)
+//   TSDB_TS_PORT      TCP port (default: 54316; tools/dev-db passes its checkout's port)
 //   TSDB_TS_HOST      listen address (default: 127.0.0.1)
 //   TSDB_TS_QUEUE_TIMEOUT_MS  how long a waiting connection is kept queued
 //                     (default: pglite-socket's CONNECTION_QUEUE_TIMEOUT, 60000 ms)
