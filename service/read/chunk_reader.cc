@@ -85,7 +85,7 @@ bool SameValue(const v1::ScalarValue& a, const v1::ScalarValue& b) {
 
 void BatchPool::Put(v1::RecordBatch&& batch) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (spare_.size() >= kMaxSpare) return;
+  if (spare_.size() >= max_spare_) return;
   spare_.emplace_back();
   spare_.back().Swap(&batch);
 }

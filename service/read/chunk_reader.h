@@ -42,16 +42,21 @@ struct ChunkTask {
 
 // Spare RecordBatch storage: a batch whose event is done with it comes back here, and the
 // reader builds a later batch in it, so that a steady read allocates no value arrays or
-// string objects per batch. Thread-safe.
+// string objects per batch. Thread-safe. Concurrent readers of one stream share one pool:
+// with a pool each, every reader would keep as many batches as it ever had in flight at
+// once, and the process's memory would creep up the longer the read (a late peak of one
+// reader's share of the queue); shared, the batches number at most what is in flight.
 class BatchPool final {
  public:
+  // Keeps at most `max_spare` batches.
+  explicit BatchPool(size_t max_spare = 8) : max_spare_(max_spare) {}
   // Keeps `batch`'s storage when fewer than the limit are held (else it is freed).
   void Put(v1::RecordBatch&& batch);
   // Moves a spare batch into *out; false when there is none.
   bool Take(v1::RecordBatch* out);
 
  private:
-  static constexpr size_t kMaxSpare = 8;
+  const size_t max_spare_;
   std::mutex mu_;  // not absl::Mutex: see EventPipe in chunk_reader.cc
   std::vector<v1::RecordBatch> spare_ ABSL_GUARDED_BY(mu_);
 };
@@ -114,6 +119,8 @@ class ChunkReader final {
   // caller's thread runs `emit`, so both overlap. Readers that already run on their own
   // threads (concurrent chunk readers) turn it off.
   void set_pipelined(bool pipelined) { pipelined_ = pipelined; }
+  // The pool this reader's batches come from and return to (one of its own by default).
+  void set_batch_pool(std::shared_ptr<BatchPool> pool) { pool_ = std::move(pool); }
 
  private:
   ChunkReader(pg::Connection* conn, const StreamPlan& plan, pg::BatchBuilder builder);

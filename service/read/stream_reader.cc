@@ -596,9 +596,13 @@ class StreamReader {
       tasks.push_back(TaskFor(i));
     }
     std::vector<std::unique_ptr<ChunkReader>> readers;
+    // One pool for all readers, room for every batch that can be in flight: the queue's, one
+    // being pushed by each reader and the one being emitted.
+    auto pool = std::make_shared<BatchPool>(2 * connections.size() + connections.size() + 1);
     for (auto& conn : connections) {
       ASSIGN_OR_RETURN(auto reader, ChunkReader::Create(conn.get(), plan_, options_, cursor_filter_, control_));
       reader->set_pipelined(false);  // each reader has a thread already
+      reader->set_batch_pool(pool);
       readers.push_back(std::move(reader));
     }
     std::vector<std::unique_ptr<AttachedConnection>> attached;
