@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "client/json/shortest_double.h"
 
 namespace tsdb_source::client {
 namespace {
@@ -182,74 +183,11 @@ void AppendJsonUint64(uint64_t value, std::string* out) {
   out->append(buffer, r.ptr - buffer);
 }
 
-namespace {
-
-constexpr double kPowersOf10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
-constexpr int kMaxFastDecimals = 6;
-
-// The text std::to_chars gives `value` when it has at most six decimals and
-// 1e-3 <= |value| < 1e9 (measured values such as 21.375 or -0.004), written without its
-// general algorithm; false (nothing appended) for any other value.
-//
-// Why it is the same text: for the smallest k <= 6 at which m = round(|value| * 10^k)
-// satisfies m / 10^k == |value| (both exact doubles: m < 2^53, so the division is correctly
-// rounded, as reading the decimal m * 10^-k back would be), that decimal reads back to the
-// value and no decimal with fewer digits does (it would have been found at a smaller k,
-// since |value| * 10^k is within 0.11 of the nearest integer for any decimal that reads
-// back). It is the only such k-decimal: below 1e9 the doubles are closer than 10^-6. Fixed
-// notation is what to_chars picks for it, unless the scientific form is shorter, which
-// only happens for integers with trailing zeros (1000000 is "1e+06"); those are left to
-// to_chars.
-char* WriteShortDecimal(double value, char* buffer) {
-  const double magnitude = std::fabs(value);
-  if (!(magnitude >= 1e-3 && magnitude < 1e9)) return nullptr;
-  // A value with at most six decimals also passes the test below at k = 6 (its decimal
-  // scaled by 10^6 is an integer below 2^53): full-precision values, the common case of
-  // computed or sensor data, are turned away after one multiplication instead of seven.
-  {
-    const double m = std::nearbyint(magnitude * kPowersOf10[kMaxFastDecimals]);
-    if (m / kPowersOf10[kMaxFastDecimals] != magnitude) return nullptr;
-  }
-  for (int k = 0; k <= kMaxFastDecimals; ++k) {
-    const double m = std::nearbyint(magnitude * kPowersOf10[k]);
-    if (m / kPowersOf10[k] != magnitude) continue;
-    const uint64_t digits = static_cast<uint64_t>(m);
-    const uint64_t scale = static_cast<uint64_t>(kPowersOf10[k]);
-    const uint64_t integer = digits / scale;
-    uint64_t fraction = digits % scale;
-    if (k == 0 && integer >= 100000) {
-      // Scientific: significant digits s, plus "." when s > 1, plus "e+XX".
-      int length = 0, trailing_zeros = 0;
-      for (uint64_t v = integer; v != 0; v /= 10) ++length;
-      for (uint64_t v = integer; v % 10 == 0; v /= 10) ++trailing_zeros;
-      const int significant = length - trailing_zeros;
-      if (significant + (significant > 1 ? 1 : 0) + 4 < length) return nullptr;
-    }
-    char* p = buffer;
-    if (std::signbit(value)) *p++ = '-';
-    p = std::to_chars(p, p + 20, integer).ptr;
-    if (k > 0) {
-      *p++ = '.';
-      for (int i = k - 1; i >= 0; --i) {
-        p[i] = static_cast<char>('0' + fraction % 10);
-        fraction /= 10;
-      }
-      p += k;
-    }
-    return p;
-  }
-  return nullptr;
-}
-
-}  // namespace
-
 char* WriteJsonDouble(double value, char* p) {
   if (!std::isfinite(value)) return nullptr;
-  if (char* end = WriteShortDecimal(value, p); end != nullptr) return end;
-  // The shortest form is at most 24 characters ("-2.2250738585072014e-308").
-  // std::to_chars prints the exponent as "e+21" / "e-07" and never a leading '+', ".5" or
-  // "inf" for finite values, so its output is always a JSON number.
-  return std::to_chars(p, p + kMaxJsonDoubleLength, value).ptr;
+  // std::to_chars's text (at most 24 characters, "-2.2250738585072014e-308"), always a JSON
+  // number: the exponent is written "e+21" / "e-07", never a leading '+', ".5" or "inf".
+  return WriteShortestDouble(value, p);
 }
 
 char* WriteJsonFloat(float value, char* p) {

@@ -14,7 +14,8 @@
 //   maximal ill-formed subpart (the Unicode "substitution of maximal subparts" practice).
 //   Everything else, including '/' and U+007F, is copied unchanged.
 // - Numbers are written exactly: integers digit for digit; doubles as the shortest text that
-//   reads back to the same double (std::to_chars). NaN and infinities are not JSON numbers:
+//   reads back to the same double, byte for byte std::to_chars's (written by
+//   shortest_double.h, without to_chars). NaN and infinities are not JSON numbers:
 //   AppendJsonDouble appends nothing and returns false for them, and the caller decides.
 // - JsonWriter adds structure (commas, nesting) on top of these functions and records
 //   the first misuse in status() instead of aborting.

@@ -307,8 +307,10 @@ TEST(JsonNumberTest, DoubleShortestForms) {
   EXPECT_EQ(Double(std::numeric_limits<double>::min()), "2.2250738585072014e-308");
 }
 
-// AppendJsonDouble has a fast path for values with few decimals; its text must be exactly
-// std::to_chars's, for those values, their neighbours and any other double.
+// AppendJsonDouble writes the text of shortest_double.h (its own tests compare it with
+// std::to_chars over millions of doubles); through AppendJsonDouble it must still be
+// exactly std::to_chars's: for values with few decimals (a path of their own), their
+// neighbours, the edges of the notation and any other double.
 std::string ToChars(double v) {
   char buffer[64];
   return std::string(buffer, std::to_chars(buffer, buffer + sizeof(buffer), v).ptr);
@@ -337,7 +339,10 @@ TEST(JsonNumberTest, DoubleTextIsAlwaysToCharsText) {
   }
   for (double v : {1e-3, 9.999999e-4, 1e9, 999999999.999999, 999999999.0, 100000.0, 10000.0,
                    120000.0, 1200000.0, 1230000.0, 123456789.0, 100001.0, 0.1 + 0.2,
-                   21.375, 0.004, 1.0 / 3.0, 2.5e-3, 1e-3 + 1e-9}) {
+                   21.375, 0.004, 1.0 / 3.0, 2.5e-3, 1e-3 + 1e-9, 1e-4, 1e-5, 1e21, 1e22, 1e23,
+                   123456789012345680000.0, 1152921504606846976.0, 0.0,
+                   std::numeric_limits<double>::denorm_min(),
+                   std::numeric_limits<double>::min(), std::numeric_limits<double>::max()}) {
     check(v);
   }
 }
