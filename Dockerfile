@@ -16,7 +16,7 @@ RUN apt-get update \
  && apt-get install -y -q \
       bazel-bootstrap bazel-rules-java bazel-rules-proto bazel-skylib \
       libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libabsl-dev \
-      libpq-dev libgtest-dev libgmock-dev postgresql-15 postgresql-client-15 \
+      libpq-dev libgtest-dev libgmock-dev postgresql-15 postgresql-client-15 libssh-dev \
       python3-jsonschema python3-yaml python3-grpcio python3-protobuf python-is-python3 \
       openssl \
  && rm -rf /var/lib/apt/lists/*
@@ -33,7 +33,7 @@ FROM debian:bookworm-slim
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y -q --no-install-recommends \
-      libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libpq5 ca-certificates \
+      libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libpq5 libssh-4 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 1000 --user-group airbyte
 COPY --from=build /out/tsdb-source /usr/local/bin/tsdb-source

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "client/json/json_writer.h"
+#include "client/state_json.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace tsdb_source::client {
@@ -327,7 +328,7 @@ void AirbyteOutput::Estimate(const v1::Estimate& estimate) {
   EndLine();
 }
 
-void AirbyteOutput::State(const v1::Checkpoint& checkpoint) {
+void AirbyteOutput::State(const v1::Checkpoint& checkpoint, uint64_t cursor_record_count) {
   JsonWriter w(BeginLine());
   w.BeginObject();
   w.Key("type");
@@ -364,7 +365,7 @@ void AirbyteOutput::State(const v1::Checkpoint& checkpoint) {
     w.Key("stream_descriptor");
     Descriptor(w, checkpoint.state().stream());
     w.Key("stream_state");
-    w.RawValue(ProtoJson(checkpoint.state()));
+    w.RawValue(StreamStateJson(checkpoint.state(), cursor_record_count));
     w.EndObject();
   }
   w.Key("sourceStats");

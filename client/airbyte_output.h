@@ -37,8 +37,9 @@ class AirbyteOutput final {
                   std::string_view failure_type);
   void StreamStatus(const v1::StreamDescriptor& stream, std::string_view status);
   void Estimate(const v1::Estimate& estimate);
-  // A STATE message of type STREAM with sourceStats.recordCount.
-  void State(const v1::Checkpoint& checkpoint);
+  // A STATE message of type STREAM (its stream_state as state_json.h describes, with
+  // `cursor_record_count`) or GLOBAL (CDC), with sourceStats.recordCount.
+  void State(const v1::Checkpoint& checkpoint, uint64_t cursor_record_count = 0);
   // A line (without the newline) for the caller to format; EndLine adds it to the buffer.
   std::string* BeginLine();
   void EndLine();

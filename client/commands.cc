@@ -2,7 +2,10 @@
 
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -133,6 +136,15 @@ int RunRead(CommandContext& context) {
   }
 
   ReadConverter converter(context.out);
+  {
+    std::map<std::pair<std::string, std::string>, std::string> cursors;
+    for (const v1::ConfiguredStream& s : request.catalog().streams()) {
+      if (s.sync_mode() == v1::SYNC_MODE_INCREMENTAL && s.cursor_field_size() == 1) {
+        cursors[{s.stream().namespace_(), s.stream().name()}] = s.cursor_field(0);
+      }
+    }
+    converter.SetCursorColumns(std::move(cursors));
+  }
   // A progress line on stderr when a person watches it (a terminal); null otherwise.
   std::unique_ptr<ProgressDisplay> progress =
       ProgressDisplay::ForStderr(request.catalog().streams_size());

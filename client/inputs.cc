@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/json/json_syntax.h"
+#include "client/state_json.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -122,6 +123,18 @@ bool IsAirbytePostgresState(const Value& stream_state) {
 absl::StatusOr<v1::StreamState> ParseStreamStateValue(const Value& stream_state,
                                                       const v1::StreamDescriptor& descriptor,
                                                       const std::string& where) {
+  // A state of this release: source-postgres's fields beside ours under "tsdb_source"
+  // (state_json.h). Ours is exact and typed, so it wins over the text cursor.
+  if (const Value* own = Field(stream_state, kTsdbSourceStateKey); own != nullptr) {
+    const std::string own_where = absl::StrCat(where, ".", kTsdbSourceStateKey);
+    if (own->kind_case() != Value::kStructValue) {
+      return absl::InvalidArgumentError(absl::StrCat(own_where, " must be an object"));
+    }
+    if (Field(*own, kTsdbSourceStateKey) != nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(own_where, " is nested in itself"));
+    }
+    return ParseStreamStateValue(*own, descriptor, own_where);
+  }
   v1::StreamState state;
   if (IsAirbytePostgresState(stream_state)) {
     // Kept for the reader to migrate (version 0): cursor_based continues, the others restart.
@@ -297,15 +310,30 @@ absl::StatusOr<v1::SourceConfig> ParseConfig(const std::string& json, const std:
   auto status = google::protobuf::util::JsonStringToMessage(json, &config, options);
   if (!status.ok()) {
     std::string problem = FirstLine(status.message().as_string());
-    // Never echo the password, whatever the parser quoted.
-    if (const Value* pw = Field(*value, "password");
-        pw != nullptr && pw->kind_case() == Value::kStringValue && !pw->string_value().empty()) {
+    // Never echo a secret (the password, the SSH tunnel's key or password), whatever the
+    // parser quoted.
+    const Value* tunnel = Field(*value, "tunnel_method");
+    for (const Value* secret :
+         {Field(*value, "password"),
+          tunnel != nullptr ? Field(*tunnel, "ssh_key") : nullptr,
+          tunnel != nullptr ? Field(*tunnel, "tunnel_user_password") : nullptr}) {
+      if (secret == nullptr || secret->kind_case() != Value::kStringValue ||
+          secret->string_value().empty()) {
+        continue;
+      }
       size_t at;
-      while ((at = problem.find(pw->string_value())) != std::string::npos) {
-        problem.replace(at, pw->string_value().size(), "****");
+      while ((at = problem.find(secret->string_value())) != std::string::npos) {
+        problem.replace(at, secret->string_value().size(), "****");
       }
     }
     return Bad(file, problem);
+  }
+  // "schemas": [] asks for every readable schema, as in Airbyte's Postgres source; protobuf
+  // reads it as no schemas, which means ["public"].
+  if (const Value* schemas = Field(*value, "schemas");
+      schemas != nullptr && schemas->kind_case() == Value::kListValue &&
+      schemas->list_value().values_size() == 0) {
+    config.set_all_schemas(true);
   }
   return config;
 }

@@ -27,6 +27,7 @@ absl::StatusOr<std::string> ReadInputFile(const std::string& path, absl::string_
 // Airbyte config JSON -> SourceConfig (protobuf JSON mapping, unknown keys ignored). Values
 // must have the spec's JSON types ("5432" is not an integer, "public" not a list), as
 // Airbyte's connectors reject a config that does not validate against their spec.
+// "schemas": [] sets all_schemas (every readable schema); a missing key stays ["public"].
 absl::StatusOr<v1::SourceConfig> ParseConfig(const std::string& json, const std::string& path);
 
 // Airbyte ConfiguredAirbyteCatalog JSON -> ConfiguredCatalog.
@@ -35,8 +36,10 @@ absl::StatusOr<v1::ConfiguredCatalog> ParseConfiguredCatalog(const std::string& 
 
 // Airbyte state JSON -> one StreamState per stream. Accepts an array of
 // AirbyteStateMessage, a single message, or a bare legacy blob; [], {}, null mean a fresh
-// sync. STREAM states hold a tsdb-source StreamState (proto JSON) or a per-stream state of
-// Airbyte's Postgres source (state_type cursor_based / ctid / xmin); LEGACY `data` holds
+// sync. STREAM states hold a tsdb-source StreamState under "tsdb_source" beside
+// source-postgres's fields (state_json.h; ours wins over its text cursor), a StreamState
+// as proto JSON (earlier releases: typed `cursor` at the top level), or a per-stream state
+// of Airbyte's Postgres source (state_type cursor_based / ctid / xmin); LEGACY `data` holds
 // {"streams": [...]} of either kind (the DbState of Airbyte's Postgres source has
 // stream_name, stream_namespace, cursor_field, cursor). Airbyte Postgres states become
 // StreamState.airbyte_postgres for the reader to migrate. A GLOBAL state (written by CDC

@@ -1,5 +1,6 @@
 #include "client/read_converter.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <set>
@@ -38,6 +39,17 @@ void ReadConverter::SetColumns(const v1::StreamStart& start, StreamInfo* info) {
   }
   info->columns.clear();
   info->columns.reserve(start.columns_size());
+  info->cursor_column = -1;
+  auto cursor = cursor_columns_.find(KeyOf(start.stream()));
+  if (cursor == cursor_columns_.end()) cursor = cursor_columns_.find({"", start.stream().name()});
+  for (int i = 0; cursor != cursor_columns_.end() && i < start.columns_size(); ++i) {
+    const v1::Column& c = start.columns(i);
+    if (c.name() != cursor->second) continue;
+    if (c.kind() == v1::VALUE_KIND_INT64 || c.kind() == v1::VALUE_KIND_TIMESTAMP ||
+        c.kind() == v1::VALUE_KIND_TIMESTAMPTZ || c.kind() == v1::VALUE_KIND_DATE) {
+      info->cursor_column = i;
+    }
+  }
   for (const v1::Column& c : start.columns()) {
     ColumnNote column;
     column.name = c.name();
@@ -91,7 +103,7 @@ void ReadConverter::Handle(const v1::ReadResponse& response) {
       Records(response.records());
       break;
     case v1::ReadResponse::kCheckpoint:
-      out_->State(response.checkpoint());
+      out_->State(response.checkpoint(), CursorRecordCount(response.checkpoint()));
       break;
     case v1::ReadResponse::kStatus: {
       const v1::StreamStatus& status = response.status();
@@ -199,6 +211,39 @@ void ReadConverter::Records(const v1::RecordBatch& batch) {
     }
   }
   records_ += batch.row_count();
+  if (info.cursor_column >= 0) CountCursor(batch, &info);
+}
+
+void ReadConverter::CountCursor(const v1::RecordBatch& batch, StreamInfo* info) {
+  if (info->cursor_column >= batch.columns_size()) return;
+  const v1::ColumnValues& column = batch.columns(info->cursor_column);
+  if (!column.has_int64s()) return;
+  const auto& values = column.int64s().values();
+  const std::string& nulls = column.null_bitmap();
+  const uint32_t rows = std::min<uint32_t>(batch.row_count(), values.size());
+  for (uint32_t row = 0; row < rows; ++row) {
+    if (!nulls.empty() && row / 8 < nulls.size() &&
+        ((static_cast<unsigned char>(nulls[row / 8]) >> (row % 8)) & 1)) {
+      continue;
+    }
+    const int64_t v = values[row];
+    if (!info->cursor_seen || v > info->cursor_max) {
+      info->cursor_seen = true;
+      info->cursor_max = v;
+      info->at_cursor_max = 1;
+    } else if (v == info->cursor_max) {
+      ++info->at_cursor_max;
+    }
+  }
+}
+
+uint64_t ReadConverter::CursorRecordCount(const v1::Checkpoint& checkpoint) const {
+  if (!checkpoint.has_state() || !checkpoint.state().has_cursor()) return 0;
+  const v1::ScalarValue& cursor = checkpoint.state().cursor();
+  if (cursor.value_case() != v1::ScalarValue::kInt64Value) return 0;
+  auto it = streams_.find(KeyOf(checkpoint.state().stream()));
+  if (it == streams_.end() || !it->second.cursor_seen) return 0;
+  return it->second.cursor_max == cursor.int64_value() ? it->second.at_cursor_max : 0;
 }
 
 void ReadConverter::MarkIncomplete(std::string_view reason) {

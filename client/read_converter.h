@@ -5,6 +5,9 @@
 // 9999; record_json.h) is null in `data`, and the RECORD carries
 // meta.changes [{field, change: NULLED, reason: SOURCE_SERIALIZATION_ERROR}] for each such
 // column; the first such value of each column of a stream is also a WARN LOG.
+// For incremental streams whose cursor column is named (SetCursorColumns), it counts the
+// records at the highest cursor value seen, for the cursor_record_count of STATE
+// (state_json.h).
 #pragma once
 
 #include <map>
@@ -23,6 +26,12 @@ namespace tsdb_source::client {
 class ReadConverter final {
  public:
   explicit ReadConverter(AirbyteOutput* out) : out_(out) {}
+
+  // The cursor column of each incremental stream, by (namespace, name) of the configured
+  // catalog; an empty namespace matches the stream of that name in any namespace.
+  void SetCursorColumns(std::map<std::pair<std::string, std::string>, std::string> columns) {
+    cursor_columns_ = std::move(columns);
+  }
 
   // Converts one event; a malformed event (a batch of an unknown stream) becomes an ERROR LOG.
   void Handle(const v1::ReadResponse& response);
@@ -52,12 +61,22 @@ class ReadConverter final {
     std::string record_prefix;  // {"type":"RECORD","record":{"stream":..,"namespace":..,"emitted_at":
     std::vector<ColumnNote> columns;  // in StreamStart order
     bool finished = false;
+    // The cursor column (integer-encoded kinds only), -1 when none; the highest value seen
+    // in this read and how many records had it.
+    int cursor_column = -1;
+    bool cursor_seen = false;
+    int64_t cursor_max = 0;
+    uint64_t at_cursor_max = 0;
   };
+  void CountCursor(const v1::RecordBatch& batch, StreamInfo* info);
+  // Records of this read whose cursor equals the checkpoint's cursor; 0 when unknown.
+  uint64_t CursorRecordCount(const v1::Checkpoint& checkpoint) const;
   void SetColumns(const v1::StreamStart& start, StreamInfo* info);
   void WarnNulled(const StreamInfo& info, const ColumnNote& column);
 
   AirbyteOutput* out_;
   std::map<Key, StreamInfo> streams_;
+  std::map<Key, std::string> cursor_columns_;
   uint64_t records_ = 0;
   std::vector<int> nulled_;  // columns nulled in the current row (capacity reused)
 };

@@ -6,9 +6,10 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "service/catalog/internal_schemas.h"
-#include "service/cdc/cdc_columns.h"
+#include "service/catalog/schemas.h"
 #include "service/catalog/type_mapping.h"
+#include "service/cdc/capturable.h"
+#include "service/cdc/cdc_columns.h"
 #include "service/common/status_macros.h"
 #include "service/pg/quote.h"
 
@@ -25,12 +26,29 @@ int64_t ToInt64(absl::string_view text) {
   return 0;
 }
 
-// Relations of the configured schemas that can be streams. Partitions are excluded; chunks
-// live in _timescaledb_internal, which is never listed.
+// Relations of the configured schemas that can be streams, with whether their rows have a
+// usable replica identity, which change data capture needs (cdc/capturable.h): the whole
+// row, the primary key or a replica identity index; of a partitioned table, every
+// partition's. Partitions are excluded; chunks live in _timescaledb_internal, which is never
+// listed.
 constexpr char kRelationsSql[] = R"sql(
+WITH identity AS NOT MATERIALIZED (
+  SELECT r.oid,
+         r.relreplident = 'f'
+         OR (r.relreplident = 'd' AND EXISTS (
+               SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = r.oid AND i.indisprimary))
+         OR (r.relreplident = 'i' AND EXISTS (
+               SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = r.oid AND i.indisreplident))
+           AS usable
+  FROM pg_catalog.pg_class r)
 SELECT c.oid, n.nspname, c.relname, c.relkind,
        CASE WHEN c.reltuples < 0 THEN 0 ELSE c.reltuples END,
-       c.relpages::bigint * current_setting('block_size')::bigint
+       c.relpages::bigint * current_setting('block_size')::bigint,
+       CASE WHEN c.relkind = 'p'
+            THEN NOT EXISTS (SELECT 1 FROM pg_catalog.pg_partition_tree(c.oid) t
+                             JOIN identity l ON l.oid = t.relid
+                             WHERE t.isleaf AND NOT l.usable)
+            ELSE (SELECT usable FROM identity WHERE identity.oid = c.oid) END
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = ANY($1::text[])
@@ -112,12 +130,27 @@ SELECT d.hypertable_schema, d.hypertable_name, d.column_name, d.column_type::tex
 FROM timescaledb_information.dimensions d
 ORDER BY d.hypertable_schema, d.hypertable_name, d.dimension_number)sql";
 
+// With whether the materialized hypertable's rows have a usable replica identity.
 constexpr char kContinuousAggregatesSql[] = R"sql(
-SELECT view_schema, view_name, materialization_hypertable_schema,
-       materialization_hypertable_name, NOT materialized_only,
-       hypertable_schema, hypertable_name
-FROM timescaledb_information.continuous_aggregates
-WHERE view_schema = ANY($1::text[]))sql";
+SELECT a.view_schema, a.view_name, a.materialization_hypertable_schema,
+       a.materialization_hypertable_name, NOT a.materialized_only,
+       a.hypertable_schema, a.hypertable_name,
+       COALESCE((SELECT (m.relreplident = 'f'
+                         OR (m.relreplident = 'd' AND EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                               WHERE i.indrelid = m.oid AND i.indisprimary))
+                         OR (m.relreplident = 'i' AND EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                               WHERE i.indrelid = m.oid AND i.indisreplident)))
+                 FROM pg_catalog.pg_class m
+                 JOIN pg_catalog.pg_namespace mn ON mn.oid = m.relnamespace
+                 WHERE mn.nspname = a.materialization_hypertable_schema
+                   AND m.relname = a.materialization_hypertable_name), false)
+FROM timescaledb_information.continuous_aggregates a
+WHERE a.view_schema = ANY($1::text[]))sql";
+
+// Hypertables, only named (to tell them apart when timescaledb_support is off).
+constexpr char kHypertableNamesSql[] = R"sql(
+SELECT hypertable_schema, hypertable_name FROM timescaledb_information.hypertables
+WHERE hypertable_schema = ANY($1::text[]))sql";
 
 v1::RelationKind KindFor(absl::string_view relkind) {
   if (relkind == "r") return v1::RELATION_KIND_TABLE;
@@ -148,12 +181,11 @@ absl::StatusOr<bool> TimescaleInstalled(pg::Connection& conn) {
 
 namespace {
 
+// The streams, and in `facts` what change data capture needs to know of each.
 absl::StatusOr<v1::Catalog> DiscoverRelations(pg::Connection& conn, const ResolvedConfig& config,
-                                              const std::vector<v1::StreamDescriptor>* only) {
-  std::vector<std::string> schemas;
-  for (const std::string& s : config.schemas) {
-    if (!IsTimescaleInternalSchema(s)) schemas.push_back(s);
-  }
+                                              const std::vector<v1::StreamDescriptor>* only,
+                                              std::map<Key, cdc::CaptureFacts>* facts) {
+  ASSIGN_OR_RETURN(std::vector<std::string> schemas, SchemasToRead(conn, config));
   const std::vector<std::optional<std::string>> params = {pg::TextArrayLiteral(schemas)};
   std::vector<std::optional<std::string>> filtered = {pg::TextArrayLiteral(schemas), std::nullopt,
                                                       std::nullopt};
@@ -186,6 +218,8 @@ absl::StatusOr<v1::Catalog> DiscoverRelations(pg::Connection& conn, const Resolv
     stream->add_supported_sync_modes(v1::SYNC_MODE_INCREMENTAL);
     by_oid[relations.GetString(r, 0)] = stream;
     by_name[{relations.GetString(r, 1), relations.GetString(r, 2)}] = stream;
+    (*facts)[{relations.GetString(r, 1), relations.GetString(r, 2)}].identity_usable =
+        relations.Get(r, 6) == "t";
   }
   for (int r = 0; r < columns.rows(); ++r) {
     auto it = by_oid.find(columns.GetString(r, 0));
@@ -209,7 +243,18 @@ absl::StatusOr<v1::Catalog> DiscoverRelations(pg::Connection& conn, const Resolv
     it->second->set_byte_estimate(it->second->byte_estimate() + ToInt64(sizes.Get(r, 2)));
   }
 
-  if (!config.timescaledb_support) return catalog;
+  if (!config.timescaledb_support) {
+    if (!config.cdc) return catalog;
+    // Change data capture cannot map these hypertables' chunks to them.
+    ASSIGN_OR_RETURN(bool timescale, TimescaleInstalled(conn));
+    if (!timescale) return catalog;
+    ASSIGN_OR_RETURN(pg::Result names, conn.ExecParams(kHypertableNamesSql, params));
+    for (int r = 0; r < names.rows(); ++r) {
+      auto it = facts->find({names.GetString(r, 0), names.GetString(r, 1)});
+      if (it != facts->end()) it->second.unmapped_hypertable = true;
+    }
+    return catalog;
+  }
   ASSIGN_OR_RETURN(bool timescale, TimescaleInstalled(conn));
   if (!timescale) return catalog;
 
@@ -254,6 +299,8 @@ absl::StatusOr<v1::Catalog> DiscoverRelations(pg::Connection& conn, const Resolv
     info->set_real_time(caggs.Get(r, 4) == "t");
     info->mutable_source_hypertable()->set_namespace_(caggs.GetString(r, 5));
     info->mutable_source_hypertable()->set_name(caggs.GetString(r, 6));
+    (*facts)[{caggs.GetString(r, 0), caggs.GetString(r, 1)}].identity_usable =
+        caggs.Get(r, 7) == "t";
     // The aggregate's time bucket column is its materialized hypertable's time dimension.
     for (const v1::Dimension& d : dims[{info->materialization_hypertable_schema(),
                                         info->materialization_hypertable_name()}]) {
@@ -270,9 +317,22 @@ absl::StatusOr<v1::Catalog> DiscoverRelations(pg::Connection& conn, const Resolv
 
 absl::StatusOr<v1::Catalog> DiscoverCatalog(pg::Connection& conn, const ResolvedConfig& config,
                                             const std::vector<v1::StreamDescriptor>* only) {
-  ASSIGN_OR_RETURN(v1::Catalog catalog, DiscoverRelations(conn, config, only));
+  std::map<Key, cdc::CaptureFacts> facts;
+  ASSIGN_OR_RETURN(v1::Catalog catalog, DiscoverRelations(conn, config, only, &facts));
   if (config.cdc) {
-    for (v1::Stream& stream : *catalog.mutable_streams()) cdc::AddCdcColumns(&stream);
+    for (v1::Stream& stream : *catalog.mutable_streams()) {
+      cdc::AddCdcColumns(&stream);
+      std::string why = cdc::WhyNotCapturable(
+          stream, facts[{stream.stream().namespace_(), stream.stream().name()}]);
+      if (why.empty()) continue;
+      // Full refresh only, as Airbyte's Postgres source offers such streams in CDC mode. The
+      // default cursor stays, so that a catalog asking incremental anyway reaches the CDC
+      // read's refusal, which names the stream and this reason.
+      stream.clear_supported_sync_modes();
+      stream.add_supported_sync_modes(v1::SYNC_MODE_FULL_REFRESH);
+      stream.set_source_defined_cursor(false);
+      stream.set_not_capturable_reason(std::move(why));
+    }
   }
   return catalog;
 }

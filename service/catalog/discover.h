@@ -13,9 +13,11 @@
 
 namespace tsdb_source {
 
-// Lists the streams visible to the connection's user in config.schemas; with `only`,
-// just those relations (a read describes the streams it reads, whatever else the schemas
-// hold).
+// Lists the streams visible to the connection's user in the config's schemas (every
+// readable one with all_schemas: schemas.h); with `only`, just those relations (a read
+// describes the streams it reads, whatever else the schemas hold). With CDC, a stream that
+// change data capture cannot follow (cdc/capturable.h) offers full refresh only and says
+// why in not_capturable_reason.
 absl::StatusOr<v1::Catalog> DiscoverCatalog(
     pg::Connection& conn, const ResolvedConfig& config,
     const std::vector<v1::StreamDescriptor>* only = nullptr);

@@ -1,17 +1,12 @@
 #include "service/catalog/internal_schemas.h"
 
+#include "absl/strings/match.h"
+
 namespace tsdb_source {
 
 bool IsTimescaleInternalSchema(absl::string_view schema) {
-  static constexpr absl::string_view kInternal[] = {
-      "_timescaledb_internal", "_timescaledb_catalog",    "_timescaledb_config",
-      "_timescaledb_functions", "_timescaledb_cache",     "timescaledb_information",
-      "timescaledb_experimental",
-  };
-  for (absl::string_view s : kInternal) {
-    if (schema == s) return true;
-  }
-  return false;
+  return absl::StartsWith(schema, "_timescaledb_") || schema == "timescaledb_information" ||
+         schema == "timescaledb_experimental";
 }
 
 }  // namespace tsdb_source

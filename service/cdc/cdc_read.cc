@@ -87,6 +87,18 @@ absl::Status Log(ReadSink* sink, v1::LogLevel level, std::string message) {
 absl::Status RunCdcRead(MainConnection& conn, const ResolvedConfig& config,
                         const std::vector<StreamPlan>& plans, const v1::ReadRequest& request,
                         ReadSink* sink, ReadControl* control) {
+  // A stream change data capture cannot follow is never read incrementally (discover offers
+  // it full refresh only and says why): refused before anything is read.
+  for (const StreamPlan& plan : plans) {
+    if (plan.incremental && !plan.stream->not_capturable_reason().empty()) {
+      const v1::StreamDescriptor& d = plan.stream->stream();
+      return MakeError(absl::StatusCode::kInvalidArgument, "STREAM_NOT_CAPTURABLE",
+                       absl::StrCat("stream ", d.namespace_(), ".", d.name(),
+                                    " is configured incremental, but change data capture "
+                                    "cannot capture it: ",
+                                    plan.stream->not_capturable_reason()));
+    }
+  }
   // The slot decides where changes start; it must exist before any snapshot.
   ASSIGN_OR_RETURN(pg::Result slot,
                    conn.get().ExecParams("SELECT confirmed_flush_lsn::text, plugin, "

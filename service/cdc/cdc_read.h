@@ -3,7 +3,9 @@
 // snapshot), then the replication slot's changes are streamed. The position to stream from
 // is the slot's confirmed position, taken before any snapshot starts, so nothing between
 // the snapshot and the changes is missed (changes overlapping the snapshot may repeat).
-// Full-refresh streams are read as in a standard read. All CDC streams share one state
+// Full-refresh streams are read as in a standard read. A stream configured incremental that
+// change data capture cannot follow (Stream.not_capturable_reason) fails the read before
+// anything is read (INVALID_ARGUMENT, reason STREAM_NOT_CAPTURABLE, naming it). All CDC streams share one state
 // (GlobalState); the slot is confirmed only up to a position handed back in that state.
 #pragma once
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "service/catalog/internal_schemas.h"
+#include "service/catalog/schemas.h"
 #include "service/common/errors.h"
 #include "service/config/source_config.h"
 #include "service/pg/connection.h"
@@ -37,10 +38,11 @@ v1::CheckResponse FailedWith(v1::CheckResponse response, v1::FailureType type,
 }
 
 // What a CDC publication misses, as a sentence with the statements that fix it; empty when
-// it covers every table of the configured schemas and, where hypertables exist, the chunks'
-// schema _timescaledb_internal (new chunks are not added to a publication by themselves).
+// it covers every table of `schemas` and, where hypertables exist, the chunks' schema
+// _timescaledb_internal (new chunks are not added to a publication by themselves).
 absl::StatusOr<std::string> CheckPublicationCoverage(pg::Connection& conn,
                                                      const ResolvedConfig& config,
+                                                     const std::vector<std::string>& schemas,
                                                      bool timescale) {
   auto all = conn.ExecParams("SELECT puballtables FROM pg_catalog.pg_publication WHERE pubname = $1",
                              {config.publication});
@@ -60,7 +62,7 @@ absl::StatusOr<std::string> CheckPublicationCoverage(pg::Connection& conn,
       "    WHERE pn.nspname = t.schemaname AND p.relname = t.tablename AND p.relispartition "
       "      AND pg_catalog.pg_partition_root(p.oid) = c.oid)))" +
           hypertables_filter + " ORDER BY 1",
-      {pg::TextArrayLiteral(config.schemas), config.publication});
+      {pg::TextArrayLiteral(schemas), config.publication});
   if (!missing.ok()) return missing.status();
   std::vector<std::string> problems;
   std::string publication = pg::QuoteIdent(config.publication);
@@ -74,7 +76,7 @@ absl::StatusOr<std::string> CheckPublicationCoverage(pg::Connection& conn,
   if (timescale) {
     auto hypertables = conn.ExecParams(
         "SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_schema = ANY($1::text[])",
-        {pg::TextArrayLiteral(config.schemas)});
+        {pg::TextArrayLiteral(schemas)});
     if (!hypertables.ok()) return hypertables.status();
     if (hypertables->Get(0, 0) != "0") {
       auto internal = conn.ExecParams(
@@ -166,20 +168,45 @@ v1::CheckResponse RunCheck(const v1::SourceConfig& config, ReadControl* control)
   response.set_timescaledb_version(info->GetString(0, 0));
   response.set_wal_level(info->GetString(0, 1));
 
+  // The schemas to read: each configured one must exist and be usable; with all_schemas,
+  // every usable one is read (catalog/schemas.h), and there must be one.
+  std::vector<std::string> readable, missing, unreadable, internal;
+  if (resolved->all_schemas) {
+    auto all = ReadableSchemas(*conn);
+    if (!all.ok()) return Failed(response, all.status());
+    readable = *std::move(all);
+    for (const std::string& name : readable) {
+      v1::SchemaCheck* check = response.add_schemas();
+      check->set_name(name);
+      check->set_exists(true);
+      check->set_readable(true);
+    }
+    if (readable.empty()) {
+      return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, "MISSING_PRIVILEGE",
+                        absl::StrCat("user '", resolved->connect.user,
+                                     "' has USAGE on no schema besides PostgreSQL's and "
+                                     "TimescaleDB's own, so an empty schemas list reads nothing "
+                                     "(GRANT USAGE ON SCHEMA ... TO ...)"));
+    }
+  }
   auto schemas = conn->ExecParams(
       "SELECT s.name, n.oid IS NOT NULL, "
       "  CASE WHEN n.oid IS NULL THEN false ELSE has_schema_privilege(n.oid, 'USAGE') END "
       "FROM unnest($1::text[]) WITH ORDINALITY AS s(name, i) "
       "LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = s.name ORDER BY s.i",
-      {pg::TextArrayLiteral(resolved->schemas)});
+      {pg::TextArrayLiteral(resolved->all_schemas ? std::vector<std::string>{}
+                                                  : resolved->schemas)});
   if (!schemas.ok()) return Failed(response, schemas.status());
-  std::vector<std::string> missing, unreadable, internal;
   for (int r = 0; r < schemas->rows(); ++r) {
     v1::SchemaCheck* check = response.add_schemas();
     check->set_name(schemas->GetString(r, 0));
     check->set_exists(schemas->Get(r, 1) == "t");
     check->set_readable(schemas->Get(r, 2) == "t");
-    if (IsTimescaleInternalSchema(check->name())) internal.push_back(check->name());
+    if (IsTimescaleInternalSchema(check->name())) {
+      internal.push_back(check->name());
+    } else {
+      readable.push_back(check->name());
+    }
     if (!check->exists()) {
       missing.push_back(check->name());
     } else if (!check->readable()) {
@@ -232,7 +259,8 @@ v1::CheckResponse RunCheck(const v1::SourceConfig& config, ReadControl* control)
                                      pg::QuoteIdent(resolved->publication),
                                      " FOR TABLES IN SCHEMA ... , _timescaledb_internal;)"));
     }
-    auto coverage = CheckPublicationCoverage(*conn, *resolved, response.timescaledb_installed());
+    auto coverage =
+        CheckPublicationCoverage(*conn, *resolved, readable, response.timescaledb_installed());
     if (!coverage.ok()) return Failed(response, coverage.status());
     if (!coverage->empty()) {
       return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, "PUBLICATION_INCOMPLETE",
@@ -260,7 +288,7 @@ v1::CheckResponse RunCheck(const v1::SourceConfig& config, ReadControl* control)
   } else {
     absl::StrAppend(&message, " without TimescaleDB (plain PostgreSQL mode)");
   }
-  absl::StrAppend(&message, "; schemas readable: ", absl::StrJoin(resolved->schemas, ", "));
+  absl::StrAppend(&message, "; schemas readable: ", absl::StrJoin(readable, ", "));
   if (!internal.empty()) {
     absl::StrAppend(&message, "; TimescaleDB internal schemas are never synced: ",
                     absl::StrJoin(internal, ", "));

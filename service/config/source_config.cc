@@ -5,6 +5,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "service/common/errors.h"
+#include "service/config/jdbc_url_params.h"
+#include "service/config/source_postgres_keys.h"
+#include "service/config/tunnel_method.h"
 
 namespace tsdb_source {
 namespace {
@@ -60,6 +63,10 @@ absl::StatusOr<ResolvedConfig> ResolveConfig(const v1::SourceConfig& config) {
     }
     out.schemas.push_back(schema);
   }
+  if (config.all_schemas() && !out.schemas.empty()) {
+    return Invalid("schemas", "must be empty with all_schemas (every readable schema)");
+  }
+  out.all_schemas = config.all_schemas();
   if (out.schemas.empty()) out.schemas.push_back("public");
 
   const v1::SslMode& ssl = config.ssl_mode();
@@ -83,6 +90,9 @@ absl::StatusOr<ResolvedConfig> ResolveConfig(const v1::SourceConfig& config) {
   out.connect.ssl_cert = ssl.client_certificate();
   out.connect.ssl_key = ssl.client_key();
   out.connect.ssl_key_password = ssl.client_key_password();
+  if (auto s = ApplyJdbcUrlParams(config, &out.connect); !s.ok()) return s;
+  if (auto s = CheckSourcePostgresKeys(config); !s.ok()) return s;
+  if (auto s = ApplyTunnelMethod(config, &out.connect); !s.ok()) return s;
 
   const v1::ReplicationMethod& rm = config.replication_method();
   if (rm.method().empty() || rm.method() == "Standard") {
@@ -111,6 +121,10 @@ absl::StatusOr<ResolvedConfig> ResolveConfig(const v1::SourceConfig& config) {
                      absl::StrCat("must be 'Fail sync' or 'Re-sync data'; got '", behavior, "'"));
     }
     out.resync_on_invalid_cdc_position = behavior == "Re-sync data";
+  } else if (rm.method() == "Xmin") {
+    return Invalid("replication_method.method",
+                   "'Xmin' (source-postgres's xmin system column) is not supported yet: use "
+                   "'Standard' (a cursor column) or 'CDC' (logical replication)");
   } else {
     return Invalid("replication_method.method",
                    absl::StrCat("must be 'Standard' or 'CDC'; got '", rm.method(), "'"));

@@ -14,7 +14,13 @@ namespace tsdb_source {
 // A validated config with every default applied.
 struct ResolvedConfig {
   pg::ConnectOptions connect;
+  // The configured schemas; never empty. With all_schemas it is {"public"}, which then only
+  // names the namespace of a configured stream that gives none: the schemas to read are
+  // found on the connection (catalog/schemas.h).
   std::vector<std::string> schemas;
+  // Every schema the user has USAGE on, except system and TimescaleDB internal ones (the
+  // config's "schemas": []).
+  bool all_schemas = false;
   bool timescaledb_support = true;
   int chunk_discovery_interval_minutes = 5;
   int max_concurrent_chunks = 1;

@@ -11,6 +11,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "service/common/errors.h"
+#include "service/pg/ssh_tunnel.h"
+#include "service/pg/tunnels.h"
 
 namespace tsdb_source::pg {
 namespace {
@@ -77,6 +79,10 @@ absl::Status ClassifyConnectError(absl::string_view libpq_message, const Connect
   std::string detail = CleanMessage(libpq_message, options.password);
   auto has = [&](absl::string_view needle) { return absl::StrContains(detail, needle); };
   std::string where = absl::StrFormat("%s:%d", options.host, options.port);
+  if (options.tunnel.has_value()) {
+    absl::StrAppend(&where, " (through the SSH bastion ", options.tunnel->host, ":",
+                    options.tunnel->port, ")");
+  }
   if (has("password authentication failed") || has("no password supplied") ||
       has("password is required")) {
     return MakeError(absl::StatusCode::kUnauthenticated, "AUTHENTICATION_FAILED",
@@ -140,6 +146,13 @@ absl::Status ClassifyConnectError(absl::string_view libpq_message, const Connect
 }
 
 absl::StatusOr<Connection> Connection::Open(const ConnectOptions& options) {
+  std::shared_ptr<SshTunnel> tunnel;
+  if (options.tunnel.has_value()) {
+    auto acquired = AcquireTunnel(*options.tunnel, options.host, options.port,
+                                  absl::Seconds(options.connect_timeout_seconds));
+    if (!acquired.ok()) return acquired.status();
+    tunnel = *std::move(acquired);
+  }
   TempPemFile root_cert, cert, key;
   std::vector<std::pair<std::string, std::string>> params = {
       {"host", options.host},
@@ -170,6 +183,14 @@ absl::StatusOr<Connection> Connection::Open(const ConnectOptions& options) {
     params.push_back({"sslkey", key.path()});
   }
   if (!options.ssl_key_password.empty()) params.push_back({"sslpassword", options.ssl_key_password});
+  params.insert(params.end(), options.extra_params.begin(), options.extra_params.end());
+  if (tunnel != nullptr) {
+    // Last, so that nothing overrides them: libpq reaches the tunnel's listener (hostaddr)
+    // while `host` stays the database's name, for verify-full's certificate check.
+    params.push_back({"hostaddr", "127.0.0.1"});
+    params.push_back({"port", std::to_string(tunnel->local_port())});
+  }
+  const uint64_t tunnel_failures = tunnel != nullptr ? tunnel->failures() : 0;
 
   std::vector<const char*> keywords, values;
   for (const auto& [k, v] : params) {
@@ -181,15 +202,23 @@ absl::StatusOr<Connection> Connection::Open(const ConnectOptions& options) {
   PGconn* conn = PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/0);
   if (conn == nullptr) return absl::ResourceExhaustedError("libpq could not allocate a connection");
   if (PQstatus(conn) != CONNECTION_OK) {
-    absl::Status status = ClassifyConnectError(PQerrorMessage(conn), options);
+    // Through a tunnel, libpq only sees its socket closed: the tunnel knows why.
+    absl::Status status =
+        tunnel != nullptr && (!tunnel->alive() || tunnel->failures() != tunnel_failures)
+            ? tunnel->last_failure()
+            : absl::OkStatus();
+    if (status.ok()) status = ClassifyConnectError(PQerrorMessage(conn), options);
     PQfinish(conn);
     return status;
   }
-  return Connection(conn, options.password);
+  return Connection(conn, options.password, std::move(tunnel));
 }
 
-Connection::Connection(PGconn* conn, std::string password)
-    : conn_(conn), password_(std::move(password)), cancel_mu_(std::make_unique<absl::Mutex>()) {
+Connection::Connection(PGconn* conn, std::string password, std::shared_ptr<SshTunnel> tunnel)
+    : conn_(conn),
+      tunnel_(std::move(tunnel)),
+      password_(std::move(password)),
+      cancel_mu_(std::make_unique<absl::Mutex>()) {
   cancel_ = PQgetCancel(conn_);
 }
 
@@ -199,6 +228,7 @@ Connection& Connection::operator=(Connection&& other) noexcept {
   if (this != &other) {
     Close();
     conn_ = std::exchange(other.conn_, nullptr);
+    tunnel_ = std::move(other.tunnel_);
     cancel_ = std::exchange(other.cancel_, nullptr);
     password_ = std::move(other.password_);
     cancel_mu_ = std::move(other.cancel_mu_);
@@ -216,6 +246,7 @@ void Connection::Close() {
   }
   if (conn_ != nullptr) PQfinish(conn_);
   conn_ = nullptr;
+  tunnel_.reset();
 }
 
 void Connection::Cancel() {

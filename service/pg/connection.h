@@ -16,8 +16,11 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "libpq-fe.h"
+#include "service/pg/tunnel_spec.h"
 
 namespace tsdb_source::pg {
+
+class SshTunnel;
 
 // Everything needed to open a connection.
 struct ConnectOptions {
@@ -35,6 +38,14 @@ struct ConnectOptions {
   int connect_timeout_seconds = 10;
   bool replication = false;  // a logical replication connection (replication=database)
   std::string application_name = "tsdb-source";
+  // Through an SSH bastion: libpq then connects to the process's tunnel for these settings
+  // (tunnels.h), which forwards to host:port as the bastion sees them; never directly.
+  std::optional<TunnelSpec> tunnel;
+  // More libpq keyword/value pairs (from the config's jdbc_url_params: options,
+  // target_session_attrs, keepalives_*, TLS file paths, ...), passed after the ones above,
+  // which they override. Never host, port, dbname, user, password, replication or
+  // client_encoding (the config refuses those).
+  std::vector<std::pair<std::string, std::string>> extra_params;
 };
 
 // An owned PGresult.
@@ -64,7 +75,9 @@ class Result {
 class Connection {
  public:
   // Connects; the error names what failed (reason AUTHENTICATION_FAILED, UNKNOWN_HOST,
-  // CONNECTION_REFUSED, UNKNOWN_DATABASE, CONNECT_TIMEOUT, TLS_..., ...) without secrets.
+  // CONNECTION_REFUSED, UNKNOWN_DATABASE, CONNECT_TIMEOUT, TLS_..., TUNNEL_... for the SSH
+  // tunnel, see ssh_tunnel.h) without secrets. With `options.tunnel` the connection goes
+  // through the SSH tunnel and keeps it open while it lives.
   static absl::StatusOr<Connection> Open(const ConnectOptions& options);
 
   Connection(Connection&&) noexcept;
@@ -90,10 +103,11 @@ class Connection {
   absl::Status CommandError(const PGresult* result, absl::string_view what) const;
 
  private:
-  explicit Connection(PGconn* conn, std::string password);
+  explicit Connection(PGconn* conn, std::string password, std::shared_ptr<SshTunnel> tunnel);
   void Close();
 
   PGconn* conn_ = nullptr;
+  std::shared_ptr<SshTunnel> tunnel_;  // released after conn_ is closed
   std::string password_;  // only to scrub it from server messages
   std::unique_ptr<absl::Mutex> cancel_mu_;
   PGcancel* cancel_ = nullptr;

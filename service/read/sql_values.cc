@@ -37,11 +37,24 @@ absl::StatusOr<std::string> SqlValue(const v1::Column& column, const v1::ScalarV
   switch (column.kind()) {
     case v1::VALUE_KIND_TIMESTAMPTZ:
     case v1::VALUE_KIND_TIMESTAMP: {
-      const char* type = column.kind() == v1::VALUE_KIND_TIMESTAMPTZ ? "timestamptz" : "timestamp";
+      const bool tz = column.kind() == v1::VALUE_KIND_TIMESTAMPTZ;
+      const char* type = tz ? "timestamptz" : "timestamp";
       if (v == INT64_MAX) return absl::StrCat("'infinity'::", type);
       if (v == INT64_MIN) return absl::StrCat("'-infinity'::", type);
-      return absl::StrCat("('1970-01-01 00:00:00", column.kind() == v1::VALUE_KIND_TIMESTAMPTZ ? "+00" : "",
-                          "'::", type, " + (", v, ")::bigint * interval '1 microsecond')");
+      // Whole days, then the microseconds of the day: PostgreSQL multiplies an interval by
+      // a double, exact only below 2^53, and far timestamps (year 9999) have more
+      // microseconds than that. Timestamp arithmetic (no time zone), then read as UTC.
+      constexpr int64_t kMicrosPerDay = int64_t{86'400'000'000};
+      int64_t days = v / kMicrosPerDay;
+      int64_t micros = v % kMicrosPerDay;
+      if (micros < 0) {
+        micros += kMicrosPerDay;
+        --days;
+      }
+      std::string local = absl::StrCat("('1970-01-01 00:00:00'::timestamp + (", days,
+                                       ")::integer * interval '1 day' + (", micros,
+                                       ")::bigint * interval '1 microsecond')");
+      return tz ? absl::StrCat("(", local, " AT TIME ZONE 'UTC')") : local;
     }
     case v1::VALUE_KIND_DATE:
       if (v >= INT32_MAX) return std::string("'infinity'::date");

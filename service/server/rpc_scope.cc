@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "service/common/errors.h"
+#include "service/config/jdbc_url_params.h"
 #include "service/server/status_mapping.h"
 
 namespace tsdb_source {
@@ -78,8 +79,12 @@ grpc::Status RpcScope::Unauthenticated() {
 void RpcScope::AddSecrets(const v1::SourceConfig& config) {
   for (const std::string* secret :
        {&config.password(), &config.ssl_mode().client_key(),
-        &config.ssl_mode().client_key_password()}) {
+        &config.ssl_mode().client_key_password(), &config.tunnel_method().ssh_key(),
+        &config.tunnel_method().tunnel_user_password()}) {
     if (secret->size() >= kMinRedactedLength) secrets_.push_back(*secret);
+  }
+  for (std::string& secret : JdbcUrlSecrets(config.jdbc_url_params())) {
+    if (secret.size() >= kMinRedactedLength) secrets_.push_back(std::move(secret));
   }
 }
 

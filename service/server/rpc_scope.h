@@ -5,8 +5,9 @@
 //   - the bearer-token check (when the server has a TokenAuth): a refused call gets
 //     UNAUTHENTICATED with a fixed message and nothing else — no metadata, no details;
 //   - the log lines "rpc_start" and "rpc_end" (code, reason, seconds, extra figures);
-//   - redaction: the secrets of the request (password, client key) are replaced by
-//     "****" in every message that is logged or returned.
+//   - redaction: the secrets of the request (password, client key, the secret values of
+//     jdbc_url_params, the SSH tunnel's key and password) are replaced by "****" in every
+//     message that is logged or returned.
 // Not thread-safe: used by the handler's thread (the log itself is thread-safe).
 #pragma once
 

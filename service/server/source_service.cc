@@ -1,21 +1,26 @@
 #include "service/server/source_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "service/catalog/discover.h"
 #include "service/check/check.h"
 #include "service/common/errors.h"
+#include "service/config/jdbc_url_params.h"
 #include "service/config/source_config.h"
 #include "service/config/spec.h"
 #include "service/pg/connection.h"
+#include "service/pg/tunnels.h"
 #include "service/read/read_control.h"
 #include "service/read/read_session.h"
+#include "service/server/read_defaults.h"
 #include "service/server/read_watcher.h"
 #include "service/server/rpc_scope.h"
 
@@ -26,13 +31,32 @@ std::string StreamName(const v1::StreamDescriptor& d) {
   return d.namespace_().empty() ? d.name() : absl::StrCat(d.namespace_(), ".", d.name());
 }
 
-// Where a call connects to, for its rpc_start line (never the password).
+// Where a call connects to, for its rpc_start line (never the password), and through
+// which SSH bastion.
 LogFields Target(const v1::SourceConfig& config) {
-  return LogFields()
-      .Add("db_host", config.host())
+  LogFields fields;
+  fields.Add("db_host", config.host())
       .Add("db_port", config.has_port() ? config.port() : 5432)
       .Add("database", config.database())
       .Add("db_user", config.username());
+  const v1::TunnelMethod& tunnel = config.tunnel_method();
+  if (!tunnel.tunnel_method().empty() && tunnel.tunnel_method() != "NO_TUNNEL") {
+    fields.Add("tunnel", tunnel.tunnel_method())
+        .Add("tunnel_host", tunnel.tunnel_host())
+        .Add("tunnel_port", tunnel.has_tunnel_port() ? tunnel.tunnel_port() : 22)
+        .Add("tunnel_user", tunnel.tunnel_user());
+  }
+  return fields;
+}
+
+// Keeps the SSH tunnel of the config's connections open for the whole call, so that its
+// successive connections share one SSH session (pg/tunnels.h). A config that does not
+// resolve gets none: the call reports why.
+pg::TunnelScope TunnelFor(const v1::SourceConfig& config) {
+  auto resolved = ResolveConfig(config);
+  if (!resolved.ok()) return pg::TunnelScope();
+  return pg::TunnelScope(resolved->connect.tunnel, resolved->connect.host,
+                         resolved->connect.port);
 }
 
 // The gRPC stream as a ReadSink. Write blocks while the client's flow-control window is
@@ -154,10 +178,14 @@ v1::SourceConfig WithinDeadline(grpc::ServerContext* context, const v1::SourceCo
   v1::SourceConfig bounded = config;
   const auto deadline = context->deadline();
   if (deadline == std::chrono::system_clock::time_point::max()) return bounded;
-  const int configured =
+  int configured =
       config.has_connect_timeout_seconds() ? static_cast<int>(config.connect_timeout_seconds())
                                            : pg::ConnectOptions().connect_timeout_seconds;
   if (configured < 1 || configured > 300) return bounded;
+  // A connect timeout in jdbc_url_params bounds the attempt too (the smallest applies).
+  if (std::optional<int> jdbc = JdbcUrlConnectTimeout(config.jdbc_url_params())) {
+    configured = config.has_connect_timeout_seconds() ? std::min(configured, *jdbc) : *jdbc;
+  }
   const double left =
       std::chrono::duration<double>(deadline - std::chrono::system_clock::now()).count();
   const int seconds = static_cast<int>(std::max(1.0, std::ceil(left)));
@@ -225,6 +253,7 @@ grpc::Status SourceServiceImpl::Check(grpc::ServerContext* context, const v1::Ch
   if (ShuttingDown()) return scope.Finish(ShuttingDownError());
   scope.AddSecrets(request->config());
   scope.Started(Target(request->config()));
+  const pg::TunnelScope tunnel = TunnelFor(request->config());
   // The check's queries stop when the client cancels or the deadline passes.
   ReadControl control;
   const CallEnd end = RunWatched(context, options_.cancel_poll, &control, [&] {
@@ -248,6 +277,8 @@ grpc::Status SourceServiceImpl::Discover(grpc::ServerContext* context,
   scope.Started(Target(request->config()));
   auto config = ResolveConfig(WithinDeadline(context, request->config()));
   if (!config.ok()) return scope.Finish(config.status());
+  const pg::TunnelScope tunnel(config->connect.tunnel, config->connect.host,
+                               config->connect.port);
   // Discover's queries stop when the client cancels or the deadline passes.
   ReadControl control;
   absl::StatusOr<v1::Catalog> catalog;
@@ -281,8 +312,10 @@ grpc::Status SourceServiceImpl::ReadInProcess(const v1::ReadRequest& request, Re
   return ReadTo(scope, request, sink);
 }
 
-grpc::Status SourceServiceImpl::ReadTo(RpcScope& scope, const v1::ReadRequest& request,
+grpc::Status SourceServiceImpl::ReadTo(RpcScope& scope, const v1::ReadRequest& original,
                                        ReadSink* out) {
+  v1::ReadRequest with_defaults;
+  const v1::ReadRequest& request = WithConfigReadDefaults(original, &with_defaults);
   grpc::ServerContext* context = scope.context();
   if (ShuttingDown()) return scope.Finish(ShuttingDownError());
   scope.AddSecrets(request.config());
@@ -291,6 +324,7 @@ grpc::Status SourceServiceImpl::ReadTo(RpcScope& scope, const v1::ReadRequest& r
                     .Add("streams", request.catalog().streams_size())
                     .Add("states", request.state_size()));
 
+  const pg::TunnelScope tunnel = TunnelFor(request.config());
   ReadControl control;
   std::unique_ptr<ReadTracker::Registration> registration;
   if (options_.reads != nullptr) {

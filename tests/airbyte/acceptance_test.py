@@ -18,6 +18,7 @@ Fixtures (created by each suite, dropped at its end):
       <schema>.counters (hypertable on an integer time column), <schema>.devices (plain
       table), <schema>.conditions_daily (continuous aggregate).
 """
+import copy
 import datetime
 import json
 import unittest
@@ -566,13 +567,15 @@ class Incremental(AcceptanceBase):
         final = {}
         for state in first.states():
             final[state["stream"]["stream_descriptor"]["name"]] = state["stream"]["stream_state"]
-        # Records are at or below the final cursor of their stream.
+        # Records are at or below the final cursor of their stream, compared as CAT compares
+        # them: the state's cursor is plain text in the records' own format.
         for record in first.records():
             column, schema = self.cursor_of(entries[record["stream"]])
             cursor = final[record["stream"]].get("cursor")
             if record["data"][column] is not None and cursor is not None:
+                self.assertIsInstance(cursor, str)
                 self.assertLessEqual(cursor_micros(record["data"][column], schema),
-                                     int(cursor["int64_value"]))
+                                     cursor_micros(cursor, schema))
         # Resume from every intermediate state: the output continues where it stopped.
         per_stream = {}
         checked = 0
@@ -582,7 +585,7 @@ class Incremental(AcceptanceBase):
                 continue
             descriptor = message["state"]["stream"]["stream_descriptor"]
             per_stream[descriptor["name"]] = message["state"]["stream"]["stream_state"]
-            if message["state"]["stream"]["stream_state"].get("completed"):
+            if message["state"]["stream"]["stream_state"]["tsdb_source"].get("completed"):
                 continue
             name = descriptor["name"]
             state = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": n},
@@ -621,32 +624,52 @@ class Incremental(AcceptanceBase):
         return self.shim.run("discover", "--config", self.config_path).of_type("CATALOG")[0]["catalog"]
 
     def test_state_with_abnormally_large_values(self):
+        # As CAT's abnormal_state.json of source-postgres: source-postgres's cursor_based
+        # fields only, with a plain-text cursor far in the future yet a valid value of the
+        # column's type (year 9000, day 2.6 million, or 2^31 - 1: the integer cursors include
+        # int4 columns, and a value beyond the column's range fails the read's cast). Then the
+        # same values in a state this connector wrote, where its typed cursor is the one read.
         catalog = self.incremental_catalog()
         first = self.read(catalog)
         entries = {e["stream"]["name"]: e for e in catalog["streams"]}
-        future = []
+        theirs, ours, texts = [], [], {}
         for item in h.state_input(first):
+            name = item["stream"]["stream_descriptor"]["name"]
             stream_state = item["stream"]["stream_state"]
-            _, schema = self.cursor_of(entries[item["stream"]["stream_descriptor"]["name"]])
-            # Far in the future, yet a valid value of the column's type: year 9000 (µs), day
-            # 2.6 million, or 2^31 - 1 (the integer cursors include int4 columns; a value
-            # beyond the column's range fails the read's cast). An empty stream's state has
-            # no cursor yet: give it one.
+            column, schema = self.cursor_of(entries[name])
             kind = {"timestamp_with_timezone": "VALUE_KIND_TIMESTAMPTZ",
                     "timestamp_without_timezone": "VALUE_KIND_TIMESTAMP"}.get(
                         schema.get("airbyte_type"),
                         "VALUE_KIND_DATE" if schema.get("format") == "date" else "VALUE_KIND_INT64")
-            value = {"VALUE_KIND_DATE": 2567000, "VALUE_KIND_INT64": 2 ** 31 - 1}.get(
-                kind, 221845392000000000)
-            if "cursor" in stream_state:
-                self.assertEqual(stream_state["cursor"]["kind"], kind)
-            stream_state["cursor"] = {"kind": kind, "int64_value": str(value)}
-            future.append(item)
-        out = self.read(catalog, state=future)
-        self.assertEqual(out.records(), [])
-        for entry in catalog["streams"]:
-            self.assertGreaterEqual(len(out.states(entry["stream"]["name"])), 1)
-            self.assertEqual(out.states(entry["stream"]["name"])[-1]["sourceStats"]["recordCount"], 0)
+            value, text = {
+                "VALUE_KIND_DATE": (2567000, "8998-03-17"),
+                "VALUE_KIND_INT64": (2 ** 31 - 1, "2147483647"),
+                "VALUE_KIND_TIMESTAMP": (221845392000000000, "9000-01-01T00:00:00"),
+                "VALUE_KIND_TIMESTAMPTZ": (221845392000000000, "9000-01-01T00:00:00+00:00")}[kind]
+            texts[name] = text
+            self.assertEqual(stream_state["state_type"], "cursor_based")
+            self.assertEqual(stream_state["cursor_field"], [column])
+            if "cursor" in stream_state["tsdb_source"]:
+                self.assertEqual(stream_state["tsdb_source"]["cursor"]["kind"], kind)
+                self.assertIsInstance(stream_state["cursor"], str)
+            pg = {"version": 2, "state_type": "cursor_based", "stream_name": name,
+                  "stream_namespace": stream_state["stream_namespace"], "cursor_field": [column],
+                  "cursor": text, "cursor_record_count": 1}
+            theirs.append({"type": "STREAM", "stream": dict(item["stream"], stream_state=pg)})
+            own = copy.deepcopy(stream_state)
+            own["cursor"] = text
+            own["tsdb_source"]["cursor"] = {"kind": kind, "int64_value": str(value)}
+            ours.append({"type": "STREAM", "stream": dict(item["stream"], stream_state=own)})
+        for future in (theirs, ours):
+            out = self.read(catalog, state=future)
+            self.assertEqual(out.records(), [])
+            for entry in catalog["streams"]:
+                name = entry["stream"]["name"]
+                self.assertGreaterEqual(len(out.states(name)), 1)
+                self.assertEqual(out.states(name)[-1]["sourceStats"]["recordCount"], 0)
+                # The state goes on carrying the abnormal cursor, as plain text.
+                self.assertEqual(out.states(name)[-1]["stream"]["stream_state"]["cursor"],
+                                 texts[name])
 
 
 # One concrete class per suite and server, so each case is counted and named by server.

@@ -2,9 +2,12 @@
 // metadata, no chunks or internal schemas, every column type mapped, hostile names.
 #include "service/catalog/discover.h"
 
+#include <algorithm>
 #include <map>
+#include <string>
 
 #include "gtest/gtest.h"
+#include "service/catalog/schemas.h"
 #include "service/pg/quote.h"
 #include "tests/testing/databases.h"
 
@@ -224,7 +227,8 @@ TEST(DiscoverPostgres, PartitionedTableIsOneStreamAndDatabaseWithoutExtension) {
   EXPECT_GT(streams["events"].row_estimate(), 1500);
   EXPECT_EQ(streams["mv"].kind(), v1::RELATION_KIND_MATERIALIZED_VIEW);
   // With CDC configured, every stream gets Airbyte's CDC columns and _ab_cdc_lsn as its
-  // source-defined cursor.
+  // cursor; neither can be captured (no primary key; a materialized view), so both offer
+  // full refresh only and no source-defined cursor.
   ResolvedConfig cdc = f.Config();
   cdc.cdc = true;
   auto with_cdc = DiscoverCatalog(f.conn(), cdc);
@@ -233,12 +237,237 @@ TEST(DiscoverPostgres, PartitionedTableIsOneStreamAndDatabaseWithoutExtension) {
     ASSERT_GE(s.columns_size(), 3);
     EXPECT_EQ(s.columns(s.columns_size() - 3).name(), "_ab_cdc_lsn");
     EXPECT_EQ(s.columns(s.columns_size() - 1).name(), "_ab_cdc_deleted_at");
-    EXPECT_TRUE(s.source_defined_cursor());
+    EXPECT_FALSE(s.source_defined_cursor());
     EXPECT_EQ(s.default_cursor_field(), "_ab_cdc_lsn");
+    EXPECT_FALSE(s.not_capturable_reason().empty()) << s.stream().name();
   }
   auto installed = TimescaleInstalled(f.conn());
   ASSERT_TRUE(installed.ok());
   EXPECT_FALSE(*installed);
+}
+
+// The sync modes a stream offers, as Airbyte names them ("full_refresh", "incremental").
+std::string Modes(const v1::Stream& s) {
+  std::string out;
+  for (int mode : s.supported_sync_modes()) {
+    if (!out.empty()) out += ",";
+    out += mode == v1::SYNC_MODE_FULL_REFRESH ? "full_refresh"
+           : mode == v1::SYNC_MODE_INCREMENTAL ? "incremental"
+                                               : "?";
+  }
+  return out;
+}
+
+std::map<std::string, v1::Stream> DiscoverWith(pg::Connection& conn, const ResolvedConfig& config) {
+  auto catalog = DiscoverCatalog(conn, config);
+  EXPECT_TRUE(catalog.ok()) << catalog.status();
+  std::map<std::string, v1::Stream> streams;
+  if (catalog.ok()) {
+    for (const v1::Stream& s : catalog->streams()) streams[s.stream().name()] = s;
+  }
+  return streams;
+}
+
+// In CDC mode a stream offers incremental only when change data capture can follow it: a
+// table whose rows have a replica identity (primary key, FULL, or an index), a partitioned
+// table whose partitions all have one. Views, materialized views and tables without one offer
+// full refresh only, say why, and have no source-defined cursor.
+TEST(DiscoverPostgres, CdcOffersIncrementalOnlyForStreamsItCanCapture) {
+  SchemaFixture f(Server::kPostgres, "cdc modes");
+  auto exec = [&](const std::string& sql) { testing::Exec(f.conn(), sql); };
+  exec("CREATE TABLE " + f.Table("keyed") + " (id int PRIMARY KEY, v text)");
+  exec("CREATE TABLE " + f.Table("keyless") + " (id int, v text)");
+  exec("CREATE TABLE " + f.Table("keyless full") + " (id int, v text)");
+  exec("ALTER TABLE " + f.Table("keyless full") + " REPLICA IDENTITY FULL");
+  exec("CREATE TABLE " + f.Table("indexed") + " (id int NOT NULL, v text)");
+  exec("CREATE UNIQUE INDEX ON " + f.Table("indexed") + " (id)");
+  exec("ALTER TABLE " + f.Table("indexed") + " REPLICA IDENTITY USING INDEX " +
+       Q("indexed_id_idx"));
+  exec("CREATE TABLE " + f.Table("keyed nothing") + " (id int PRIMARY KEY)");
+  exec("ALTER TABLE " + f.Table("keyed nothing") + " REPLICA IDENTITY NOTHING");
+  exec("CREATE VIEW " + f.Table("a view") + " AS SELECT * FROM " + f.Table("keyed"));
+  exec("CREATE MATERIALIZED VIEW " + f.Table("a matview") + " AS SELECT * FROM " + f.Table("keyed"));
+  exec("CREATE TABLE " + f.Table("parted") +
+       " (id int NOT NULL, ts date NOT NULL, PRIMARY KEY (id, ts)) PARTITION BY RANGE (ts)");
+  exec("CREATE TABLE " + f.Table("parted_1") + " PARTITION OF " + f.Table("parted") +
+       " FOR VALUES FROM ('2024-01-01') TO ('2024-02-01')");
+  exec("CREATE TABLE " + f.Table("parted keyless") +
+       " (id int NOT NULL, ts date NOT NULL) PARTITION BY RANGE (ts)");
+  exec("CREATE TABLE " + f.Table("parted keyless_1") + " PARTITION OF " +
+       f.Table("parted keyless") + " FOR VALUES FROM ('2024-01-01') TO ('2024-02-01')");
+  // A FULL identity on every partition makes the partitioned table capturable; on the root
+  // alone it does not (changes are published under the partitions).
+  exec("ALTER TABLE " + f.Table("parted keyless") + " REPLICA IDENTITY FULL");
+
+  ResolvedConfig config = f.Config();
+  config.cdc = true;
+  auto streams = DiscoverWith(f.conn(), config);
+  ASSERT_EQ(streams.size(), 9u);
+  for (const char* name : {"keyed", "keyless full", "indexed", "parted"}) {
+    const v1::Stream& s = streams[name];
+    EXPECT_EQ(Modes(s), "full_refresh,incremental") << name;
+    EXPECT_TRUE(s.source_defined_cursor()) << name;
+    EXPECT_EQ(s.not_capturable_reason(), "") << name;
+  }
+  const std::map<std::string, std::string> reasons = {
+      {"keyless", "no primary key or other replica identity"},
+      {"keyed nothing", "no primary key or other replica identity"},
+      {"parted keyless", "one of its partitions"},
+      {"a view", "is a view"},
+      {"a matview", "is a materialized view"},
+  };
+  for (const auto& [name, reason] : reasons) {
+    const v1::Stream& s = streams[name];
+    EXPECT_EQ(Modes(s), "full_refresh") << name;
+    EXPECT_FALSE(s.source_defined_cursor()) << name;
+    EXPECT_NE(s.not_capturable_reason().find(reason), std::string::npos)
+        << name << ": " << s.not_capturable_reason();
+    EXPECT_NE(s.not_capturable_reason().find("full_refresh"), std::string::npos) << name;
+  }
+  EXPECT_NE(streams["keyless"].not_capturable_reason().find(
+                "ALTER TABLE " + f.Table("keyless") + " REPLICA IDENTITY FULL"),
+            std::string::npos)
+      << streams["keyless"].not_capturable_reason();
+
+  exec("ALTER TABLE " + f.Table("parted keyless_1") + " REPLICA IDENTITY FULL");
+  EXPECT_EQ(Modes(DiscoverWith(f.conn(), config)["parted keyless"]), "full_refresh,incremental");
+
+  // Without CDC every stream offers both, whatever its identity.
+  config.cdc = false;
+  for (const auto& [name, s] : DiscoverWith(f.conn(), config)) {
+    EXPECT_EQ(Modes(s), "full_refresh,incremental") << name;
+    EXPECT_EQ(s.not_capturable_reason(), "") << name;
+  }
+}
+
+// Hypertables follow their identity (a FULL one carries over to the chunks); a continuous
+// aggregate is captured through its materialized hypertable when that has an identity and
+// the aggregate is materialized-only (a real-time one computes its newest rows when queried).
+TEST(DiscoverTimescale, CdcOffersIncrementalForHypertablesAndAggregatesItCanCapture) {
+  SchemaFixture f(Server::kTimescale, "cdc hyper");
+  auto exec = [&](const std::string& sql) { testing::Exec(f.conn(), sql); };
+  for (const char* name : {"keyed", "keyless", "keyless full"}) {
+    std::string key = std::string(name) == "keyed" ? ", PRIMARY KEY (id, t)" : "";
+    exec("CREATE TABLE " + f.Table(name) + " (id int NOT NULL, t timestamptz NOT NULL, v float8" +
+         key + ")");
+    exec("SELECT create_hypertable('" + f.Table(name) + "', 't')");
+  }
+  exec("ALTER TABLE " + f.Table("keyless full") + " REPLICA IDENTITY FULL");
+  exec("CREATE MATERIALIZED VIEW " + f.Table("hourly") +
+       " WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS "
+       "SELECT time_bucket('1 hour', t) AS bucket, count(*) AS n FROM " + f.Table("keyed") +
+       " GROUP BY 1 WITH NO DATA");
+  exec("CREATE MATERIALIZED VIEW " + f.Table("live") +
+       " WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS "
+       "SELECT time_bucket('1 hour', t) AS bucket, count(*) AS n FROM " + f.Table("keyed") +
+       " GROUP BY 1 WITH NO DATA");
+
+  ResolvedConfig config = f.Config();
+  config.cdc = true;
+  auto streams = DiscoverWith(f.conn(), config);
+  ASSERT_EQ(streams.size(), 5u);
+  EXPECT_EQ(Modes(streams["keyed"]), "full_refresh,incremental");
+  EXPECT_EQ(Modes(streams["keyless full"]), "full_refresh,incremental");
+  EXPECT_EQ(Modes(streams["keyless"]), "full_refresh");
+  EXPECT_NE(streams["keyless"].not_capturable_reason().find("no primary key"), std::string::npos);
+  const v1::Stream& hourly = streams["hourly"];
+  ASSERT_EQ(hourly.kind(), v1::RELATION_KIND_CONTINUOUS_AGGREGATE);
+  EXPECT_EQ(Modes(hourly), "full_refresh");
+  const std::string materialized =
+      pg::QuoteQualified(hourly.continuous_aggregate().materialization_hypertable_schema(),
+                         hourly.continuous_aggregate().materialization_hypertable_name());
+  EXPECT_NE(hourly.not_capturable_reason().find("ALTER TABLE " + materialized +
+                                                " REPLICA IDENTITY FULL"),
+            std::string::npos)
+      << hourly.not_capturable_reason();
+  EXPECT_EQ(Modes(streams["live"]), "full_refresh");
+  EXPECT_NE(streams["live"].not_capturable_reason().find("real-time"), std::string::npos)
+      << streams["live"].not_capturable_reason();
+
+  // With the materialized hypertable's identity, the aggregate's refreshes can be captured.
+  exec("ALTER TABLE " + materialized + " REPLICA IDENTITY FULL");
+  streams = DiscoverWith(f.conn(), config);
+  EXPECT_EQ(Modes(streams["hourly"]), "full_refresh,incremental");
+  EXPECT_TRUE(streams["hourly"].source_defined_cursor());
+
+  // With timescaledb_support off the chunks' changes are not mapped to their hypertable.
+  config.timescaledb_support = false;
+  streams = DiscoverWith(f.conn(), config);
+  EXPECT_EQ(Modes(streams["keyed"]), "full_refresh");
+  EXPECT_NE(streams["keyed"].not_capturable_reason().find("timescaledb_support"),
+            std::string::npos);
+  EXPECT_EQ(Modes(streams["hourly"]), "full_refresh");  // a plain view then
+}
+
+// "schemas": [] discovers every schema the user may use, as Airbyte's Postgres source does,
+// and never PostgreSQL's or TimescaleDB's own.
+TEST(DiscoverTimescale, EmptySchemasDiscoversEverySchemaButSystemAndInternalOnes) {
+  // One connection (the dev server takes one at a time) and two schemas of its own.
+  SchemaFixture first(Server::kTimescale, "all one");
+  const std::string second = testing::UniqueName("all two");
+  auto exec = [&](const std::string& sql) { testing::Exec(first.conn(), sql); };
+  exec("CREATE SCHEMA " + Q(second));
+  const std::string b = Q(second) + "." + Q("b");
+  exec("CREATE TABLE " + first.Table("a") + " (id int PRIMARY KEY)");
+  exec("CREATE TABLE " + b + " (t timestamptz NOT NULL)");
+  exec("SELECT create_hypertable('" + b + "', 't')");
+  exec("INSERT INTO " + b + " VALUES ('2024-01-01')");
+
+  v1::SourceConfig config = testing::ConfigFor(Server::kTimescale);
+  config.set_all_schemas(true);
+  auto resolved = ResolveConfig(config);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  auto catalog = DiscoverCatalog(first.conn(), *resolved);
+  exec("DROP SCHEMA " + Q(second) + " CASCADE");
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  bool found_a = false, found_b = false;
+  for (const v1::Stream& s : catalog->streams()) {
+    const std::string& ns = s.stream().namespace_();
+    found_a = found_a || (ns == first.schema() && s.stream().name() == "a");
+    if (ns == second && s.stream().name() == "b") {
+      found_b = true;
+      EXPECT_EQ(s.kind(), v1::RELATION_KIND_HYPERTABLE);  // one stream, not its chunks
+    }
+    EXPECT_NE(ns.rfind("pg_", 0), 0u) << ns << "." << s.stream().name();
+    EXPECT_NE(ns, "information_schema") << s.stream().name();
+    EXPECT_NE(ns.rfind("_timescaledb", 0), 0u) << ns << "." << s.stream().name();
+    EXPECT_NE(ns.rfind("timescaledb_", 0), 0u) << ns << "." << s.stream().name();
+  }
+  EXPECT_TRUE(found_a) << catalog->DebugString().substr(0, 2000);
+  EXPECT_TRUE(found_b) << catalog->DebugString().substr(0, 2000);
+}
+
+// ... and only those the user has USAGE on.
+TEST(DiscoverPostgres, EmptySchemasLeavesOutSchemasWithoutUsage) {
+  SchemaFixture granted(Server::kPostgres, "usage granted");
+  SchemaFixture hidden(Server::kPostgres, "usage hidden");
+  const std::string role = testing::UniqueName("schema_reader");
+  testing::Exec(granted.conn(), "CREATE ROLE " + role + " LOGIN PASSWORD 'reader-pw'");
+  testing::Exec(granted.conn(), "CREATE TABLE " + granted.Table("visible") + " (id int)");
+  testing::Exec(hidden.conn(), "CREATE TABLE " + hidden.Table("invisible") + " (id int)");
+  testing::Exec(granted.conn(), "GRANT USAGE ON SCHEMA " + Q(granted.schema()) + " TO " + role);
+  testing::Exec(granted.conn(), "GRANT SELECT ON " + granted.Table("visible") + " TO " + role);
+  testing::Exec(hidden.conn(), "GRANT SELECT ON " + hidden.Table("invisible") + " TO " + role);
+
+  v1::SourceConfig config = testing::ConfigFor(Server::kPostgres);
+  config.set_username(role);
+  config.set_password("reader-pw");
+  config.set_all_schemas(true);
+  auto resolved = ResolveConfig(config);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  {
+    auto conn = pg::Connection::Open(resolved->connect);
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    auto schemas = ReadableSchemas(*conn);
+    ASSERT_TRUE(schemas.ok()) << schemas.status();
+    EXPECT_NE(std::find(schemas->begin(), schemas->end(), granted.schema()), schemas->end());
+    EXPECT_EQ(std::find(schemas->begin(), schemas->end(), hidden.schema()), schemas->end());
+    auto streams = DiscoverWith(*conn, *resolved);
+    EXPECT_EQ(streams.count("visible"), 1u);
+    EXPECT_EQ(streams.count("invisible"), 0u);
+  }
+  testing::Exec(granted.conn(), "DROP OWNED BY " + role);
+  testing::Exec(granted.conn(), "DROP ROLE " + role);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "gtest/gtest.h"
 #include "service/cdc/replication_stream.h"
+#include "service/common/errors.h"
 #include "service/read/read_session.h"
 #include "tests/cdc/cdc_collector.h"
 #include "tests/testing/databases.h"
@@ -27,7 +28,9 @@ class CdcRead : public ::testing::Test {
     publication_ = testing::UniqueName("pub");
     Sql("CREATE SCHEMA " + schema_);
     Sql("CREATE TABLE " + schema_ + ".items (id bigint PRIMARY KEY, note text)");
-    Sql("CREATE TABLE " + schema_ + ".events (id bigint NOT NULL, ts timestamptz NOT NULL) PARTITION BY RANGE (ts)");
+    // A key, so that change data capture can follow it (cdc/capturable.h).
+    Sql("CREATE TABLE " + schema_ + ".events (id bigint NOT NULL, ts timestamptz NOT NULL, "
+        "PRIMARY KEY (id, ts)) PARTITION BY RANGE (ts)");
     Sql("CREATE TABLE " + schema_ + ".events_jan PARTITION OF " + schema_ +
         ".events FOR VALUES FROM ('2024-01-01') TO ('2024-02-01')");
     Sql("CREATE TABLE " + schema_ + ".unrelated (id bigint PRIMARY KEY)");
@@ -202,6 +205,32 @@ TEST_F(CdcRead, SlotPastTheSavedPositionFailsOrResyncs) {
   ASSERT_TRUE(RunRead(request, &resynced).ok());
   EXPECT_EQ(resynced.Ids("items").count(600), 1u);
   EXPECT_EQ(resynced.Ids("items").size(), 11u);  // a fresh snapshot
+}
+
+TEST_F(CdcRead, IncrementalOnAStreamItCannotCaptureIsRefusedBeforeAnything) {
+  Sql("CREATE VIEW " + schema_ + ".recent AS SELECT * FROM " + schema_ + ".items");
+  Sql("CREATE TABLE " + schema_ + ".keyless (id bigint, note text)");
+  Sql("INSERT INTO " + schema_ + ".keyless VALUES (1, 'x')");
+  const uint64_t slot_at_start = ConfirmedFlush();
+  for (const char* stream : {"recent", "keyless"}) {
+    Collector sink;
+    absl::Status status = RunRead(Request({"items", stream}), &sink);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_EQ(ReasonOf(status), "STREAM_NOT_CAPTURABLE") << status;
+    EXPECT_NE(status.message().find("stream " + schema_ + "." + stream), std::string::npos)
+        << status;
+    EXPECT_NE(status.message().find("full_refresh"), std::string::npos) << status;
+    EXPECT_TRUE(sink.records.empty()) << stream;
+  }
+  EXPECT_EQ(ConfirmedFlush(), slot_at_start);
+  // Once it has a replica identity, the table can be captured.
+  Sql("ALTER TABLE " + schema_ + ".keyless REPLICA IDENTITY FULL");
+  Collector captured;
+  absl::Status status = RunRead(Request({"items", "keyless"}), &captured);
+  ASSERT_TRUE(status.ok()) << status;
+  // (The row is also in the slot, after its position: it arrives again as a change.)
+  const std::multiset<int64_t> ids = captured.Ids("keyless");
+  EXPECT_EQ(std::set<int64_t>(ids.begin(), ids.end()), (std::set<int64_t>{1}));
 }
 
 TEST_F(CdcRead, MissingSlotIsAClearError) {

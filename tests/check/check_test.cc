@@ -10,6 +10,8 @@
 #include <chrono>
 
 #include "gtest/gtest.h"
+#include "service/config/source_config.h"
+#include "service/pg/connection.h"
 #include "tests/testing/databases.h"
 
 namespace tsdb_source {
@@ -215,6 +217,81 @@ TEST(Check, CdcPrerequisites) {
   testing::Exec(admin, "DROP PUBLICATION " + publication);
   testing::Exec(admin, "DROP SCHEMA " + schema + " CASCADE");
   testing::Exec(admin, "SELECT pg_drop_replication_slot('" + slot + "')");
+}
+
+// jdbc_url_params as Airbyte's Postgres source takes them: an unknown parameter fails the
+// check before any connection, naming it; the key password it carries is never shown.
+TEST(Check, BadJdbcUrlParamFailsNamingIt) {
+  v1::SourceConfig config = testing::ConfigFor(Server::kPostgres);
+  config.set_jdbc_url_params("sslpassword=jdbc-Key-Pass-77&ApplicationName=etl&defaultRowFetchSize=500");
+  v1::CheckResponse r = RunCheck(config);
+  EXPECT_FALSE(r.succeeded());
+  EXPECT_EQ(r.reason(), "INVALID_CONFIG");
+  EXPECT_EQ(r.failure_type(), v1::FAILURE_TYPE_CONFIG_ERROR);
+  EXPECT_NE(r.message().find("'defaultRowFetchSize'"), std::string::npos) << r.message();
+  EXPECT_NE(r.message().find("jdbc_url_params"), std::string::npos) << r.message();
+  EXPECT_TRUE(r.server_version().empty());  // no connection was made
+  EXPECT_EQ(r.DebugString().find("jdbc-Key-Pass-77"), std::string::npos) << r.DebugString();
+}
+
+// The parameters reach the connection: the server sees the application name, the options
+// and the session attributes asked for.
+TEST(Check, JdbcUrlParamsReachTheConnection) {
+  const std::string name = testing::UniqueName("jdbc app");
+  v1::SourceConfig config = testing::ConfigFor(Server::kPostgres);
+  config.set_jdbc_url_params("ApplicationName=" + name +
+                             "&options=-c%20statement_timeout%3D4321&tcpKeepAlive=true&"
+                             "connectTimeout=5&prepareThreshold=0");
+  EXPECT_TRUE(RunCheck(config).succeeded());
+  auto resolved = ResolveConfig(config);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  auto conn = pg::Connection::Open(resolved->connect);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  pg::Connection admin = testing::Connect(Server::kPostgres);
+  auto seen = admin.ExecParams(
+      "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE application_name = $1", {name});
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_EQ(seen->GetString(0, 0), "1");
+  auto timeout = conn->Exec("SHOW statement_timeout");
+  ASSERT_TRUE(timeout.ok()) << timeout.status();
+  EXPECT_EQ(timeout->GetString(0, 0), "4321ms");
+
+  // targetServerType=secondary asks for a read-only session, which the primary is not.
+  config.set_jdbc_url_params("targetServerType=secondary");
+  v1::CheckResponse standby = RunCheck(config);
+  EXPECT_FALSE(standby.succeeded());
+  EXPECT_NE(standby.message().find("read-only"), std::string::npos) << standby.message();
+}
+
+// "schemas": [] checks every schema the user may use (and so reads them all), never
+// PostgreSQL's or TimescaleDB's own.
+TEST(Check, EmptySchemasCoverEveryReadableSchema) {
+  // The dev server takes one connection at a time: none is held while Check runs.
+  const std::string schema = testing::UniqueName("checked all");
+  {
+    pg::Connection admin = testing::Connect(Server::kTimescale);
+    testing::Exec(admin, "CREATE SCHEMA \"" + schema + "\"");
+  }
+  v1::SourceConfig config = testing::ConfigFor(Server::kTimescale);
+  config.clear_schemas();
+  config.set_all_schemas(true);
+  v1::CheckResponse r = RunCheck(config);
+  {
+    pg::Connection admin = testing::Connect(Server::kTimescale);
+    testing::Exec(admin, "DROP SCHEMA \"" + schema + "\"");
+  }
+  ASSERT_TRUE(r.succeeded()) << r.DebugString();
+  bool found = false;
+  for (const v1::SchemaCheck& s : r.schemas()) {
+    found = found || s.name() == schema;
+    EXPECT_TRUE(s.exists() && s.readable()) << s.name();
+    EXPECT_NE(s.name().rfind("pg_", 0), 0u) << s.name();
+    EXPECT_NE(s.name(), "information_schema");
+    EXPECT_NE(s.name().rfind("_timescaledb", 0), 0u) << s.name();
+    EXPECT_NE(s.name().rfind("timescaledb_", 0), 0u) << s.name();
+  }
+  EXPECT_TRUE(found) << r.DebugString();
+  EXPECT_NE(r.message().find(schema), std::string::npos) << r.message();
 }
 
 }  // namespace

@@ -86,8 +86,15 @@ class PostgresState(StateBase, unittest.TestCase):
         first = self.read()
         self.assertEqual(self.ids(first), [1, 2, 3, 4])
         final = first.states(self.TABLE)[-1]["stream"]["stream_state"]
-        self.assertTrue(final["completed"])
+        self.assertTrue(final["tsdb_source"]["completed"])
         self.assertEqual(final["cursor_field"], [self.CURSOR])
+        self.assertEqual(final["tsdb_source"]["cursor_field"], [self.CURSOR])
+        # source-postgres's fields, the cursor as the RECORD's text of the highest value.
+        self.assertEqual({k: v for k, v in final.items() if k != "tsdb_source"}, {
+            "state_type": "cursor_based", "version": 2, "stream_name": self.TABLE,
+            "stream_namespace": self.schema, "cursor_field": [self.CURSOR],
+            "cursor": "2024-03-03T10:00:00.5+00:00", "cursor_record_count": 1})
+        self.assertIn("2024-03-03T10:00:00.5+00:00", {d[self.CURSOR] for d in first.data(self.TABLE)})
         # A JSON array of messages, with or without namespace, or one bare message.
         for state in (h.state_input(first), h.state_input(first, with_namespace=False),
                       h.state_input(first)[0]):
@@ -113,8 +120,10 @@ class PostgresState(StateBase, unittest.TestCase):
         self.assertTrue(any("Airbyte Postgres" in m for m in out.logs("WARN")), out.logs())
         # The state written after it is a tsdb-source state at the highest cursor read.
         final = out.states(self.TABLE)[-1]["stream"]["stream_state"]
-        self.assertEqual(final["version"], 1)
-        self.assertEqual(final["cursor"]["int64_value"], "1709460000500000")  # 03-03 10:00:00.5
+        self.assertEqual(final["tsdb_source"]["version"], 1)
+        self.assertEqual(final["tsdb_source"]["cursor"]["int64_value"],
+                         "1709460000500000")  # 03-03 10:00:00.5
+        self.assertEqual(final["cursor"], "2024-03-03T10:00:00.5+00:00")
         # ... which the next read continues.
         self.assertEqual(self.ids(self.read(h.state_input(out))), [4])
 
@@ -183,6 +192,82 @@ class PostgresState(StateBase, unittest.TestCase):
         self.assertEqual(self.ids(out), [1, 2, 3, 4])
         self.assertTrue(out.logs("WARN"))
 
+    def test_source_postgres_fields_alone_resume_as_source_postgres_would(self):
+        # What source-postgres reads of our state: its own fields, without ours.
+        first = self.read()
+        final = first.states(self.TABLE)[-1]["stream"]["stream_state"]
+        theirs = {k: v for k, v in final.items() if k != "tsdb_source"}
+        out = self.read(self.pg_state(theirs))
+        self.assertEqual(self.ids(out), [4])
+        self.assertTrue(any("Airbyte Postgres" in m for m in out.logs("WARN")), out.logs())
+
+
+class CursorTypes(StateBase, unittest.TestCase):
+    """Every cursor type the reader takes, with abnormally large values: the text cursor is
+    the RECORD's text of the highest value, cursor_record_count the records at it, the typed
+    state survives, and both our state and source-postgres's fields alone resume with the
+    rows at the cursor read again (the tie rule), none lost."""
+    SERVER = "pg"
+    TABLE = "typed"
+    CURSOR = "i4"
+    FIXTURE = """
+        CREATE SCHEMA {s};
+        CREATE TABLE {s}.typed (id int PRIMARY KEY, i4 int, i8 bigint, d date, ts timestamp,
+                                tstz timestamptz);
+        INSERT INTO {s}.typed VALUES
+          (1, -5, -9223372036854775808, '0044-03-15 BC', '1999-12-31 23:59:59', '1970-01-01 00:00:00+00'),
+          (2, 7, 9223372036854775806, '2024-01-02', '2024-01-02 03:04:05.25', '2024-01-02 03:04:05.000001+00'),
+          (3, 2147483647, 9223372036854775807, '9999-12-31', '9000-01-01 00:00:00', '9999-12-31 23:59:59.999999+00'),
+          (4, 2147483647, 9223372036854775807, '9999-12-31', '9000-01-01 00:00:00', '9999-12-31 23:59:59.999999+00'),
+          (5, NULL, NULL, NULL, NULL, NULL);
+    """
+    EXPECTED = {"i4": "2147483647", "i8": "9223372036854775807", "d": "9999-12-31",
+                "ts": "9000-01-01T00:00:00", "tstz": "9999-12-31T23:59:59.999999+00:00"}
+
+    def test_every_cursor_type_writes_and_resumes(self):
+        for column, text in self.EXPECTED.items():
+            with self.subTest(column=column):
+                catalog = h.configured_catalog(self.discovered, names=[self.TABLE],
+                                               sync_mode="incremental",
+                                               cursor={self.TABLE: column})
+                self.catalog = self.shim.write("catalog.json", catalog)
+                first = self.read()
+                self.assertEqual(self.ids(first), [1, 2, 3, 4, 5])
+                final = first.states(self.TABLE)[-1]["stream"]["stream_state"]
+                self.assertEqual(final["state_type"], "cursor_based")
+                self.assertEqual(final["cursor_field"], [column])
+                self.assertIsInstance(final["cursor"], str)
+                self.assertEqual(final["cursor"], text)
+                # The text is the records' own text of that value, and counts them.
+                values = [d[column] for d in first.data(self.TABLE)]
+                self.assertEqual(final["cursor"], str(values[2]))
+                self.assertEqual(final["cursor_record_count"],
+                                 sum(1 for v in values if v == values[2]))
+                # Resumes: ours, and source-postgres's fields alone.
+                self.assertEqual(self.ids(self.read(h.state_input(first))), [3, 4])
+                theirs = {k: v for k, v in final.items() if k != "tsdb_source"}
+                self.assertEqual(self.ids(self.read(self.pg_state(theirs))), [3, 4])
+                # A cursor of source-postgres's own spelling resumes the same way.
+                if column in ("tstz", "ts"):
+                    spelled = dict(theirs, cursor={
+                        "tstz": "9999-12-31T23:59:59.999999Z",
+                        "ts": "9000-01-01T00:00:00.000000"}[column])
+                    self.assertEqual(self.ids(self.read(self.pg_state(spelled))), [3, 4])
+
+    def test_text_cursor_parses_as_source_postgres_parses_it(self):
+        # source-postgres's setCursorField: OffsetDateTime.parse, LocalDateTime.parse,
+        # LocalDate.parse, Integer/Long parsing. Python's ISO parsers take the same forms.
+        import datetime
+        parsers = {"i4": int, "i8": int, "d": datetime.date.fromisoformat,
+                   "ts": datetime.datetime.fromisoformat,
+                   "tstz": datetime.datetime.fromisoformat}
+        for column, text in self.EXPECTED.items():
+            value = parsers[column](text)
+            if column == "tstz":
+                self.assertEqual(value.utcoffset(), datetime.timedelta(0))
+            if column == "ts":
+                self.assertIsNone(value.tzinfo)
+
 
 class TimescaleState(StateBase, unittest.TestCase):
     SERVER = "ts"
@@ -201,7 +286,7 @@ class TimescaleState(StateBase, unittest.TestCase):
         first = self.read()
         self.assertEqual(self.ids(first), list(range(8)))
         intermediate = [s for s in first.states(self.TABLE)
-                        if not s["stream"]["stream_state"].get("completed")]
+                        if not s["stream"]["stream_state"]["tsdb_source"].get("completed")]
         self.assertEqual(len(intermediate), 4)  # one per chunk
         for n, state in enumerate(intermediate):
             self.assertEqual(state["sourceStats"]["recordCount"], 2)

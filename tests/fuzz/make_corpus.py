@@ -146,6 +146,24 @@ def json_seeds():
         "wrong_types.json": {"host": 1, "port": "5432", "schemas": "public",
                              "timescaledb_support": "yes", "password": "s3cret"},
         "huge_numbers.json": {"host": "h", "port": 1e300, "connect_timeout_seconds": 2**63},
+        # A config of Airbyte's Postgres source, every key of its spec (README, Configuration).
+        "source_postgres.json": {
+            "host": "h", "port": 5432, "database": "d", "username": "u", "password": "pw",
+            "schemas": [], "ssl": True, "ssl_mode": {"mode": "require"},
+            "jdbc_url_params": "ApplicationName=a%20b&connectTimeout=30&sslpassword=x%26y&"
+                               "targetServerType=primary&options=-c+statement_timeout%3D5&bad",
+            "tunnel_method": {"tunnel_method": "NO_TUNNEL"},
+            "replication_method": {"method": "CDC", "plugin": "pgoutput", "replication_slot": "s",
+                                   "publication": "p", "initial_waiting_seconds": 1200,
+                                   "queue_size": 10000,
+                                   "lsn_commit_behaviour": "After loading Data in the destination",
+                                   "heartbeat_action_query": "",
+                                   "invalid_cdc_cursor_position_behavior": "Fail sync",
+                                   "initial_load_timeout_hours": 8,
+                                   "debezium_shutdown_timeout_seconds": 60},
+            "entra_service_principal_auth": False, "entra_tenant_id": "t", "entra_client_id": "c",
+            "check_privileges": True, "checkpoint_target_interval_seconds": 300,
+            "max_db_connections": 4},
     }
     catalogs = {
         "full_refresh.json": {"streams": [{

@@ -15,6 +15,7 @@
 #include "service/server/error_details.h"
 #include "service/server/event_log.h"
 #include "service/server/listen_address.h"
+#include "service/server/read_defaults.h"
 #include "service/server/read_tracker.h"
 #include "service/server/read_watcher.h"
 #include "service/server/rpc_scope.h"
@@ -213,6 +214,27 @@ TEST(RpcScope, RedactsTheRequestSecretsFromReturnedErrors) {
   EXPECT_EQ(status.error_details().find("Sup3r-Secret"), std::string::npos);
   EXPECT_EQ(scope.Redact("a Sup3r-Secret b"), "a **** b");
   EXPECT_EQ(scope.id().size(), 16u);
+}
+
+TEST(RpcScope, RedactsTheSecretsOfJdbcUrlParams) {
+  RpcScope scope(nullptr, "Check", nullptr, nullptr);
+  v1::SourceConfig config;
+  config.set_jdbc_url_params("ApplicationName=etl&sslpassword=jdbc%2DKey-Pass-77");
+  scope.AddSecrets(config);
+  EXPECT_EQ(scope.Redact("key jdbc-Key-Pass-77, raw jdbc%2DKey-Pass-77, app etl"),
+            "key ****, raw ****, app etl");
+}
+
+TEST(ReadDefaults, CheckpointTargetIntervalIsTheDefaultCheckpointPeriod) {
+  v1::ReadRequest request;
+  v1::ReadRequest storage;
+  EXPECT_EQ(&WithConfigReadDefaults(request, &storage), &request);  // nothing to apply
+  request.mutable_config()->set_checkpoint_target_interval_seconds(300);
+  const v1::ReadRequest& applied = WithConfigReadDefaults(request, &storage);
+  EXPECT_EQ(applied.options().checkpoint_every_seconds(), 300u);
+  EXPECT_EQ(request.options().checkpoint_every_seconds(), 0u);  // the original is kept
+  request.mutable_options()->set_checkpoint_every_seconds(5);  // the request's own wins
+  EXPECT_EQ(WithConfigReadDefaults(request, &storage).options().checkpoint_every_seconds(), 5u);
 }
 
 TEST(ReadTracker, LimitsConcurrentReads) {

@@ -37,7 +37,7 @@ SAMPLES = [
     ("wrong token of tests/server/examples_test", "not-the-right-token-at-all", "not-the-right-token"),
     ("fixed token of tests/client/shim_test", "authorization: Bearer tok-" + "7" * 24, "7" * 24),
 ]
-_token, _wrong, _pw, _example = rnd(24), rnd(20), rnd(16), rnd(20)
+_token, _wrong, _pw, _example, _tunnel_pw = rnd(24), rnd(20), rnd(16), rnd(20), rnd(16)
 SAMPLES += [
     ("random token of tests/server/server_test", "Bearer tok-" + _token, _token),
     ("random wrong token of tests/server/server_test", "tok-wrong-" + _wrong, _wrong),
@@ -49,6 +49,11 @@ SAMPLES += [
     ("encrypted key", "-----BEGIN ENCRYPTED PRIVATE KEY-----\n", "BEGIN ENCRYPTED"),
     ("SSH key", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n",
      "b3BlbnNzaC1rZXktdjEAAAAA"),
+    ("bastion password of tests/testing/bastion.py", "password=Tunnel-Pw-" + _tunnel_pw,
+     _tunnel_pw),
+    ("OpenSSH key body pasted on one line, without its header",
+     '"ssh_key": "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ"', "b3BlbnNzaC1rZXktdjEAAAAABG5vbm"),
+    ("RSA (PEM) key body without its header", "MIIEowIBAAKCAQEAwz8h", "MIIEowIBAAKCAQEAwz8h"),
 ]
 
 CLEAN = ("Executing tests from //tests/server:server_test\n[ RUN      ] Check.WrongPassword\n"
