@@ -32,6 +32,14 @@ absl::Status RunRead(const v1::ReadRequest& request, ReadSink* sink, ReadControl
   std::vector<v1::StreamDescriptor> skipped;
   ASSIGN_OR_RETURN(std::vector<StreamPlan> plans,
                    PlanRead(request, catalog, config, &warnings, &skipped));
+  if (!config.cdc && request.has_global_state()) {
+    // A change data capture state (ours, or one carried over from another connector) means
+    // nothing to a cursor read: say so rather than start every stream over in silence.
+    warnings.push_back(
+        "the state is a GLOBAL (change data capture) state, but replication_method is Standard: "
+        "it is ignored, and every stream is read as if no state had been given (use the state "
+        "with replication_method CDC, or start this connection from an empty state)");
+  }
   for (const std::string& warning : warnings) {
     v1::ReadResponse r;
     r.mutable_log()->set_level(v1::LOG_LEVEL_WARN);

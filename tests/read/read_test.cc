@@ -628,6 +628,34 @@ TEST_F(PostgresRead, IncrementalSkipsPartitionsEndingBeforeTheCursor) {
   EXPECT_EQ(inside.Summary()->chunks_skipped(), 3u);
 }
 
+TEST_F(PostgresRead, GlobalStateInAStandardReadIsIgnoredWithAWarning) {
+  testing::Exec(admin_, "CREATE TABLE " + T("g") + " (id bigint PRIMARY KEY)");
+  testing::Exec(admin_, "INSERT INTO " + T("g") + " SELECT generate_series(1, 50)");
+  v1::ReadRequest request = Request(Server::kPostgres, schema_, "g", v1::SYNC_MODE_FULL_REFRESH);
+  request.mutable_global_state()->set_version(1);
+  Collector sink;
+  absl::Status status = RunRead(request, &sink);
+  ASSERT_TRUE(status.ok()) << status;
+  std::multiset<int64_t> all;
+  for (int64_t id = 1; id <= 50; ++id) all.insert(id);
+  EXPECT_EQ(sink.Keys(0), all);
+  int warned = 0;
+  for (const v1::ReadResponse& e : sink.events) {
+    if (e.has_log() && e.log().level() == v1::LOG_LEVEL_WARN &&
+        e.log().message().find("GLOBAL (change data capture) state") != std::string::npos) {
+      ++warned;
+    }
+  }
+  EXPECT_EQ(warned, 1);
+
+  // Without a GLOBAL state, no such warning.
+  Collector plain;
+  ASSERT_TRUE(RunRead(Request(Server::kPostgres, schema_, "g", v1::SYNC_MODE_FULL_REFRESH), &plain).ok());
+  for (const v1::ReadResponse& e : plain.events) {
+    EXPECT_FALSE(e.has_log() && e.log().message().find("GLOBAL") != std::string::npos) << e.log().message();
+  }
+}
+
 TEST_F(PostgresRead, PrimaryKeyTableResumesAfterItsLastKey) {
   testing::Exec(admin_, "CREATE TABLE " + T("items") + " (region text, id int, note text, "
                         "PRIMARY KEY (region, id))");
