@@ -578,7 +578,8 @@ class StreamReader {
 
   absl::Status ReadConcurrently(const std::vector<size_t>& pending,
                                 std::vector<std::unique_ptr<pg::Connection>>& connections) {
-    EventQueue queue(2 * connections.size());
+    const size_t queue_capacity = 2 * connections.size();
+    EventQueue queue(queue_capacity);
     std::mutex mu;
     std::condition_variable window_moved;  // `finished` advanced, or the read stops
     size_t next = 0;  // guarded by mu
@@ -598,7 +599,7 @@ class StreamReader {
     std::vector<std::unique_ptr<ChunkReader>> readers;
     // One pool for all readers, room for every batch that can be in flight: the queue's, one
     // being pushed by each reader and the one being emitted.
-    auto pool = std::make_shared<BatchPool>(2 * connections.size() + connections.size() + 1);
+    auto pool = std::make_shared<BatchPool>(queue_capacity + connections.size() + 1);
     for (auto& conn : connections) {
       ASSIGN_OR_RETURN(auto reader, ChunkReader::Create(conn.get(), plan_, options_, cursor_filter_, control_));
       reader->set_pipelined(false);  // each reader has a thread already
