@@ -5,6 +5,7 @@
 #include <cstring>
 #include <memory>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client/json/json_syntax.h"
 #include "client/state_json.h"
@@ -93,6 +94,20 @@ absl::Status ColumnPaths(const Value* v, bool nested, const std::string& where,
   return absl::OkStatus();
 }
 
+// A non-negative whole number given as a JSON number (exact below 2^53) or as digits.
+bool WholeNumber(const Value* v, uint64_t* out) {
+  if (v == nullptr) return false;
+  if (v->kind_case() == Value::kNumberValue) {
+    const double d = v->number_value();
+    if (!(d >= 0 && d < 9007199254740992.0) || d != static_cast<double>(static_cast<uint64_t>(d))) {
+      return false;
+    }
+    *out = static_cast<uint64_t>(d);
+    return true;
+  }
+  return v->kind_case() == Value::kStringValue && absl::SimpleAtoi(v->string_value(), out);
+}
+
 // The text of a scalar state field ("" when absent, null or not a scalar).
 std::string ScalarText(const Value* v) {
   if (v == nullptr) return "";
@@ -112,7 +127,8 @@ std::string ScalarText(const Value* v) {
 bool IsAirbytePostgresState(const Value& stream_state) {
   const auto& fields = stream_state.struct_value().fields();
   for (const char* key :
-       {"state_type", "xmin_txid", "ctid", "stream_name", "cursor_record_count"}) {
+       {"state_type", "xmin_raw_value", "xmin_xid_value", "num_wraparound", "ctid",
+        "stream_name", "cursor_record_count"}) {
     if (fields.count(key) > 0) return true;
   }
   auto cursor = fields.find("cursor");
@@ -143,13 +159,24 @@ absl::StatusOr<v1::StreamState> ParseStreamStateValue(const Value& stream_state,
     if (pg->state_type().empty()) {
       if (Field(stream_state, "ctid") != nullptr) {
         pg->set_state_type("ctid");
-      } else if (Field(stream_state, "xmin_txid") != nullptr) {
+      } else if (Field(stream_state, "xmin_raw_value") != nullptr ||
+                 Field(stream_state, "xmin_xid_value") != nullptr) {
         pg->set_state_type("xmin");
       } else {
         pg->set_state_type("cursor_based");  // the legacy DbStreamState layout
       }
     }
     pg->set_cursor(ScalarText(Field(stream_state, "cursor")));
+    if (pg->state_type() == "xmin") {
+      // XminStatus: xmin_raw_value is the full ID; older states may only have its parts.
+      uint64_t raw = 0, epoch = 0, xid = 0;
+      if (WholeNumber(Field(stream_state, "xmin_raw_value"), &raw) && raw > 0) {
+        pg->set_xmin_raw_value(raw);
+      } else if (WholeNumber(Field(stream_state, "xmin_xid_value"), &xid) && xid <= 0xffffffffu) {
+        (void)WholeNumber(Field(stream_state, "num_wraparound"), &epoch);
+        if (epoch < (uint64_t{1} << 31)) pg->set_xmin_raw_value(epoch << 32 | xid);
+      }
+    }
     if (const Value* f = Field(stream_state, "cursor_field");
         f != nullptr && f->kind_case() == Value::kListValue) {
       for (const Value& name : f->list_value().values()) {

@@ -50,7 +50,20 @@ std::string StreamStateJson(const v1::StreamState& state, uint64_t cursor_record
   std::string out;
   JsonWriter w(&out);
   w.BeginObject();
-  if (state.sync_mode() == v1::SYNC_MODE_INCREMENTAL) {
+  if (state.has_xmin()) {
+    // source-postgres's XminStatus: the horizon as its epoch and 32-bit ID, and whole.
+    const uint64_t horizon = state.xmin().horizon();
+    w.Key("state_type");
+    w.String("xmin");
+    w.Key("version");
+    w.Int64(kSourcePostgresStateVersion);
+    w.Key("num_wraparound");
+    w.Uint64(horizon >> 32);
+    w.Key("xmin_xid_value");
+    w.Uint64(horizon & 0xffffffffu);
+    w.Key("xmin_raw_value");
+    w.Uint64(horizon);
+  } else if (state.sync_mode() == v1::SYNC_MODE_INCREMENTAL) {
     // source-postgres's CursorBasedStatus (a DbStreamState with state_type and version).
     w.Key("state_type");
     w.String("cursor_based");

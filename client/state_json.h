@@ -17,6 +17,10 @@
 //   cursor_record_count, re-reads the rows at the cursor unless exactly that many exist.
 // - tsdb-source resumes from `tsdb_source` (chunk progress, positions, the typed cursor);
 //   the text fields are ignored when it is present (ParseState in inputs.h).
+// An Xmin state (replication_method Xmin) carries source-postgres's XminStatus fields
+// instead: {"state_type": "xmin", "version": 2, "num_wraparound": E, "xmin_xid_value": X,
+// "xmin_raw_value": E << 32 | X}, the horizon below which every row was emitted (while a sync
+// runs, the previous sync's), so that source-postgres resumes from it too.
 // Source-postgres's fields are written for incremental states only: a full refresh state is
 // {"tsdb_source": {...}} (source-postgres's full refresh states are ctid positions, which
 // have no equivalent here). `cursor` is omitted while there is no cursor yet and when the

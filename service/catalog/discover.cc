@@ -334,6 +334,21 @@ absl::StatusOr<v1::Catalog> DiscoverCatalog(pg::Connection& conn, const Resolved
       stream.set_not_capturable_reason(std::move(why));
     }
   }
+  if (config.xmin) {
+    // Xmin: the source finds changed rows itself, in relations that store rows; the others
+    // (views, continuous aggregates, foreign tables) are offered as full refresh only.
+    for (v1::Stream& stream : *catalog.mutable_streams()) {
+      const v1::RelationKind kind = stream.kind();
+      if (kind == v1::RELATION_KIND_TABLE || kind == v1::RELATION_KIND_PARTITIONED_TABLE ||
+          kind == v1::RELATION_KIND_HYPERTABLE) {
+        stream.set_source_defined_cursor(true);
+        continue;
+      }
+      stream.clear_supported_sync_modes();
+      stream.add_supported_sync_modes(v1::SYNC_MODE_FULL_REFRESH);
+      stream.set_source_defined_cursor(false);
+    }
+  }
   return catalog;
 }
 

@@ -122,12 +122,11 @@ absl::StatusOr<ResolvedConfig> ResolveConfig(const v1::SourceConfig& config) {
     }
     out.resync_on_invalid_cdc_position = behavior == "Re-sync data";
   } else if (rm.method() == "Xmin") {
-    return Invalid("replication_method.method",
-                   "'Xmin' (source-postgres's xmin system column) is not supported yet: use "
-                   "'Standard' (a cursor column) or 'CDC' (logical replication)");
+    // source-postgres's Xmin: changed rows found by the transaction that wrote them.
+    out.xmin = true;
   } else {
     return Invalid("replication_method.method",
-                   absl::StrCat("must be 'Standard' or 'CDC'; got '", rm.method(), "'"));
+                   absl::StrCat("must be 'Standard', 'CDC' or 'Xmin'; got '", rm.method(), "'"));
   }
 
   if (config.has_timescaledb_support()) out.timescaledb_support = config.timescaledb_support();

@@ -26,6 +26,9 @@ struct ResolvedConfig {
   int max_concurrent_chunks = 1;
   bool chunk_caching = true;
   bool cdc = false;
+  // replication_method Xmin: incremental streams find inserted and updated rows by their
+  // xmin (service/read/xmin_plan.h), without a cursor column.
+  bool xmin = false;
   std::string replication_slot;
   std::string publication;
   int initial_waiting_seconds = 300;

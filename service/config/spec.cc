@@ -70,11 +70,12 @@ constexpr absl::string_view kSpec = R"json({
     },
     "replication_method": {
       "title": "Update Method",
-      "description": "How changes are detected: cursor-based incremental (Standard) or logical replication (CDC).",
+      "description": "How changes are detected: cursor-based incremental (Standard), logical replication (CDC), or the xmin system column (Xmin: inserted and updated rows wherever they land, without a cursor; deletes are not seen).",
       "type": "object",
       "order": 7,
       "oneOf": [
         {"title": "Scan Changes with User Defined Cursor", "additionalProperties": true, "required": ["method"], "properties": {"method": {"type": "string", "const": "Standard", "order": 0}}},
+        {"title": "Detect Changes with Xmin System Column", "description": "Each sync emits every row inserted or updated since the previous one, wherever it lands in time; chunks without a write since are not read. Deletes are not seen: use CDC for them.", "additionalProperties": true, "required": ["method"], "properties": {"method": {"type": "string", "const": "Xmin", "order": 0}}},
         {"title": "Read Changes using Write-Ahead Log (CDC)", "additionalProperties": true, "required": ["method", "replication_slot", "publication"], "properties": {
           "method": {"type": "string", "const": "CDC", "order": 0},
           "replication_slot": {"type": "string", "title": "Replication Slot", "description": "A logical replication slot using the pgoutput plugin.", "order": 1},

@@ -17,6 +17,7 @@
 #include "service/pg/copy_out.h"
 #include "service/pg/quote.h"
 #include "service/read/sql_values.h"
+#include "service/read/xmin_facts.h"
 
 namespace tsdb_source {
 namespace {
@@ -150,6 +151,7 @@ ChunkReader::ChunkReader(pg::Connection* conn, const StreamPlan& plan, pg::Batch
 absl::StatusOr<std::vector<std::string>> ChunkReader::CopySqls(const ChunkTask& task) const {
   std::vector<std::string> base;
   if (!cursor_filter_.empty()) base.push_back(cursor_filter_);
+  if (!task.filter.empty()) base.push_back(task.filter);
   if (!task.resume_key.empty()) {
     if (task.resume_key.size() != plan_.order_columns.size()) {
       return absl::InvalidArgumentError("a saved position does not match the ordering key");
@@ -302,8 +304,22 @@ absl::Status ChunkReader::ReadTask(const ChunkTask& task, const std::vector<std:
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   uint64_t bytes = 0;
+  if (task.heap_only) {
+    if (sqls.size() != 1) return absl::InternalError("a heap-only read is one statement");
+    RETURN_IF_ERROR(conn_->Exec("BEGIN").status());
+    absl::Status setup = conn_->Exec(kHeapOnlySetup).status();
+    if (!setup.ok()) {
+      (void)conn_->Exec("ROLLBACK");
+      return setup;
+    }
+  }
   for (size_t i = 0; i < sqls.size(); ++i) {
     absl::Status status = ReadCopy(task, sqls[i], &bytes, emit);
+    if (task.heap_only) {
+      // Ends the transaction whatever happened (a failed COPY leaves it aborted).
+      absl::Status end = conn_->Exec(status.ok() ? "COMMIT" : "ROLLBACK").status();
+      if (status.ok()) status = end;
+    }
     if (!status.ok() && ReasonOf(status) == "SQLSTATE_42P01" && !task.label.empty()) {
       // The chunk was dropped (retention, drop_chunks) before or while it was read.
       builder_.Reset();

@@ -38,6 +38,11 @@ struct ChunkTask {
   // Chunks: the time slices to read, in order (values of the plan's slice_column); empty:
   // the chunk in one COPY.
   std::vector<TimeSlice> slices;
+  // One more condition on the rows (an Xmin read's), "" for none.
+  std::string filter;
+  // Read the chunk's own rows only, not its compressed data (xmin_facts.h, kHeapOnlySetup):
+  // in a transaction of its own with TimescaleDB's columnar scan turned off.
+  bool heap_only = false;
 };
 
 // Spare RecordBatch storage: a batch whose event is done with it comes back here, and the

@@ -46,6 +46,25 @@ absl::Status PlanStream(const v1::ConfiguredStream& cs, const v1::Stream* stream
   plan->chunked =
       (stream->kind() == v1::RELATION_KIND_HYPERTABLE && config.timescaledb_support) ||
       stream->kind() == v1::RELATION_KIND_PARTITIONED_TABLE;
+  if (plan->incremental && config.xmin) {
+    // Rows are found by their xmin: only relations that store rows have one.
+    switch (stream->kind()) {
+      case v1::RELATION_KIND_TABLE:
+      case v1::RELATION_KIND_PARTITIONED_TABLE:
+      case v1::RELATION_KIND_HYPERTABLE:
+        break;
+      default:
+        return Invalid("UNSUPPORTED_SYNC_MODE",
+                       absl::StrCat("stream ", name,
+                                    " is a view, materialized view, continuous aggregate or "
+                                    "foreign table: it has no xmin for replication_method Xmin "
+                                    "to find changed rows by (read it with full_refresh, or use "
+                                    "replication_method Standard with a cursor column)"));
+    }
+    plan->xmin = true;
+    plan->chunked = plan->chunked || stream->kind() == v1::RELATION_KIND_HYPERTABLE;
+    return absl::OkStatus();
+  }
   if (plan->incremental) {
     if (cs.cursor_field_size() > 1) {
       return Invalid("INVALID_CURSOR",
@@ -93,11 +112,48 @@ absl::Status PlanStream(const v1::ConfiguredStream& cs, const v1::Stream* stream
   return absl::OkStatus();
 }
 
+// An Xmin stream's state: ours (XminState), or source-postgres's xmin state (its horizon).
+absl::Status ApplyXminState(const v1::StreamState& state, StreamPlan* plan,
+                            std::vector<std::string>* warnings) {
+  const v1::Stream& stream = *plan->stream;
+  std::string name = Name(stream.stream().namespace_(), stream.stream().name());
+  if (state.has_airbyte_postgres()) {
+    const v1::AirbytePostgresState& pg = state.airbyte_postgres();
+    if (pg.state_type() == "xmin" && pg.xmin_raw_value() > 0) {
+      plan->xmin_state.set_horizon(pg.xmin_raw_value());
+      warnings->push_back(absl::StrCat("stream ", name, ": continuing from an Airbyte Postgres "
+                                       "xmin state at transaction ", pg.xmin_raw_value()));
+      return absl::OkStatus();
+    }
+    warnings->push_back(absl::StrCat("stream ", name, ": an Airbyte Postgres '", pg.state_type(),
+                                     "' state cannot be continued by an Xmin read; the stream "
+                                     "is read in full"));
+    return absl::OkStatus();
+  }
+  if (state.version() != kStateVersion) {
+    return Invalid("INVALID_STATE", absl::StrCat("the state of stream ", name, " has version ",
+                                                 state.version(), "; this release reads version ",
+                                                 kStateVersion));
+  }
+  if (!state.has_xmin()) {
+    warnings->push_back(absl::StrCat("stream ", name, ": the saved state is not an Xmin state "
+                                     "(replication_method changed?); the stream is read in full"));
+    return absl::OkStatus();
+  }
+  if (state.xmin().horizon() == 0 && state.xmin().relations_size() > 0) {
+    return Invalid("INVALID_STATE", absl::StrCat("the Xmin state of stream ", name,
+                                                 " lists relations but has no horizon"));
+  }
+  plan->xmin_state = state.xmin();
+  return absl::OkStatus();
+}
+
 // Applies a saved state to a plan, or explains in a warning why it is not used.
 absl::Status ApplyState(const v1::StreamState& state, StreamPlan* plan,
                         std::vector<std::string>* warnings) {
   const v1::Stream& stream = *plan->stream;
   std::string name = Name(stream.stream().namespace_(), stream.stream().name());
+  if (plan->xmin) return ApplyXminState(state, plan, warnings);
   if (state.has_airbyte_postgres()) {
     const v1::AirbytePostgresState& pg = state.airbyte_postgres();
     if (pg.state_type() != "cursor_based") {

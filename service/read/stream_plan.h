@@ -33,6 +33,11 @@ struct StreamPlan {
   bool strict_order = false;               // order_columns is a unique key
   v1::ChunkProgress progress;              // chunks done or in flight in an earlier read
   std::vector<v1::ScalarValue> last_primary_key;  // whole-table reads: resume after this key
+  // replication_method Xmin, incremental streams: rows are found by the transaction that
+  // wrote them (xmin_plan.h), not by a cursor; `xmin_state` is where the last sync stood
+  // (empty: read everything).
+  bool xmin = false;
+  v1::XminState xmin_state;
 };
 
 // The column that slices a hypertable's chunks: its time column when that is a timestamp,

@@ -21,6 +21,8 @@
 #include "service/read/chunk_reader.h"
 #include "service/read/chunk_slices.h"
 #include "service/read/sql_values.h"
+#include "service/read/xmin_facts.h"
+#include "service/read/xmin_plan.h"
 
 namespace tsdb_source {
 namespace {
@@ -157,7 +159,11 @@ class StreamReader {
     RETURN_IF_ERROR(ReportColumnChanges());
     v1::StreamState state = BaseState();
     state.set_completed(true);
-    if (plan_.incremental && max_cursor_.has_value()) *state.mutable_cursor() = *max_cursor_;
+    if (plan_.xmin) {
+      *state.mutable_xmin() = XminProgress(/*final=*/true);
+    } else if (plan_.incremental && max_cursor_.has_value()) {
+      *state.mutable_cursor() = *max_cursor_;
+    }
     RETURN_IF_ERROR(Checkpoint(std::move(state)));
     RETURN_IF_ERROR(Status(v1::STREAM_STATUS_KIND_COMPLETE));
     return EmitSummary();
@@ -215,7 +221,7 @@ class StreamReader {
     state.set_version(kStateVersion);
     *state.mutable_stream() = plan_.stream->stream();
     state.set_sync_mode(plan_.incremental ? v1::SYNC_MODE_INCREMENTAL : v1::SYNC_MODE_FULL_REFRESH);
-    if (plan_.incremental) {
+    if (plan_.incremental && !plan_.xmin) {
       state.add_cursor_field(plan_.stream->columns(plan_.cursor_index).name());
       // Until the stream completes, the cursor stays where this read started.
       if (plan_.cursor.has_value()) *state.mutable_cursor() = *plan_.cursor;
@@ -242,7 +248,7 @@ class StreamReader {
       running_ = true;
       RETURN_IF_ERROR(Status(v1::STREAM_STATUS_KIND_RUNNING));
     }
-    if (plan_.incremental) TrackCursor(batch);
+    if (plan_.incremental && !plan_.xmin) TrackCursor(batch);
     summary_.set_rows(summary_.rows() + batch.row_count());
     v1::ReadResponse r;
     r.mutable_records()->Swap(&batch);
@@ -267,7 +273,7 @@ class StreamReader {
   }
   absl::Status CursorFilter(std::string* out) {
     out->clear();
-    if (!plan_.incremental || !plan_.cursor.has_value()) return absl::OkStatus();
+    if (!plan_.incremental || plan_.xmin || !plan_.cursor.has_value()) return absl::OkStatus();
     const v1::Column& column = plan_.stream->columns(plan_.cursor_index);
     ASSIGN_OR_RETURN(std::string value, SqlValue(column, *plan_.cursor));
     *out = absl::StrCat(pg::QuoteIdent(column.name()), " >= ", value);
@@ -279,7 +285,7 @@ class StreamReader {
     const int attempts = options_.max_attempts() ? static_cast<int>(options_.max_attempts()) : 5;
     auto backoff = std::chrono::milliseconds(
         options_.retry_initial_backoff_ms() ? options_.retry_initial_backoff_ms() : 1000);
-    absl::Status status = plan_.chunked ? ReadChunks() : ReadWhole();
+    absl::Status status = ReadOnce();
     for (int attempt = 1;; ++attempt) {
       if (status.ok() || !IsTransient(status) ||
           (control_ != nullptr && (control_->cancelled() || control_->stop_requested()))) {
@@ -310,8 +316,108 @@ class StreamReader {
         chunks_[i].scheduled = false;
         chunk_rows_.erase(i);
       }
-      status = plan_.chunked ? ReadChunks() : ReadWhole();
+      status = ReadOnce();
     }
+  }
+
+  absl::Status ReadOnce() {
+    if (plan_.xmin) return ReadXmin();
+    return plan_.chunked ? ReadChunks() : ReadWhole();
+  }
+
+  // ---- Xmin reads (xmin_plan.h) ----
+  // The first attempt reads the facts, lists the relations and decides for each; a retry
+  // reads what is not done yet with the same decisions.
+  absl::Status ReadXmin() {
+    if (!xmin_started_) {
+      ASSIGN_OR_RETURN(xmin_start_, ReadXminStart(conn_.get(), *plan_.stream));
+      xmin_started_ = true;
+      if (!xmin_start_.counters_note.empty()) {
+        RETURN_IF_ERROR(Log(v1::LOG_LEVEL_INFO,
+                            absl::StrCat("stream ", plan_.stream->stream().name(),
+                                         ": every relation is read for changed rows (",
+                                         xmin_start_.counters_note,
+                                         "), none is skipped by its write counters")));
+      }
+      // Listed after the horizon was taken: a relation created later is new to the next sync.
+      std::vector<ChunkInfo> listed;
+      if (plan_.chunked) {
+        ASSIGN_OR_RETURN(listed, ListChunks(conn_.get(), *plan_.stream));
+      } else {
+        ChunkInfo self;
+        const v1::StreamDescriptor& d = plan_.stream->stream();
+        self.schema = d.namespace_();
+        self.name = d.name();
+        self.qualified = pg::QuoteQualified(d.namespace_(), d.name());
+        listed.push_back(std::move(self));
+      }
+      std::map<std::string, const v1::XminRelation*> saved;
+      for (const v1::XminRelation& e : plan_.xmin_state.relations()) saved[e.relation()] = &e;
+      std::vector<std::string> changed_chunks;
+      for (const ChunkInfo& c : listed) {
+        if (!known_.insert(c.qualified).second) continue;
+        XminRelationNow now;
+        now.relation = c.qualified;
+        auto counted = xmin_start_.relations.find(c.qualified);
+        if (counted != xmin_start_.relations.end()) now = counted->second;
+        auto entry = saved.find(c.qualified);
+        const v1::XminRelation* e = entry == saved.end() ? nullptr : entry->second;
+        ChunkState st;
+        st.info = c;
+        st.xmin_now = now;
+        st.xmin = DecideXmin(plan_.xmin_state, e, now, xmin_start_.facts);
+        if (st.xmin.action == XminAction::kSkip) {
+          st.done = true;
+          st.xmin_entry = *e;
+          summary_.set_chunks_skipped(summary_.chunks_skipped() + 1);
+        } else if (st.xmin.action == XminAction::kReadChanged &&
+                   plan_.stream->kind() == v1::RELATION_KIND_HYPERTABLE) {
+          changed_chunks.push_back(c.qualified);
+        }
+        chunks_.push_back(std::move(st));
+      }
+      // A chunk with compressed data written since its horizon (compressed, recompressed,
+      // or written compressed) is read whole: the rows' own xmins are gone.
+      ASSIGN_OR_RETURN(auto compressed, CompressedRelations(conn_.get(), changed_chunks));
+      for (ChunkState& st : chunks_) {
+        if (st.done || st.xmin.action != XminAction::kReadChanged) continue;
+        if (plan_.stream->kind() != v1::RELATION_KIND_HYPERTABLE) continue;
+        auto it = compressed.find(st.info.qualified);
+        if (it != compressed.end()) {
+          ASSIGN_OR_RETURN(bool written, WrittenSince(conn_.get(), it->second, st.xmin.since));
+          if (written) {
+            st.xmin.action = XminAction::kReadAll;
+            continue;
+          }
+        }
+        st.xmin_heap_only = true;
+      }
+    }
+    return ReadPending();
+  }
+
+  // The Xmin state a checkpoint carries. Before the end, relations not read yet keep their
+  // saved entries and the horizon stays the saved one (a resume continues like a new sync);
+  // at the end, every relation listed has an entry and the horizon is this sync's.
+  v1::XminState XminProgress(bool final) const {
+    v1::XminState out;
+    const bool same_epoch = plan_.xmin_state.stats_epoch() == xmin_start_.facts.stats_epoch;
+    out.set_horizon(final ? xmin_start_.facts.horizon : plan_.xmin_state.horizon());
+    out.set_stats_epoch(final || same_epoch ? xmin_start_.facts.stats_epoch
+                                            : plan_.xmin_state.stats_epoch());
+    std::map<std::string, const v1::XminRelation*> saved;
+    for (const v1::XminRelation& e : plan_.xmin_state.relations()) saved[e.relation()] = &e;
+    for (const ChunkState& s : chunks_) {
+      if (s.xmin_dropped) continue;
+      if (s.done && s.xmin.action == XminAction::kSkip) {
+        *out.add_relations() = s.xmin_entry;
+      } else if (s.done) {
+        *out.add_relations() = EntryAfterRead(s.xmin_now, xmin_start_.facts);
+      } else if (auto it = saved.find(s.info.qualified); it != saved.end()) {
+        *out.add_relations() = *it->second;
+      }
+    }
+    return out;
   }
 
   // ---- whole relations ----
@@ -345,6 +451,13 @@ class StreamReader {
     bool done = false;
     bool scheduled = false;
     std::optional<v1::ChunkPosition> position;  // where an unfinished chunk stands
+    // Xmin reads: the relation as counted now, the decision, the saved entry of a skipped
+    // relation, whether only the chunk's own rows are read, and whether it vanished.
+    XminRelationNow xmin_now;
+    XminDecision xmin;
+    v1::XminRelation xmin_entry;
+    bool xmin_heap_only = false;
+    bool xmin_dropped = false;
   };
 
   bool DoneBefore(const ChunkInfo& c) const {
@@ -427,6 +540,18 @@ class StreamReader {
 
   absl::Status ChunkCheckpoint() {
     v1::StreamState state = BaseState();
+    if (plan_.xmin) {
+      // The state lists every relation: after each chunk only when enough was read since
+      // the last checkpoint, so that a sync of thousands of chunks does not write thousands
+      // of states of thousands of entries.
+      const double seconds = std::chrono::duration<double>(Clock::now() - last_xmin_checkpoint_).count();
+      const uint64_t records = options_.checkpoint_every_records() ? options_.checkpoint_every_records() : 100000;
+      const double every = options_.checkpoint_every_seconds() ? options_.checkpoint_every_seconds() : 60;
+      if (summary_.rows() - rows_at_checkpoint_ < records && seconds < every) return absl::OkStatus();
+      last_xmin_checkpoint_ = Clock::now();
+      *state.mutable_xmin() = XminProgress(/*final=*/false);
+      return Checkpoint(std::move(state));
+    }
     *state.mutable_chunks() = Progress();
     return Checkpoint(std::move(state));
   }
@@ -437,6 +562,13 @@ class StreamReader {
     const ChunkState& chunk = chunks_[index];
     task.relation = chunk.info.qualified;
     task.label = chunk.info.qualified;
+    if (plan_.xmin) {
+      // One statement per relation: the changed rows are few, and a resume reads the
+      // relation again from its saved horizon.
+      if (chunk.xmin.action == XminAction::kReadChanged) task.filter = XminSinceCondition(chunk.xmin.since);
+      task.heap_only = chunk.xmin_heap_only;
+      return task;
+    }
     if (plan_.slice_column < 0) return task;  // partitions, or a time column of no slicing kind
     // Rows below the saved position were emitted; rows below a time cursor are not wanted.
     std::optional<int64_t> read_from;
@@ -473,6 +605,7 @@ class StreamReader {
         return ChunkCheckpoint();
       case ChunkEvent::Kind::kDropped:
         chunk.done = true;
+        chunk.xmin_dropped = true;
         chunk.position.reset();
         summary_.set_chunks_skipped(summary_.chunks_skipped() + 1);
         RETURN_IF_ERROR(Log(v1::LOG_LEVEL_WARN, absl::StrCat("chunk ", chunk.info.qualified,
@@ -528,7 +661,7 @@ class StreamReader {
   // Measures the hypertable chunks about to be read, for their slices; only those, since
   // measuring a chunk opens it (a cached or pruned chunk list holds no sizes).
   absl::Status SizeChunks(const std::vector<size_t>& pending) {
-    if (plan_.stream->kind() != v1::RELATION_KIND_HYPERTABLE || plan_.slice_column < 0) {
+    if (plan_.stream->kind() != v1::RELATION_KIND_HYPERTABLE || plan_.slice_column < 0 || plan_.xmin) {
       return absl::OkStatus();
     }
     std::vector<ChunkInfo*> unsized;
@@ -686,6 +819,9 @@ class StreamReader {
   std::set<std::string> known_;
   std::map<size_t, uint64_t> chunk_rows_;
   std::vector<v1::ScalarValue> checkpointed_key_;  // whole tables: the last checkpointed key
+  bool xmin_started_ = false;
+  XminStart xmin_start_;
+  Clock::time_point last_xmin_checkpoint_ = Clock::now();
 };
 
 }  // namespace

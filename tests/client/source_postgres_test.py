@@ -61,7 +61,7 @@ class SourcePostgresConfig(unittest.TestCase):
               % KEY_PASSWORD}, ["jdbc_url_params", "'defaultRowFetchSize'"]),
             ({"jdbc_url_params": "socketTimeout=30"}, ["'socketTimeout'", "keepalives"]),
             ({"jdbc_url_params": "password=%s" % KEY_PASSWORD}, ["'password'"]),
-            ({"replication_method": {"method": "Xmin"}}, ["Xmin", "not supported yet"]),
+            ({"replication_method": {"method": "xmin"}}, ["'Xmin'", "'xmin'"]),
             ({"replication_method": dict(cdc, plugin="wal2json")},
              ["replication_method.plugin", "pgoutput"]),
             ({"replication_method": dict(cdc, lsn_commit_behaviour="While reading Data")},

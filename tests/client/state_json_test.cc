@@ -238,4 +238,53 @@ TEST(ParseState, MalformedOwnStateIsAnError) {
 }
 
 }  // namespace
+TEST(StreamStateJson, XminStateCarriesSourcePostgresXminStatus) {
+  v1::StreamState state;
+  state.set_version(1);
+  state.mutable_stream()->set_name("metrics");
+  state.mutable_stream()->set_namespace_("public");
+  state.set_sync_mode(v1::SYNC_MODE_INCREMENTAL);
+  // Epoch 3, 32-bit ID 4000000000: past a wraparound, as source-postgres splits it.
+  const uint64_t horizon = (uint64_t{3} << 32) | 4000000000u;
+  state.mutable_xmin()->set_horizon(horizon);
+  state.mutable_xmin()->set_stats_epoch("2026-12-02 | ");
+  v1::XminRelation* r = state.mutable_xmin()->add_relations();
+  r->set_relation("\"_timescaledb_internal\".\"_hyper_1_2_chunk\"");
+  r->set_oid(16400);
+  r->set_writes(12345678901234);
+  r->set_writes_known(true);
+  r->set_horizon(horizon - 5);
+  const std::string json = StreamStateJson(state, 0);
+  Struct parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &parsed).ok()) << json;
+  const auto& f = parsed.fields();
+  EXPECT_EQ(f.at("state_type").string_value(), "xmin");
+  EXPECT_EQ(f.at("version").number_value(), 2);
+  EXPECT_EQ(f.at("num_wraparound").number_value(), 3);
+  EXPECT_EQ(f.at("xmin_xid_value").number_value(), 4000000000.0);
+  EXPECT_EQ(f.at("xmin_raw_value").number_value(), static_cast<double>(horizon));
+  EXPECT_EQ(f.count("cursor"), 0u);
+  ExpectRoundTrip(state);  // ours, exactly, wins
+}
+
+TEST(ParseState, SourcePostgresXminStateKeepsItsHorizon) {
+  // source-postgres's XminStatus as its state manager writes it.
+  auto parsed = ParseState(R"([{"type": "STREAM", "stream": {"stream_state": {
+      "version": 2, "state_type": "xmin", "num_wraparound": 1, "xmin_xid_value": 780,
+      "xmin_raw_value": 4294968076},
+      "stream_descriptor": {"name": "metrics", "namespace": "public"}}}])",
+                           "s.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->streams.size(), 1u);
+  EXPECT_EQ(parsed->streams[0].airbyte_postgres().state_type(), "xmin");
+  EXPECT_EQ(parsed->streams[0].airbyte_postgres().xmin_raw_value(), 4294968076u);
+  // Without the raw value, from its parts.
+  parsed = ParseState(R"([{"type": "STREAM", "stream": {"stream_state": {
+      "state_type": "xmin", "num_wraparound": 2, "xmin_xid_value": 5},
+      "stream_descriptor": {"name": "metrics", "namespace": "public"}}}])",
+                      "s.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->streams[0].airbyte_postgres().xmin_raw_value(), (uint64_t{2} << 32) | 5);
+}
+
 }  // namespace tsdb_source::client

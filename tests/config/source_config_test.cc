@@ -76,7 +76,7 @@ TEST(SourceConfig, SslAndReplicationRules) {
   c.mutable_replication_method()->set_replication_slot("s");
   ExpectRejected(c, "replication_method.publication");
   c = Valid();
-  c.mutable_replication_method()->set_method("Xmin");
+  c.mutable_replication_method()->set_method("xmin");
   ExpectRejected(c, "replication_method.method");
   c = Valid();
   c.add_schemas("a");

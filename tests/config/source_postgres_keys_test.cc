@@ -158,12 +158,13 @@ TEST(SourcePostgresKeys, CdcKeysOfAnotherVariantAreNotLookedAt) {
   ExpectAccepted(config);
 }
 
-TEST(SourcePostgresKeys, XminIsRefusedAsNotSupportedYet) {
+TEST(SourcePostgresKeys, XminIsAcceptedAndMisspellingsAreRefused) {
   v1::SourceConfig config = Base();
   config.mutable_replication_method()->set_method("Xmin");
-  ExpectRefused(config, "replication_method.method", {"'Xmin'", "not supported yet", "'CDC'"});
+  ExpectAccepted(config);
+  EXPECT_TRUE(ResolveConfig(config)->xmin);
   config.mutable_replication_method()->set_method("XMIN");
-  ExpectRefused(config, "replication_method.method", {"'Standard' or 'CDC'"});
+  ExpectRefused(config, "replication_method.method", {"'Standard', 'CDC' or 'Xmin'", "'XMIN'"});
 }
 
 TEST(SourcePostgresKeys, EmptySchemasMeansEverySchema) {
