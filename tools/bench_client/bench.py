@@ -789,7 +789,13 @@ HT_C_ALONE_SCHEMA = "bench_ht_newest"
 HT_C_VERSION = 1
 HT_C_INSERT_CHUNKS = 50  # chunks created per INSERT statement (each its own transaction)
 HT_C_TARGET = 1.3  # incremental <= 1.3 x the same method reading the chunk's rows alone
-HT_PHASES = ["main", "rss", "incremental"]
+HT_PHASES = ["main", "rss", "incremental", "xmin"]
+# The Xmin sync (issue 17) on the many-chunk hypertable: one late row in an old chunk (that
+# chunk: HT_X_CHUNK_INDEX in range order), its rows in a plain table in HT_X_ALONE_SCHEMA.
+HT_X_ALONE_SCHEMA = "bench_ht_xmin_alone"
+HT_X_CHUNK_INDEX = 100
+HT_X_NOTE = "xmin bench late row"
+HT_X_TARGET = 2.0  # an Xmin sync with one late row <= 2 x reading that chunk's rows alone
 
 
 def ht_steps(days):
@@ -1378,6 +1384,135 @@ def phase_ht_incremental(bench, c, reps, verify):
     return out
 
 
+def phase_ht_xmin(bench, c, reps):
+    """The Xmin sync (replication_method Xmin) of the many-chunk hypertable `c`. A first,
+    untimed Xmin sync reads every row and saves its state S0. Then, from S0, `reps` times:
+    (n) nothing changed: the shim's Xmin sync, which must emit nothing and scan no chunk (the
+    chunks' scan counters before and after); one late row inserted into an old chunk, then
+    (x) the shim's Xmin sync from S0, which must emit exactly that row; against (alone) the
+    shim reading a plain table holding that chunk's rows (the same process start, connection
+    and description), (L) a COPY binary of the chunk alone in one psql process, and (W) the
+    whole-table xmin scan source-postgres runs (`WHERE xmin::text::bigint >= S0's
+    xmin_xid_value`) in one psql process. The late row is deleted at the end."""
+    pg = bench.pg
+    table = "%s.%s" % (c["schema"], HT_TABLE)
+    chunks = ht_chunk_ranges(pg, c["schema"])
+    late_chunk, late_start_us = chunks[min(HT_X_CHUNK_INDEX, len(chunks) - 2)]
+    alone = "%s.%s" % (HT_X_ALONE_SCHEMA, HT_TABLE)
+    pg.psql("DELETE FROM %s WHERE note = '%s'" % (table, HT_X_NOTE))
+    chunk_rows = int(pg.psql("SELECT count(*) FROM %s" % late_chunk))
+    if pg.psql("SELECT to_regclass('%s') IS NOT NULL" % alone) != "t" or \
+            pg.psql("SELECT count(*) FROM %s" % alone) != str(chunk_rows):
+        pg.script("SET client_min_messages = warning; DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s; "
+                  "CREATE TABLE %s AS SELECT * FROM %s; VACUUM (FREEZE, ANALYZE) %s;" % (
+                      HT_X_ALONE_SCHEMA, HT_X_ALONE_SCHEMA, alone, late_chunk, alone))
+    xcfg = bench.write("xmin.config.json", json.dumps(pg.config([c["schema"]], replication_method={"method": "Xmin"})))
+    xcat = bench.write("xmin.catalog.json", json.dumps({"streams": [{
+        "stream": {"name": HT_TABLE, "namespace": c["schema"], "json_schema": {},
+                   "supported_sync_modes": ["full_refresh", "incremental"]},
+        "sync_mode": "incremental", "destination_sync_mode": "append"}]}))
+    acfg = bench.write("xmin-alone.config.json", json.dumps(pg.config([HT_X_ALONE_SCHEMA])))
+    acat = bench.write("xmin-alone.catalog.json", json.dumps({"streams": [{
+        "stream": {"name": HT_TABLE, "namespace": HT_X_ALONE_SCHEMA, "json_schema": {},
+                   "supported_sync_modes": ["full_refresh"]},
+        "sync_mode": "full_refresh", "destination_sync_mode": "append"}]}))
+
+    log("Xmin: first sync of %s (every row, untimed) for the saved state" % table)
+    proc = subprocess.Popen([bench.args.shim, "read", "--config", xcfg, "--catalog", xcat],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    records, last_state = 0, None
+    for line in proc.stdout:
+        if line.startswith(b'{"type":"RECORD"'):
+            records += 1
+        elif line.startswith(b'{"type":"STATE"'):
+            last_state = json.loads(line)["state"]
+    if proc.wait() != 0 or last_state is None or records != c["rows"]:
+        raise RuntimeError("the first Xmin sync returned %d rows (expected %d), exit %s" % (
+            records, c["rows"], proc.returncode))
+    stream_state = last_state["stream"]["stream_state"]
+    horizon32 = int(stream_state["xmin_xid_value"])
+    state = bench.write("xmin.state.json", json.dumps([last_state]))
+    scans_sql = ("SELECT sum(pg_stat_get_numscans(inhrelid)) FROM pg_inherits "
+                 "WHERE inhparent = '%s'::regclass" % table)
+
+    def run(kind, cmd, expect=None):
+        before = bench.cpu.begin() if bench.cpu else None
+        load_before = loadavg()
+        wall, usage, out = run_measured(cmd, stdout="count" if expect is not None else subprocess.DEVNULL,
+                                        env=pg.env if cmd[0] == "psql" else None)
+        r = {"kind": kind, "wall": wall, "cpu_client": cpu_of(usage)}
+        if bench.cpu:
+            cpu, settled, foreign = bench.cpu.end(before)
+            r["cpu_pg"] = cpu
+            if foreign:
+                r["foreign"] = foreign
+        if expect is not None:
+            r["rows"] = out.records
+            if out.records != expect:
+                r["invalid"] = "%d records instead of %d" % (out.records, expect)
+                log("INVALID RUN: %s: %s" % (kind, r["invalid"]))
+        r["load"] = (load_before + loadavg()) / 2
+        return r
+
+    shim_x = [bench.args.shim, "read", "--config", xcfg, "--catalog", xcat, "--state", state]
+    runs = []
+    try:
+        for rep in range(reps):
+            time.sleep(1)  # the previous runs' backends have exited and flushed their counters
+            scans_before = int(pg.psql(scans_sql) or 0)
+            r = run("nothing", shim_x, expect=0)
+            time.sleep(1)
+            pg.psql("SELECT pg_stat_force_next_flush()")
+            r["chunk_scans"] = int(pg.psql(scans_sql) or 0) - scans_before
+            r["rep"] = rep
+            runs.append(r)
+            log("rep %d Xmin sync, nothing changed   %6.3f s  chunk scans %d" % (rep + 1, r["wall"], r["chunk_scans"]))
+        pg.script("INSERT INTO %s (time, device_id, location, temperature, humidity, status, note) "
+                  "VALUES (%s + interval '1 second', 1, 'late', 21, 50, 0, '%s'); "
+                  "SELECT pg_stat_force_next_flush();" % (table, micros_sql(late_start_us), HT_X_NOTE))
+        whole = ("COPY (SELECT * FROM %s WHERE xmin::text::bigint >= %d) TO STDOUT (FORMAT binary)"
+                 % (table, horizon32))
+        plan = [("late", shim_x, 1),
+                ("alone", [bench.args.shim, "read", "--config", acfg, "--catalog", acat], chunk_rows),
+                ("chunk", bench.psql_cmd("-o", "/dev/null", "-c",
+                                         "COPY (SELECT * FROM %s) TO STDOUT (FORMAT binary)" % late_chunk), None),
+                ("whole", bench.psql_cmd("-o", "/dev/null", "-c", whole), None)]
+        for rep in range(reps):
+            for kind, cmd, expect in plan:
+                r = run(kind, cmd, expect)
+                r["rep"] = rep
+                runs.append(r)
+                log("rep %d Xmin %-8s %7.3f s  backend cpu %s  load %.2f" % (
+                    rep + 1, kind, r["wall"], "%.3f s" % r["cpu_pg"] if "cpu_pg" in r else "n/m", r["load"]))
+    finally:
+        pg.psql("DELETE FROM %s WHERE note = '%s'" % (table, HT_X_NOTE))
+
+    def med(kind, key="wall"):
+        vals = [r[key] for r in runs if r["kind"] == kind and "invalid" not in r and key in r]
+        return (median(vals), vals) if vals else (None, [])
+
+    out = {"n_chunks": c["n_chunks"], "rows": c["rows"], "schema": c["schema"], "late_chunk": late_chunk,
+           "chunk_rows": chunk_rows, "alone_relation": alone, "horizon32": horizon32, "reps": reps,
+           "runs": runs, "target": HT_X_TARGET,
+           "state_bytes": len(json.dumps(last_state))}
+    for kind in ("nothing", "late", "alone", "chunk", "whole"):
+        wall, walls = med(kind)
+        cpu, _ = med(kind, "cpu_pg")
+        out[kind] = {"wall": wall, "walls": walls, "cpu_pg": cpu}
+    out["nothing"]["chunk_scans"] = [r["chunk_scans"] for r in runs if r["kind"] == "nothing"]
+    if out["late"]["wall"] and out["alone"]["wall"]:
+        out["ratio_alone"] = out["late"]["wall"] / out["alone"]["wall"]
+    if out["late"]["wall"] and out["chunk"]["wall"]:
+        out["ratio_chunk"] = out["late"]["wall"] / out["chunk"]["wall"]
+    if out["late"]["wall"] and out["whole"]["wall"]:
+        out["whole_over_late"] = out["whole"]["wall"] / out["late"]["wall"]
+    log("Xmin: nothing changed %.3f s (chunk scans %s); one late row %.3f s, the chunk's rows alone "
+        "%.3f s (ratio %.2f), (L) the chunk %.3f s, whole-table xmin scan %.3f s" % (
+            out["nothing"]["wall"], out["nothing"]["chunk_scans"], out["late"]["wall"], out["alone"]["wall"],
+            out.get("ratio_alone", float("nan")), out["chunk"]["wall"], out["whole"]["wall"]))
+    return out
+
+
 def phase_hypertable(args, pg, dev, server_desc):
     """Prepares, verifies (untimed) and measures the hypertable variants. Returns the
     result (results-hypertable.json)."""
@@ -1393,12 +1528,12 @@ def phase_hypertable(args, pg, dev, server_desc):
         raise SystemExit("bench: --ht-rss-fractions takes fractions such as 0.1,0.4,1")
     if "rss" in phases and (not fractions or any(not 0 < f <= 1 for f in fractions)):
         raise SystemExit("bench: --ht-rss-fractions takes fractions in (0, 1], such as 0.1,0.4,1")
-    if "incremental" in phases and (args.ht_chunks < 2 or args.ht_chunk_rows < 1 or
+    if ("incremental" in phases or "xmin" in phases) and (args.ht_chunks < 2 or args.ht_chunk_rows < 1 or
                                     args.ht_chunk_rows > 3600 * 1000000):
         raise SystemExit("bench: --ht-chunks must be at least 2 and --ht-chunk-rows at least 1")
     layout = prepare_ht(pg, args.ht_days, args.force_prepare, dev)
     many = None
-    if "incremental" in phases:
+    if "incremental" in phases or "xmin" in phases:
         many = prepare_ht_chunks(pg, args.ht_chunks, args.ht_chunk_rows, args.force_prepare)
     methods = [m for m in args.ht_methods.split(",") if m]
     known = [k for k, _, _ in HT_METHODS]
@@ -1462,12 +1597,18 @@ def phase_hypertable(args, pg, dev, server_desc):
             log("hypertables: incremental read of the newest of %d chunks" % many["n_chunks"])
             res["incremental"] = phase_ht_incremental(bench, many, args.reps, not args.ht_no_verify)
             loads += [r["load"] for r in res["incremental"]["runs"]]
+        if "xmin" in phases:
+            if dev:
+                raise SystemExit("bench: the xmin phase needs a native server (statistics counters)")
+            log("hypertables: Xmin sync of the %d-chunk hypertable" % many["n_chunks"])
+            res["xmin"] = phase_ht_xmin(bench, many, args.reps)
+            loads += [r["load"] for r in res["xmin"]["runs"]]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if dev:
             # The dev server is shared (one connection at a time) and keeps its data:
             # nothing is left on it.
-            if "incremental" in phases:
+            if "incremental" in phases or "xmin" in phases:
                 drop_ht_chunks(pg)
             pg.psql("SET client_min_messages = warning; " + " ".join(
                 "DROP SCHEMA IF EXISTS %s CASCADE;" % s for s in [HT_META_SCHEMA] + [s for _, s, _ in HT_VARIANTS]))
@@ -1527,6 +1668,8 @@ def report_ht_md(res):
         report_ht_rss(res["rss"], lines)
     if res.get("incremental"):
         report_ht_incremental(res["incremental"], lines)
+    if res.get("xmin"):
+        report_ht_xmin(res["xmin"], lines)
     while lines and lines[-1] == "":
         lines.pop()
     return "\n".join(lines) + "\n"
@@ -1677,6 +1820,45 @@ def report_ht_incremental(inc, lines):
         lines.append("")
         lines.append("Invalid run, left out of the medians: (%s) on %s, repetition %d: %s." % (
             r["method"], r["variant"], r["rep"] + 1, r["invalid"]))
+    lines.append("")
+
+
+def report_ht_xmin(x, lines):
+    """The Xmin sync of the many-chunk hypertable (appended to lines)."""
+    def cell(kind):
+        r = x[kind]
+        if r["wall"] is None:
+            return "- | - | -"
+        return "%.3f | %s | %s" % (r["wall"], ", ".join("%.3f" % w for w in r["walls"]),
+                                   "%.3f" % r["cpu_pg"] if r.get("cpu_pg") is not None else "n/m")
+    lines.append("Xmin sync (`replication_method: Xmin`) of the %d-chunk hypertable `%s.%s` (%d rows), "
+                 "from the state of a completed Xmin sync (%d bytes of state: one entry per chunk). "
+                 "Medians of %d runs; backend CPU is the database's, per run:" % (
+                     x["n_chunks"], x["schema"], HT_TABLE, x["rows"], x["state_bytes"], x["reps"]))
+    lines.append("")
+    lines.append("| run | wall s | runs | backend CPU s |")
+    lines.append("|---|---|---|---|")
+    lines.append("| (n) Xmin sync, nothing changed (the shim) | %s |" % cell("nothing"))
+    lines.append("| (x) Xmin sync, one late row in `%s` (the shim) | %s |" % (x["late_chunk"], cell("late")))
+    lines.append("| (alone) the shim reading `%s`, that chunk's %d rows in a plain table | %s |" % (
+        x["alone_relation"], x["chunk_rows"], cell("alone")))
+    lines.append("| (L) COPY binary of that chunk alone, one psql process | %s |" % cell("chunk"))
+    lines.append("| (W) whole-table xmin scan as source-postgres runs it, one psql process | %s |" % cell("whole"))
+    lines.append("")
+    scans = x["nothing"]["chunk_scans"]
+    lines.append("(n) scanned %s chunks (the chunks' `pg_stat_get_numscans` before and after each run)." % (
+        "/".join(str(s) for s in scans)))
+    if "ratio_alone" in x:
+        lines.append("Target: (x) <= %.1f x reading that chunk's rows alone: %.2f x (alone), %.2f x (L): %s. "
+                     "The whole-table xmin scan takes %.1f x as long as (x)." % (
+                         x["target"], x["ratio_alone"], x.get("ratio_chunk", float("nan")),
+                         "met" if x["ratio_alone"] <= x["target"] else "not met",
+                         x.get("whole_over_late", float("nan"))))
+    invalid = [r for r in x["runs"] if "invalid" in r]
+    for r in invalid:
+        lines.append("")
+        lines.append("Invalid run, left out of the medians: %s, repetition %d: %s." % (
+            r["kind"], r["rep"] + 1, r["invalid"]))
     lines.append("")
 
 
