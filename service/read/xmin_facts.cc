@@ -41,6 +41,7 @@ absl::StatusOr<std::string> StatsEpoch(pg::Connection& conn) {
 
 // The relations of the stream with their write counters (and those of their compressed data).
 constexpr char kWrites[] =
+    "pg_catalog.pg_relation_filenode(c.oid), "
     "pg_catalog.pg_stat_get_tuples_inserted(c.oid) + pg_catalog.pg_stat_get_tuples_updated(c.oid)";
 
 }  // namespace
@@ -105,7 +106,9 @@ absl::StatusOr<XminStart> ReadXminStart(pg::Connection& conn, const v1::Stream& 
     now.oid = static_cast<uint32_t>(oid);
     now.relation = pg::QuoteQualified(rel.GetString(r, 1), rel.GetString(r, 2));
     now.writes_known = true;
-    ASSIGN_OR_RETURN(now.writes, U64(rel, r, 3));
+    ASSIGN_OR_RETURN(uint64_t filenode, U64(rel, r, 3));
+    now.filenode = static_cast<uint32_t>(filenode);
+    ASSIGN_OR_RETURN(now.writes, U64(rel, r, 4));
     out.relations[now.relation] = std::move(now);
   }
 

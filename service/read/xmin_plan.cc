@@ -12,14 +12,18 @@ XminDecision DecideXmin(const v1::XminState& saved, const v1::XminRelation* entr
   }
   uint64_t since = 0;
   if (entry == nullptr) {
-    // A relation the previous sync did not know: created since it listed (every row of it
-    // written by a transaction >= its horizon), or no sync finished yet.
+    // A relation the previous sync did not know (or no sync finished yet): read whole,
+    // unless the state came from source-postgres, which knows no relation, only a horizon.
+    if (saved.relations_size() > 0) {
+      d.action = XminAction::kReadAll;
+      return d;
+    }
     since = saved.horizon();
   } else {
     const bool comparable = facts.counters_live && !saved.stats_epoch().empty() &&
                             saved.stats_epoch() == facts.stats_epoch && entry->writes_known() &&
                             now.writes_known;
-    if (comparable && now.writes == entry->writes()) {
+    if (comparable && now.writes == entry->writes() && now.filenode == entry->filenode()) {
       d.action = XminAction::kSkip;
       return d;
     }
@@ -40,6 +44,7 @@ v1::XminRelation EntryAfterRead(const XminRelationNow& now, const XminFacts& fac
   e.set_oid(now.oid);
   e.set_writes_known(now.writes_known);
   e.set_writes(now.writes);
+  e.set_filenode(now.filenode);
   e.set_horizon(facts.horizon);
   return e;
 }

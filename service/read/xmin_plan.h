@@ -14,6 +14,13 @@
 //   says: every row written by a transaction below H was emitted (they were all visible to
 //   the read). A relation whose counters did not move keeps its old entry (and horizon): a
 //   write whose counts are flushed later moves them then, and is found from that horizon.
+// - A relation the previous sync did not list is read whole: it may hold rows that were
+//   never in the stream (a table attached as a partition, a chunk split off another).
+//   Only a state carried over from source-postgres, which lists no relation, reads every
+//   relation from its horizon instead.
+// - A rewrite of a relation (VACUUM FULL, CLUSTER, a merge of chunks, compression) moves
+//   rows, their xmin kept, without counting writes: a new file (pg_relation_filenode) is
+//   read from the relation's horizon like a write.
 // - Counters are only trusted when they are seen to flow (PostgreSQL 15 or later,
 //   track_counts on, a flush observed) and within one statistics epoch (the server's start
 //   time and the database's reset time, since a restart after a crash, pg_stat_reset() or
@@ -47,6 +54,7 @@ struct XminRelationNow {
   uint32_t oid = 0;
   bool writes_known = false;  // the counters were read for it (before the horizon)
   uint64_t writes = 0;
+  uint32_t filenode = 0;      // pg_relation_filenode, read with the counters
 };
 
 enum class XminAction {

@@ -28,6 +28,7 @@ XminRelationNow Now(uint64_t writes, uint32_t oid = 7, bool known = true) {
   n.oid = oid;
   n.writes = writes;
   n.writes_known = known;
+  n.filenode = 0;
   return n;
 }
 
@@ -63,15 +64,32 @@ TEST(XminPlan, UnchangedCountersSkipChangedOnesReadFromTheRelationsHorizon) {
   EXPECT_EQ(DecideXmin(Saved(950), &e, Now(3), Facts(1000)).action, XminAction::kReadChanged);
 }
 
-TEST(XminPlan, NewRelationReadsFromTheStreamsHorizon) {
+TEST(XminPlan, NewRelationIsReadWholeAndAMigratedStateReadsFromItsHorizon) {
+  // The previous sync listed relations, not this one: it may hold rows never in the stream
+  // (a table attached as a partition, a chunk split off another).
+  v1::XminState saved = Saved(950);
+  *saved.add_relations() = Entry(1, 900, /*oid=*/99);
+  EXPECT_EQ(DecideXmin(saved, nullptr, Now(0), Facts(1000)).action, XminAction::kReadAll);
+  // Same name, another OID: dropped and created again, so new.
+  v1::XminRelation e = Entry(40, 900, /*oid=*/6);
+  EXPECT_EQ(DecideXmin(saved, &e, Now(40, /*oid=*/7), Facts(1000)).action, XminAction::kReadAll);
+  // source-postgres's state has a horizon and no relation: every relation from it.
   XminDecision d = DecideXmin(Saved(950), nullptr, Now(0), Facts(1000));
   EXPECT_EQ(d.action, XminAction::kReadChanged);
   EXPECT_EQ(d.since, 950u);
-  // Same name, another OID: dropped and created again, so new.
-  v1::XminRelation e = Entry(40, 900, /*oid=*/6);
-  d = DecideXmin(Saved(950), &e, Now(40, /*oid=*/7), Facts(1000));
+}
+
+TEST(XminPlan, ARewriteIsReadLikeAWrite) {
+  // VACUUM FULL, CLUSTER, a merge of chunks: rows moved, xmin kept, no write counted.
+  v1::XminRelation e = Entry(40, 900);
+  e.set_filenode(5000);
+  XminRelationNow now = Now(40);
+  now.filenode = 5000;
+  EXPECT_EQ(DecideXmin(Saved(950), &e, now, Facts(1000)).action, XminAction::kSkip);
+  now.filenode = 5001;
+  XminDecision d = DecideXmin(Saved(950), &e, now, Facts(1000));
   EXPECT_EQ(d.action, XminAction::kReadChanged);
-  EXPECT_EQ(d.since, 950u);
+  EXPECT_EQ(d.since, 900u);
 }
 
 TEST(XminPlan, CountersAreTrustedOnlyWhenLiveInTheSameEpochAndKnown) {
@@ -110,6 +128,7 @@ TEST(XminPlan, EntryAfterReadTakesThisSyncsHorizonAndCounters) {
   EXPECT_EQ(e.writes(), 77u);
   EXPECT_TRUE(e.writes_known());
   EXPECT_EQ(e.horizon(), 5000u);
+  EXPECT_EQ(e.filenode(), 0u);
 }
 
 TEST(XminPlan, ConditionNamesThe32BitIdOfSince) {

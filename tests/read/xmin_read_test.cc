@@ -313,5 +313,23 @@ TEST_F(XminRead, AnInterruptedSyncResumesWithNothingLostWithConcurrentReaders) {
   EXPECT_EQ(third.Summary().chunks_skipped(), 6u);
 }
 
+TEST_F(XminRead, RowsMovedByAMergeOfChunksAreNotLost) {
+  Open(Server::kTimescale);
+  Sql("CREATE TABLE " + T("g") + " (id bigint NOT NULL, time timestamptz NOT NULL, v int)");
+  Sql("SELECT create_hypertable('" + T("g") + "', 'time', chunk_time_interval => interval '1 day')");
+  Sql("INSERT INTO " + T("g") + " SELECT g, '2024-03-01'::timestamptz + g * interval '864 seconds', "
+      "g FROM generate_series(0, 299) g");
+  Sync first = Read("g");
+  EXPECT_EQ(first.KeySet(), Range(0, 300));
+  // A row of the second day changes; then the first two days' chunks are merged: the row
+  // moves, its xmin kept, into a chunk whose write counters need not move.
+  Sql("UPDATE " + T("g") + " SET v = -1 WHERE id = 150");
+  Sql("DO $x$ DECLARE cs regclass[]; BEGIN cs := ARRAY(SELECT c FROM show_chunks('" + T("g") +
+      "', older_than => '2024-03-03'::timestamptz) c ORDER BY 1); CALL merge_chunks(cs); END $x$");
+  Sync second = Read("g", {first.FinalState()});
+  EXPECT_EQ(second.KeySet().count(150), 1u);
+  EXPECT_EQ(second.KeySet(), (std::set<int64_t>{150})) << "only the changed row";
+}
+
 }  // namespace
 }  // namespace tsdb_source
