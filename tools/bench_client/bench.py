@@ -796,6 +796,10 @@ HT_X_ALONE_SCHEMA = "bench_ht_xmin_alone"
 HT_X_CHUNK_INDEX = 100
 HT_X_NOTE = "xmin bench late row"
 HT_X_TARGET = 2.0  # an Xmin sync with one late row <= 2 x reading that chunk's rows alone
+# Compression of an unchanged chunk under Xmin: a hypertable of HT_X_COMP_CHUNKS chunks of
+# the many-chunk hypertable's rows per chunk, in HT_X_COMP_SCHEMA (made again each run).
+HT_X_COMP_SCHEMA = "bench_ht_xmin_comp"
+HT_X_COMP_CHUNKS = 20
 
 
 def ht_steps(days):
@@ -1487,15 +1491,51 @@ def phase_ht_xmin(bench, c, reps):
     finally:
         pg.psql("DELETE FROM %s WHERE note = '%s'" % (table, HT_X_NOTE))
 
+    # Compressing an unchanged chunk: the next Xmin sync emits that chunk once more, whole.
+    comp = "%s.%s" % (HT_X_COMP_SCHEMA, HT_TABLE)
+    pg.script("SET client_min_messages = warning; DROP SCHEMA IF EXISTS %(s)s CASCADE; CREATE SCHEMA %(s)s; "
+              "CREATE TABLE %(t)s (LIKE %(src)s); "
+              "SELECT create_hypertable('%(t)s', by_range('time', INTERVAL '1 hour')); "
+              "INSERT INTO %(t)s SELECT * FROM %(src)s WHERE time < (SELECT min(time) FROM %(src)s) "
+              "+ interval '%(n)d hours'; "
+              "ALTER TABLE %(t)s SET (timescaledb.compress, timescaledb.compress_segmentby = 'device_id'); "
+              "VACUUM (FREEZE, ANALYZE) %(t)s;" % {
+                  "s": HT_X_COMP_SCHEMA, "t": comp, "src": table, "n": HT_X_COMP_CHUNKS})
+    comp_chunks = ht_chunk_ranges(pg, HT_X_COMP_SCHEMA)
+    comp_rel = comp_chunks[len(comp_chunks) // 2][0]
+    comp_rows = int(pg.psql("SELECT count(*) FROM %s" % comp_rel))
+    ccfg = bench.write("xmin-comp.config.json", json.dumps(pg.config([HT_X_COMP_SCHEMA], replication_method={"method": "Xmin"})))
+    ccat = bench.write("xmin-comp.catalog.json", json.dumps({"streams": [{
+        "stream": {"name": HT_TABLE, "namespace": HT_X_COMP_SCHEMA, "json_schema": {},
+                   "supported_sync_modes": ["full_refresh", "incremental"]},
+        "sync_mode": "incremental", "destination_sync_mode": "append"}]}))
+    proc = subprocess.run([bench.args.shim, "read", "--config", ccfg, "--catalog", ccat],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=True)
+    comp_state = [json.loads(l)["state"] for l in proc.stdout.splitlines() if l.startswith(b'{"type":"STATE"')][-1]
+    comp_state_path = bench.write("xmin-comp.state.json", json.dumps([comp_state]))
+    pg.psql("SELECT compress_chunk('%s')" % comp_rel)
+    time.sleep(1)
+    pg.psql("SELECT pg_stat_force_next_flush()")
+    shim_c = [bench.args.shim, "read", "--config", ccfg, "--catalog", ccat, "--state", comp_state_path]
+    try:
+        for rep in range(reps):
+            r = run("compressed", shim_c, expect=comp_rows)
+            r["rep"] = rep
+            runs.append(r)
+            log("rep %d Xmin sync after compress_chunk %7.3f s  %s records" % (rep + 1, r["wall"], r.get("rows")))
+    finally:
+        pg.psql("SET client_min_messages = warning; DROP SCHEMA IF EXISTS %s CASCADE" % HT_X_COMP_SCHEMA)
+
     def med(kind, key="wall"):
         vals = [r[key] for r in runs if r["kind"] == kind and "invalid" not in r and key in r]
         return (median(vals), vals) if vals else (None, [])
 
     out = {"n_chunks": c["n_chunks"], "rows": c["rows"], "schema": c["schema"], "late_chunk": late_chunk,
            "chunk_rows": chunk_rows, "alone_relation": alone, "horizon32": horizon32, "reps": reps,
-           "runs": runs, "target": HT_X_TARGET,
+           "runs": runs, "target": HT_X_TARGET, "comp_chunks": len(comp_chunks),
+           "comp_chunk": comp_rel, "comp_rows": comp_rows,
            "state_bytes": len(json.dumps(last_state))}
-    for kind in ("nothing", "late", "alone", "chunk", "whole"):
+    for kind in ("nothing", "late", "alone", "chunk", "whole", "compressed"):
         wall, walls = med(kind)
         cpu, _ = med(kind, "cpu_pg")
         out[kind] = {"wall": wall, "walls": walls, "cpu_pg": cpu}
@@ -1844,6 +1884,9 @@ def report_ht_xmin(x, lines):
         x["alone_relation"], x["chunk_rows"], cell("alone")))
     lines.append("| (L) COPY binary of that chunk alone, one psql process | %s |" % cell("chunk"))
     lines.append("| (W) whole-table xmin scan as source-postgres runs it, one psql process | %s |" % cell("whole"))
+    if x.get("compressed", {}).get("wall") is not None:
+        lines.append("| (c) Xmin sync after `compress_chunk` of one unchanged chunk of %d (%d rows), another hypertable | %s |" % (
+            x["comp_chunks"], x["comp_rows"], cell("compressed")))
     lines.append("")
     scans = x["nothing"]["chunk_scans"]
     lines.append("(n) scanned %s chunks (the chunks' `pg_stat_get_numscans` before and after each run)." % (
@@ -1854,6 +1897,9 @@ def report_ht_xmin(x, lines):
                          x["target"], x["ratio_alone"], x.get("ratio_chunk", float("nan")),
                          "met" if x["ratio_alone"] <= x["target"] else "not met",
                          x.get("whole_over_late", float("nan"))))
+    if x.get("compressed", {}).get("wall") is not None:
+        lines.append("(c) emitted the compressed chunk's %d rows once more (checked on every run): the "
+                     "stated cost of a compression under Xmin, one read of that chunk." % x["comp_rows"])
     invalid = [r for r in x["runs"] if "invalid" in r]
     for r in invalid:
         lines.append("")
