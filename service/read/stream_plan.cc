@@ -140,10 +140,7 @@ absl::Status ApplyXminState(const v1::StreamState& state, StreamPlan* plan,
                                      "(replication_method changed?); the stream is read in full"));
     return absl::OkStatus();
   }
-  if (state.xmin().horizon() == 0 && state.xmin().relations_size() > 0) {
-    return Invalid("INVALID_STATE", absl::StrCat("the Xmin state of stream ", name,
-                                                 " lists relations but has no horizon"));
-  }
+  // (An interrupted first sync has relations and no horizon yet: the others are read whole.)
   plan->xmin_state = state.xmin();
   return absl::OkStatus();
 }

@@ -329,9 +329,16 @@ class StreamReader {
   // The first attempt reads the facts, lists the relations and decides for each; a retry
   // reads what is not done yet with the same decisions.
   absl::Status ReadXmin() {
-    if (!xmin_started_) {
+    if (xmin_planned_) {
+      // A retry on a new main connection: it must see what the plan was made from.
+      RETURN_IF_ERROR(VerifyXminReader(conn_.get(), xmin_start_.facts));
+    } else {
+      // Planned from the start again after a failure while planning: the facts, the list
+      // and every decision belong together.
+      chunks_.clear();
+      known_.clear();
+      summary_.set_chunks_skipped(0);
       ASSIGN_OR_RETURN(xmin_start_, ReadXminStart(conn_.get(), *plan_.stream));
-      xmin_started_ = true;
       if (!xmin_start_.counters_note.empty()) {
         RETURN_IF_ERROR(Log(v1::LOG_LEVEL_INFO,
                             absl::StrCat("stream ", plan_.stream->stream().name(),
@@ -385,6 +392,9 @@ class StreamReader {
         auto it = compressed.find(st.info.qualified);
         if (it != compressed.end()) {
           absl::StatusOr<bool> written = WrittenSince(conn_.get(), it->second, st.xmin.since);
+          if (!written.ok() && ReasonOf(written.status()) == "SQLSTATE_42P01") {
+            written = true;  // dropped since the lookup (decompressed, recompressed): read whole
+          }
           if (!written.ok() && written.status().code() == absl::StatusCode::kPermissionDenied) {
             // A user who may read the hypertable but not its compressed data directly.
             RETURN_IF_ERROR(Log(v1::LOG_LEVEL_INFO,
@@ -400,6 +410,7 @@ class StreamReader {
         }
         st.xmin_heap_only = true;
       }
+      xmin_planned_ = true;
     }
     return ReadPending();
   }
@@ -409,8 +420,16 @@ class StreamReader {
   // at the end, every relation listed has an entry and the horizon is this sync's.
   v1::XminState XminProgress(bool final) const {
     v1::XminState out;
-    const bool same_epoch = plan_.xmin_state.stats_epoch() == xmin_start_.facts.stats_epoch;
+    // Before the end, saved entries of the previous epoch may remain beside this sync's: the
+    // state keeps the old epoch then, so that the next sync trusts neither.
+    const bool same_epoch = plan_.xmin_state.stats_epoch() == xmin_start_.facts.stats_epoch ||
+                            plan_.xmin_state.relations_size() == 0;
     out.set_horizon(final ? xmin_start_.facts.horizon : plan_.xmin_state.horizon());
+    // Until the end, entries of another server may remain: they keep their server's mark.
+    out.set_server(final || plan_.xmin_state.server().empty() ||
+                           plan_.xmin_state.relations_size() == 0
+                       ? xmin_start_.facts.server
+                       : plan_.xmin_state.server());
     out.set_stats_epoch(final || same_epoch ? xmin_start_.facts.stats_epoch
                                             : plan_.xmin_state.stats_epoch());
     std::map<std::string, const v1::XminRelation*> saved;
@@ -703,6 +722,7 @@ class StreamReader {
           break;
         }
         RETURN_IF_ERROR(PrepareReadingConnection(*conn));
+        if (plan_.xmin) RETURN_IF_ERROR(VerifyXminReader(*conn, xmin_start_.facts));
         extra.push_back(std::make_unique<pg::Connection>(*std::move(conn)));
       }
       if (extra.size() < 2) extra.clear();
@@ -827,7 +847,7 @@ class StreamReader {
   std::set<std::string> known_;
   std::map<size_t, uint64_t> chunk_rows_;
   std::vector<v1::ScalarValue> checkpointed_key_;  // whole tables: the last checkpointed key
-  bool xmin_started_ = false;
+  bool xmin_planned_ = false;
   XminStart xmin_start_;
   Clock::time_point last_xmin_checkpoint_ = Clock::now();
 };

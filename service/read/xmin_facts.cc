@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "service/common/errors.h"
 #include "service/common/status_macros.h"
 #include "service/pg/quote.h"
 
@@ -29,9 +30,14 @@ absl::StatusOr<uint64_t> CommitCount(pg::Connection& conn) {
   return U64(r, 0, 0);
 }
 
+// A restart, a crash (which reinitialises the statistics without restarting the
+// postmaster: the shared statistics' reset times move), pg_stat_reset() and the reset of
+// one table's counters each change it.
 absl::StatusOr<std::string> StatsEpoch(pg::Connection& conn) {
   ASSIGN_OR_RETURN(pg::Result r,
                    conn.Exec("SELECT pg_catalog.pg_postmaster_start_time()::text || ' | ' || "
+                             "COALESCE(pg_catalog.pg_stat_get_bgwriter_stat_reset_time()::text, '') "
+                             "|| ' | ' || "
                              "COALESCE(pg_catalog.pg_stat_get_db_stat_reset_time(d.oid)::text, '') "
                              "FROM pg_catalog.pg_database d "
                              "WHERE d.datname = pg_catalog.current_database()"));
@@ -39,10 +45,20 @@ absl::StatusOr<std::string> StatsEpoch(pg::Connection& conn) {
   return r.GetString(0, 0);
 }
 
-// The relations of the stream with their write counters (and those of their compressed data).
+// Per relation: its file, its write counters, whether it is a foreign table.
 constexpr char kWrites[] =
     "pg_catalog.pg_relation_filenode(c.oid), "
-    "pg_catalog.pg_stat_get_tuples_inserted(c.oid) + pg_catalog.pg_stat_get_tuples_updated(c.oid)";
+    "pg_catalog.pg_stat_get_tuples_inserted(c.oid) + pg_catalog.pg_stat_get_tuples_updated(c.oid), "
+    "c.relkind = 'f'";
+
+// The server the transaction IDs belong to: system identifier and timeline ("" when the
+// server does not say).
+std::string ServerIdentity(pg::Connection& conn) {
+  auto r = conn.Exec("SELECT s.system_identifier::text || '/' || c.timeline_id::text "
+                     "FROM pg_catalog.pg_control_system() s, pg_catalog.pg_control_checkpoint() c");
+  if (!r.ok() || r->rows() != 1) return "";
+  return r->GetString(0, 0);
+}
 
 }  // namespace
 
@@ -61,9 +77,22 @@ absl::StatusOr<XminStart> ReadXminStart(pg::Connection& conn, const v1::Stream& 
   if (version < 150000) {
     out.counters_note = "PostgreSQL before 15 may lose statistics counts";
   } else {
-    ASSIGN_OR_RETURN(pg::Result tc, conn.Exec("SELECT pg_catalog.current_setting('track_counts')"));
+    // A standby counts no replayed write; a role or database with track_counts off writes
+    // uncounted (a superuser session that turns it off for itself cannot be seen).
+    ASSIGN_OR_RETURN(
+        pg::Result tc,
+        conn.Exec("SELECT pg_catalog.current_setting('track_counts'), pg_catalog.pg_is_in_recovery(), "
+                  "EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting s, "
+                  "pg_catalog.unnest(s.setconfig) c(setting) WHERE s.setdatabase IN (0, "
+                  "(SELECT oid FROM pg_catalog.pg_database WHERE datname = "
+                  "pg_catalog.current_database())) AND c.setting ~* "
+                  "'^track_counts=(off|false|no|0|of|f|n)$')"));
     if (tc.rows() != 1 || tc.Get(0, 0) != "on") {
       out.counters_note = "track_counts is off";
+    } else if (tc.Get(0, 1) == "t") {
+      out.counters_note = "a standby does not count the writes it replays";
+    } else if (tc.Get(0, 2) == "t") {
+      out.counters_note = "a role or database setting turns track_counts off";
     } else {
       ASSIGN_OR_RETURN(uint64_t before, CommitCount(conn));
       RETURN_IF_ERROR(conn.Exec("SELECT pg_catalog.pg_stat_force_next_flush()").status());
@@ -83,7 +112,8 @@ absl::StatusOr<XminStart> ReadXminStart(pg::Connection& conn, const v1::Stream& 
     // relation compression_settings names (2.23 to 2.29 alike).
     sql = absl::StrCat(
         "SELECT c.oid, n.nspname, c.relname, ", kWrites,
-        " + COALESCE(pg_catalog.pg_stat_get_tuples_inserted(s.compress_relid) + "
+        ", COALESCE(s.compress_relid::oid, 0), "
+        "COALESCE(pg_catalog.pg_stat_get_tuples_inserted(s.compress_relid) + "
         "pg_catalog.pg_stat_get_tuples_updated(s.compress_relid), 0) "
         "FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
         "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
@@ -95,6 +125,19 @@ absl::StatusOr<XminStart> ReadXminStart(pg::Connection& conn, const v1::Stream& 
         " FROM pg_catalog.pg_partition_tree($1::regclass) t JOIN pg_catalog.pg_class c ON "
         "c.oid = t.relid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE t.isleaf");
   } else {
+    // A plain table read without ONLY holds its inheritance children's rows, which its own
+    // counters do not count.
+    ASSIGN_OR_RETURN(pg::Result children,
+                     conn.ExecParams("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits "
+                                     "WHERE inhparent = $1::regclass)",
+                                     {self}));
+    if (children.rows() == 1 && children.Get(0, 0) == "t") {
+      return MakeError(absl::StatusCode::kInvalidArgument, "UNSUPPORTED_SYNC_MODE",
+                       absl::StrCat("stream ", d.namespace_(), ".", d.name(),
+                                    " has inheritance children (tables that INHERIT it): "
+                                    "replication_method Xmin cannot follow their writes; read "
+                                    "it with Standard (a cursor column) or CDC"));
+    }
     sql = absl::StrCat("SELECT c.oid, n.nspname, c.relname, ", kWrites,
                        " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON "
                        "n.oid = c.relnamespace WHERE c.oid = $1::regclass");
@@ -109,6 +152,12 @@ absl::StatusOr<XminStart> ReadXminStart(pg::Connection& conn, const v1::Stream& 
     ASSIGN_OR_RETURN(uint64_t filenode, U64(rel, r, 3));
     now.filenode = static_cast<uint32_t>(filenode);
     ASSIGN_OR_RETURN(now.writes, U64(rel, r, 4));
+    now.no_xmin = rel.Get(r, 5) == "t";
+    if (rel.columns() > 7) {
+      ASSIGN_OR_RETURN(uint64_t compressed, U64(rel, r, 6));
+      now.compressed_oid = static_cast<uint32_t>(compressed);
+      ASSIGN_OR_RETURN(now.compressed_writes, U64(rel, r, 7));
+    }
     out.relations[now.relation] = std::move(now);
   }
 
@@ -120,6 +169,7 @@ absl::StatusOr<XminStart> ReadXminStart(pg::Connection& conn, const v1::Stream& 
   }
   out.facts.stats_epoch = epoch;
   out.facts.counters_live = live;
+  out.facts.server = ServerIdentity(conn);
 
   // 4. The horizon, after the counters.
   ASSIGN_OR_RETURN(pg::Result h, conn.Exec("SELECT pg_catalog.txid_snapshot_xmin(s), "
@@ -129,6 +179,21 @@ absl::StatusOr<XminStart> ReadXminStart(pg::Connection& conn, const v1::Stream& 
   ASSIGN_OR_RETURN(out.facts.horizon, U64(h, 0, 0));
   ASSIGN_OR_RETURN(out.facts.next_xid, U64(h, 0, 1));
   return out;
+}
+
+absl::Status VerifyXminReader(pg::Connection& conn, const XminFacts& facts) {
+  // Later snapshots of the same server never have an older xmin than the horizon.
+  ASSIGN_OR_RETURN(pg::Result r, conn.Exec("SELECT pg_catalog.txid_snapshot_xmin("
+                                           "pg_catalog.txid_current_snapshot())"));
+  ASSIGN_OR_RETURN(uint64_t xmin, U64(r, 0, 0));
+  const std::string server = ServerIdentity(conn);
+  if (xmin < facts.horizon || (!facts.server.empty() && !server.empty() && server != facts.server)) {
+    return MakeError(absl::StatusCode::kUnavailable, "XMIN_READER_BEHIND",
+                     "a reading connection reached a server that does not see every "
+                     "transaction the sync started after (another server, or a replica "
+                     "behind): the read is retried");
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::map<std::string, std::string>> CompressedRelations(

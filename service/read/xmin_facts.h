@@ -37,6 +37,11 @@ absl::StatusOr<std::map<std::string, std::string>> CompressedRelations(
 absl::StatusOr<bool> WrittenSince(pg::Connection& conn, const std::string& relation,
                                   uint64_t since);
 
+// Fails (UNAVAILABLE, so the read retries) when `conn` cannot see every transaction
+// committed before the sync's horizon was taken, or reaches another server: a reader
+// connection that a multi-host setting or a load balancer sent to a lagging replica.
+absl::Status VerifyXminReader(pg::Connection& conn, const XminFacts& facts);
+
 // The statement run before reading a chunk's own rows without its compressed data (inside a
 // transaction): TimescaleDB's settings that turn the columnar scan off for the transaction
 // (timescaledb.enable_columnarscan from 2.25, enable_transparent_decompression before).

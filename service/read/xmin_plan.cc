@@ -1,5 +1,7 @@
 #include "service/read/xmin_plan.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace tsdb_source {
@@ -7,6 +9,10 @@ namespace tsdb_source {
 XminDecision DecideXmin(const v1::XminState& saved, const v1::XminRelation* entry,
                         const XminRelationNow& now, const XminFacts& facts) {
   XminDecision d;
+  if (now.no_xmin) return d;  // read whole
+  if (!saved.server().empty() && !facts.server.empty() && saved.server() != facts.server) {
+    return d;  // the horizons belong to another server's transaction IDs
+  }
   if (entry != nullptr && entry->oid() != 0 && now.oid != 0 && entry->oid() != now.oid) {
     entry = nullptr;  // another relation of the same name: a new one
   }
@@ -23,11 +29,22 @@ XminDecision DecideXmin(const v1::XminState& saved, const v1::XminRelation* entr
     const bool comparable = facts.counters_live && !saved.stats_epoch().empty() &&
                             saved.stats_epoch() == facts.stats_epoch && entry->writes_known() &&
                             now.writes_known;
-    if (comparable && now.writes == entry->writes() && now.filenode == entry->filenode()) {
+    const bool rewritten = now.filenode != entry->filenode();
+    if (comparable && !rewritten && now.writes == entry->writes() &&
+        now.compressed_oid == entry->compressed_oid() &&
+        now.compressed_writes == entry->compressed_writes()) {
       d.action = XminAction::kSkip;
       return d;
     }
     since = entry->horizon();
+    if (rewritten) {
+      // Rows may have moved in from another relation (a merge of chunks), written since
+      // that relation's horizon: from the oldest horizon of the state.
+      if (saved.horizon() != 0) since = std::min(since, saved.horizon());
+      for (const v1::XminRelation& e : saved.relations()) {
+        if (e.horizon() != 0) since = std::min(since, e.horizon());
+      }
+    }
   }
   if (since == 0 || !XminFilterable(since, facts.next_xid)) {
     d.action = XminAction::kReadAll;
@@ -45,6 +62,8 @@ v1::XminRelation EntryAfterRead(const XminRelationNow& now, const XminFacts& fac
   e.set_writes_known(now.writes_known);
   e.set_writes(now.writes);
   e.set_filenode(now.filenode);
+  e.set_compressed_oid(now.compressed_oid);
+  e.set_compressed_writes(now.compressed_writes);
   e.set_horizon(facts.horizon);
   return e;
 }

@@ -19,8 +19,15 @@
 //   Only a state carried over from source-postgres, which lists no relation, reads every
 //   relation from its horizon instead.
 // - A rewrite of a relation (VACUUM FULL, CLUSTER, a merge of chunks, compression) moves
-//   rows, their xmin kept, without counting writes: a new file (pg_relation_filenode) is
-//   read from the relation's horizon like a write.
+//   rows, their xmin kept, without counting writes, possibly from another relation (a merge)
+//   that a sync skipped while a write to it was not counted yet: a new file
+//   (pg_relation_filenode) is read from the oldest horizon the state holds.
+// - A compressed chunk counts the writes to its own rows and to its compressed data, and
+//   the compressed data's relation: decompression drops it (with its counts), compression
+//   makes another.
+// - Another server (system identifier, timeline: a restore, a failover) may have given out
+//   the same transaction IDs again: every relation is read whole. So is a foreign table
+//   (no xmin), every sync.
 // - Counters are only trusted when they are seen to flow (PostgreSQL 15 or later,
 //   track_counts on, a flush observed) and within one statistics epoch (the server's start
 //   time and the database's reset time, since a restart after a crash, pg_stat_reset() or
@@ -46,6 +53,8 @@ struct XminFacts {
   std::string stats_epoch;
   // The write counters can be trusted to skip relations (see above).
   bool counters_live = false;
+  // See XminState.server ("" when it cannot be read).
+  std::string server;
 };
 
 // One relation of the stream as found now.
@@ -55,6 +64,12 @@ struct XminRelationNow {
   bool writes_known = false;  // the counters were read for it (before the horizon)
   uint64_t writes = 0;
   uint32_t filenode = 0;      // pg_relation_filenode, read with the counters
+  // A compressed chunk's compressed data (0: none) and its own write counters.
+  uint32_t compressed_oid = 0;
+  uint64_t compressed_writes = 0;
+  // Rows without a meaningful xmin (a foreign table: a partition on another server, a
+  // tiered chunk): read whole every sync.
+  bool no_xmin = false;
 };
 
 enum class XminAction {

@@ -180,5 +180,57 @@ TEST(XminPlan, FilterableOnlyWithinTheWindow) {
   EXPECT_FALSE(XminFilterable(200, 100));  // a horizon from the future (another server)
 }
 
+TEST(XminPlan, ARewriteReadsFromTheOldestHorizonOfTheState) {
+  // merge_chunks moved rows, xmin kept, from a chunk a sync skipped while a write to it was
+  // not counted yet: its horizon (700) is older than the survivor's (900).
+  v1::XminState saved = Saved(950);
+  v1::XminRelation survivor = Entry(40, 900);
+  survivor.set_filenode(5000);
+  *saved.add_relations() = survivor;
+  *saved.add_relations() = Entry(3, 700, /*oid=*/8);
+  XminRelationNow now = Now(40);
+  now.filenode = 5001;
+  XminDecision d = DecideXmin(saved, &survivor, now, Facts(1000));
+  EXPECT_EQ(d.action, XminAction::kReadChanged);
+  EXPECT_EQ(d.since, 700u);
+}
+
+TEST(XminPlan, CompressedDataCountsApartAndByItsRelation) {
+  // Decompression drops the compressed relation with its counts; compression makes another.
+  v1::XminRelation e = Entry(10, 900);
+  e.set_compressed_oid(4000);
+  e.set_compressed_writes(10);
+  XminRelationNow now = Now(10);
+  now.compressed_oid = 4000;
+  now.compressed_writes = 10;
+  EXPECT_EQ(DecideXmin(Saved(950), &e, now, Facts(1000)).action, XminAction::kSkip);
+  // Heap 10 -> 19 and the compressed data gone: the sum would still say 20.
+  now.writes = 19;
+  now.compressed_oid = 0;
+  now.compressed_writes = 0;
+  e.set_writes(10);
+  EXPECT_EQ(DecideXmin(Saved(950), &e, now, Facts(1000)).action, XminAction::kReadChanged);
+  now = Now(10);
+  now.compressed_oid = 4001;  // recompressed into another relation, same counts
+  now.compressed_writes = 10;
+  EXPECT_EQ(DecideXmin(Saved(950), &e, now, Facts(1000)).action, XminAction::kReadChanged);
+}
+
+TEST(XminPlan, AnotherServerOrAForeignTableIsReadWhole) {
+  v1::XminRelation e = Entry(40, 900);
+  v1::XminState saved = Saved(950);
+  saved.set_server("7714/1");
+  XminFacts f = Facts(1000);
+  f.server = "7714/1";
+  EXPECT_EQ(DecideXmin(saved, &e, Now(40), f).action, XminAction::kSkip);
+  f.server = "7714/2";  // promoted standby: a new timeline
+  EXPECT_EQ(DecideXmin(saved, &e, Now(40), f).action, XminAction::kReadAll);
+  f.server = "";  // the server does not say: as before
+  EXPECT_EQ(DecideXmin(saved, &e, Now(40), f).action, XminAction::kSkip);
+  XminRelationNow foreign = Now(0);
+  foreign.no_xmin = true;
+  EXPECT_EQ(DecideXmin(Saved(950), &e, foreign, Facts(1000)).action, XminAction::kReadAll);
+}
+
 }  // namespace
 }  // namespace tsdb_source

@@ -331,5 +331,88 @@ TEST_F(XminRead, RowsMovedByAMergeOfChunksAreNotLost) {
   EXPECT_EQ(second.KeySet(), (std::set<int64_t>{150})) << "only the changed row";
 }
 
+TEST_F(XminRead, DecompressionThatLeavesTheCountsEqualIsStillAChange) {
+  Open(Server::kTimescale);
+  Sql("CREATE TABLE " + T("d") + " (id bigint NOT NULL, time timestamptz NOT NULL, seg int)");
+  Sql("SELECT create_hypertable('" + T("d") + "', 'time', chunk_time_interval => interval '1 day')");
+  Sql("ALTER TABLE " + T("d") + " SET (timescaledb.compress, timescaledb.compress_segmentby = 'seg')");
+  // One chunk, ten segments of one row: ten batches once compressed.
+  Sql("INSERT INTO " + T("d") + " SELECT g, '2024-03-01'::timestamptz + g * interval '1 minute', g "
+      "FROM generate_series(0, 9) g");
+  Sql("SELECT compress_chunk(c) FROM show_chunks('" + T("d") + "') c");
+  Sql("DELETE FROM " + T("d") + " WHERE seg < 9");  // nine batches deleted whole
+  Sync first = Read("d");
+  EXPECT_EQ(first.KeySet(), (std::set<int64_t>{9}));
+  // Nine rows inserted (counted on the chunk), then the chunk decompressed: its compressed
+  // relation goes, with the ten batch inserts it had counted.
+  Sql("INSERT INTO " + T("d") + " SELECT g, '2024-03-01'::timestamptz + g * interval '1 minute', g "
+      "FROM generate_series(100, 108) g");
+  Sql("SELECT decompress_chunk(c) FROM show_chunks('" + T("d") + "') c");
+  Sync second = Read("d", {first.FinalState()});
+  std::set<int64_t> got = second.KeySet();
+  for (int64_t k = 100; k <= 108; ++k) EXPECT_EQ(got.count(k), 1u) << k;
+}
+
+TEST_F(XminRead, AnInterruptedFirstSyncResumes) {
+  Open(Server::kPostgres);
+  Sql("CREATE TABLE " + T("p") + " (id bigint NOT NULL) PARTITION BY RANGE (id)");
+  for (int i = 0; i < 4; ++i) {
+    Sql("CREATE TABLE " + T("p" + std::to_string(i)) + " PARTITION OF " + T("p") + " FOR VALUES FROM (" +
+        std::to_string(i * 100) + ") TO (" + std::to_string(i * 100 + 100) + ")");
+  }
+  Sql("INSERT INTO " + T("p") + " SELECT g FROM generate_series(0, 399) g");
+  Sync first = Read("p", {}, 1, /*checkpoint_records=*/1);
+  std::vector<size_t> checkpoints;
+  for (size_t i = 0; i < first.events.size(); ++i) {
+    if (first.events[i].has_checkpoint()) checkpoints.push_back(i);
+  }
+  ASSERT_GE(checkpoints.size(), 2u);
+  const v1::StreamState cut = first.events[checkpoints[0]].checkpoint().state();
+  EXPECT_EQ(cut.xmin().horizon(), 0u);  // no sync finished yet
+  EXPECT_GT(cut.xmin().relations_size(), 0);
+  std::set<int64_t> got;
+  for (size_t i = 0; i < checkpoints[0]; ++i) {
+    if (!first.events[i].has_records()) continue;
+    const auto& v = first.events[i].records().columns(0).int64s().values();
+    got.insert(v.begin(), v.end());
+  }
+  Sync resumed = Read("p", {cut});
+  for (int64_t k : resumed.KeySet()) got.insert(k);
+  EXPECT_EQ(got, Range(0, 400));
+  EXPECT_LT(resumed.Summary().chunks_read(), 4u);  // what was done is not read again
+}
+
+TEST_F(XminRead, UncountedWritersAndInheritanceAreNotTrusted) {
+  Open(Server::kPostgres);
+  // A table with inheritance children: refused, naming it.
+  Sql("CREATE TABLE " + T("parent") + " (id bigint NOT NULL)");
+  Sql("CREATE TABLE " + T("child") + " () INHERITS (" + T("parent") + ")");
+  v1::ReadRequest request;
+  *request.mutable_config() = testing::ConfigFor(server_);
+  request.mutable_config()->add_schemas(schema_);
+  request.mutable_config()->mutable_replication_method()->set_method("Xmin");
+  v1::ConfiguredStream* s = request.mutable_catalog()->add_streams();
+  s->mutable_stream()->set_name("parent");
+  s->mutable_stream()->set_namespace_(schema_);
+  s->set_sync_mode(v1::SYNC_MODE_INCREMENTAL);
+  Sync refused;
+  absl::Status status = RunRead(request, &refused);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_NE(status.message().find("inheritance children"), std::string::npos) << status;
+
+  // A role whose writes are not counted (track_counts off for it): no relation is skipped.
+  Sql("CREATE TABLE " + T("t") + " (id bigint PRIMARY KEY)");
+  Sql("INSERT INTO " + T("t") + " SELECT g FROM generate_series(1, 10) g");
+  Sync first = Read("t");
+  const std::string role = testing::UniqueName("uncounted");
+  Sql("CREATE ROLE " + Q(role));
+  Sql("ALTER ROLE " + Q(role) + " SET track_counts = off");
+  Sync second = Read("t", {first.FinalState()});
+  Sql("DROP ROLE " + Q(role));
+  EXPECT_TRUE(second.Logged("a role or database setting turns track_counts off"));
+  EXPECT_EQ(second.Summary().chunks_read(), 1u);
+  EXPECT_TRUE(second.Keys().empty());
+}
+
 }  // namespace
 }  // namespace tsdb_source
