@@ -281,6 +281,8 @@ TEST_P(HypertableFewerReaders, WhenTheServerHasNoConnectionsLeft) {
   // Free the main connection and one extra: the read has 2 connections, so 1 reader.
   held.pop_back();
   held.pop_back();
+  // A closed connection's slot is free once its backend has exited, a moment after.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   v1::ReadRequest request = Request(testing::ConfigFor(Server::kTimescale).port());
   Collector sink;
   std::vector<std::string> warnings;
