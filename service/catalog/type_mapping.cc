@@ -156,4 +156,6 @@ ReadCast ReadCastFor(const v1::Column& column) {
 
 bool ReadAsText(const v1::Column& column) { return ReadCastFor(column).type_oid != 0; }
 
+bool TextReadsBack(const v1::Column& column) { return !IsHstore(column); }
+
 }  // namespace tsdb_source

@@ -43,4 +43,9 @@ ReadCast ReadCastFor(const v1::Column& column);
 // receives that form, cannot use them).
 bool ReadAsText(const v1::Column& column);
 
+// True when the column's value text is input its type reads back (CAST('<text>' AS type)),
+// so a saved position in it can resume a read: every column but hstore, whose values are
+// JSON object text.
+bool TextReadsBack(const v1::Column& column);
+
 }  // namespace tsdb_source

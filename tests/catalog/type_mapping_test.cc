@@ -114,8 +114,11 @@ TEST(TypeMapping, ReadCasts) {
   EXPECT_EQ(ReadCastFor(hstore).sql, "::json::text");
   hstore.set_pg_type("ext.hstore");
   EXPECT_EQ(ReadCastFor(hstore).sql, "::json::text");
+  EXPECT_FALSE(TextReadsBack(hstore));  // a position in it cannot be cast back: no key
   hstore.set_pg_type("myhstore");
   EXPECT_EQ(ReadCastFor(hstore).sql, "::text");
+  EXPECT_TRUE(TextReadsBack(hstore));
+  EXPECT_TRUE(TextReadsBack(Describe(kMoneyOid)));  // numeric text is money input
   // No binary decoder (point, tsvector, an unknown type, an array of one): text.
   for (uint32_t oid : {600u, 3614u, 99999u, 1017u}) {
     v1::Column c = Describe(oid);
