@@ -34,14 +34,13 @@ void Descriptor(JsonWriter& w, const v1::StreamDescriptor& d) {
 
 // Whether the table's primary key can be Airbyte's source_defined_primary_key: Airbyte
 // (its destinations' deduplication, and the acceptance tests since CAT 3.8) accepts no key
-// column whose type is an array or an object, which arrays and json/jsonb are here.
+// column whose type is an array or an object. Arrays are arrays here; json/jsonb are
+// strings (docs/types.md), so a json/jsonb key is kept, as source-postgres keeps it.
 bool AirbyteAcceptsPrimaryKey(const v1::Stream& stream) {
   for (const std::string& key : stream.primary_key()) {
     for (const v1::Column& column : stream.columns()) {
       if (column.name() != key) continue;
-      if (column.kind() == v1::VALUE_KIND_ARRAY || column.kind() == v1::VALUE_KIND_JSON) {
-        return false;
-      }
+      if (column.kind() == v1::VALUE_KIND_ARRAY) return false;
     }
   }
   return true;

@@ -101,29 +101,24 @@ bool IsNull(const unsigned char* nulls, uint32_t index) {
   return nulls != nullptr && ((nulls[index >> 3] >> (index & 7)) & 1) != 0;
 }
 
-// JSON text from PostgreSQL, embedded as a value. Inside valid JSON a CR or LF can only be
-// insignificant whitespace (strings must escape them), so a space keeps the meaning and
-// the message on one line. U+2028 and U+2029 can only be inside strings, where their
-// escapes mean the same: they are escaped as in every other string of the output.
-void AppendJsonText(const std::string& text, std::string* out) {
-  const char* p = text.data();
-  const char* const end = p + text.size();
-  const char* run = p;
-  while (p != end) {
-    if (*p == '\n' || *p == '\r') {
-      out->append(run, p - run);
-      out->push_back(' ');
-      run = ++p;
-    } else if (*p == '\xE2' && end - p >= 3 && p[1] == '\x80' &&
-               (p[2] == '\xA8' || p[2] == '\xA9')) {
-      out->append(run, p - run);
-      out->append(p[2] == '\xA8' ? "\\u2028" : "\\u2029", 6);
-      run = p += 3;
-    } else {
-      ++p;
-    }
+// bytea as source-postgres writes it, PostgreSQL's hex output as a JSON string:
+// "\\x0a1b" (the backslash escaped). Exactly 2 * bytes.size() + 5 bytes at p.
+char* WriteByteaHex(const std::string& bytes, char* p) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::memcpy(p, "\"\\\\x", 4);
+  p += 4;
+  for (unsigned char b : bytes) {
+    *p++ = kHex[b >> 4];
+    *p++ = kHex[b & 0xF];
   }
-  out->append(run, end - run);
+  *p++ = '"';
+  return p;
+}
+
+void AppendByteaHex(const std::string& bytes, std::string* out) {
+  const size_t old_size = out->size();
+  out->resize(old_size + 2 * bytes.size() + 5);
+  WriteByteaHex(bytes, &(*out)[old_size]);
 }
 
 // Appends `"<text>"` when `append` writes a value and returns false, else appends `null`
@@ -195,11 +190,13 @@ absl::StatusOr<RecordFormatter> RecordFormatter::Create(
       case tsdb_source::v1::VALUE_KIND_NUMERIC:
       case tsdb_source::v1::VALUE_KIND_TEXT:
       case tsdb_source::v1::VALUE_KIND_TIMETZ:
-        formatter.fixed_bound_ += 4;
+      case tsdb_source::v1::VALUE_KIND_JSON:
+      case tsdb_source::v1::VALUE_KIND_BYTES:
+        formatter.fixed_bound_ += 5;
         formatter.variable_columns_.push_back(static_cast<int>(i));
         break;
       default:
-        formatter.row_writer_ = false;  // arrays, bytes, json: value by value
+        formatter.row_writer_ = false;  // arrays: value by value
         break;
     }
   }
@@ -212,7 +209,9 @@ size_t RecordFormatter::RowBound(uint32_t row) const {
     const Level& level = levels_[i];
     if (IsNull(level.nulls, row)) continue;
     const size_t length = level.strings->Get(static_cast<int>(row)).size();
-    bound += level.kind == tsdb_source::v1::VALUE_KIND_NUMERIC ? length : 6 * length + 2;
+    bound += level.kind == tsdb_source::v1::VALUE_KIND_NUMERIC ? length
+             : level.kind == tsdb_source::v1::VALUE_KIND_BYTES ? 2 * length
+                                                                : 6 * length + 2;
   }
   return bound;
 }
@@ -275,7 +274,11 @@ bool RecordFormatter::WriteValue(const Level& level, uint32_t index, char** p) c
     }
     case tsdb_source::v1::VALUE_KIND_TEXT:
     case tsdb_source::v1::VALUE_KIND_TIMETZ:
+    case tsdb_source::v1::VALUE_KIND_JSON:
       *p = WriteJsonString(level.strings->Get(static_cast<int>(index)), *p);
+      return false;
+    case tsdb_source::v1::VALUE_KIND_BYTES:  // a column, never an array element here
+      *p = WriteByteaHex(level.strings->Get(static_cast<int>(index)), *p);
       return false;
     case tsdb_source::v1::VALUE_KIND_TIMESTAMP:
       return quoted(WriteTimestampText);
@@ -314,6 +317,7 @@ absl::Status RecordFormatter::BindLevel(const ColumnValues& values, ValueKind ki
     if (keep_offsets) level.offsets = std::move(offsets);
     level.kind = kind;
     level.single_precision = columns_[column].single_precision;
+    level.array_element = depth > 0;
   }
 
   const std::string& bitmap = values.null_bitmap();
@@ -505,13 +509,16 @@ bool RecordFormatter::AppendValue(const Level& level, uint32_t index, std::strin
     }
     case tsdb_source::v1::VALUE_KIND_TEXT:
     case tsdb_source::v1::VALUE_KIND_TIMETZ:
+    case tsdb_source::v1::VALUE_KIND_JSON:
       AppendJsonString(level.strings->Get(static_cast<int>(index)), out);
       return false;
     case tsdb_source::v1::VALUE_KIND_BYTES:
-      AppendJsonBase64String(level.strings->Get(static_cast<int>(index)), out);
-      return false;
-    case tsdb_source::v1::VALUE_KIND_JSON:
-      AppendJsonText(level.strings->Get(static_cast<int>(index)), out);
+      // source-postgres: bytea as hex text, the elements of bytea[] as base64.
+      if (level.array_element) {
+        AppendJsonBase64String(level.strings->Get(static_cast<int>(index)), out);
+      } else {
+        AppendByteaHex(level.strings->Get(static_cast<int>(index)), out);
+      }
       return false;
     case tsdb_source::v1::VALUE_KIND_TIMESTAMP:
       return AppendQuotedOrNull(level.int64s[index], AppendTimestamp, out);

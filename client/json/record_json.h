@@ -10,13 +10,12 @@
 //                                   of the float ("3.14"), not of its widened double
 //   NUMERIC                         the decimal text verbatim as a JSON number (exact);
 //                                   "NaN", "Infinity", "-Infinity" -> null*
-//   TEXT, TIMETZ                    JSON string (invalid UTF-8 replaced by U+FFFD)
-//   BYTES                           base64 string (standard alphabet, padded)
-//   JSON                            the JSON text embedded as a JSON value (PostgreSQL
-//                                   validated it); CR and LF, which valid JSON can only
-//                                   hold as insignificant whitespace, become spaces so
-//                                   that a message stays on one line; U+2028/U+2029
-//                                   (only possible inside its strings) are escaped
+//   TEXT, TIMETZ, JSON              JSON string (invalid UTF-8 replaced by U+FFFD); json
+//                                   and jsonb as their text, as source-postgres writes
+//                                   them (docs/types.md)
+//   BYTES                           a column: PostgreSQL's hex text "\x0a1b" as a string;
+//                                   an array element: base64 string (standard alphabet,
+//                                   padded); both as source-postgres writes them
 //   DATE, TIME, TIMESTAMP(TZ)       well-known strings (value_format.h); infinity, years
 //                                   past 9999, times outside [0, 24:00:00] -> null*
 //   ARRAY                           JSON array; a nested ListValues level is a nested
@@ -106,6 +105,7 @@ class RecordFormatter final {
   struct Level {
     tsdb_source::v1::ValueKind kind = tsdb_source::v1::VALUE_KIND_UNSPECIFIED;
     bool single_precision = false;
+    bool array_element = false;  // a level of an array's elements (depth > 0)
     const unsigned char* nulls = nullptr;  // null_bitmap, nullptr when no value is NULL
     const bool* bools = nullptr;
     const int64_t* int64s = nullptr;

@@ -58,11 +58,13 @@ WHERE n.nspname = ANY($1::text[])
   AND ($2::text[] IS NULL OR (n.nspname, c.relname) IN (SELECT * FROM unnest($2::text[], $3::text[])))
 ORDER BY n.nspname, c.relname)sql";
 
-// Columns of those relations with their base type (domains resolved up to three levels)
-// and array element type.
+// Columns of those relations with their base type (domains resolved up to three levels),
+// array element type and type modifier (a domain's own when the column has none, as pgjdbc
+// reports it).
 constexpr char kColumnsSql[] = R"sql(
 SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
-       b.oid, CASE WHEN b.typcategory = 'A' THEN b.typelem ELSE 0 END
+       b.oid, CASE WHEN b.typcategory = 'A' THEN b.typelem ELSE 0 END,
+       COALESCE(NULLIF(a.atttypmod, -1), NULLIF(t0.typtypmod, -1), NULLIF(t1.typtypmod, -1), -1)
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -229,8 +231,10 @@ absl::StatusOr<v1::Catalog> DiscoverRelations(pg::Connection& conn, const Resolv
     column->set_pg_type(columns.GetString(r, 2));
     uint32_t base = 0, element = 0;
     (void)absl::SimpleAtoi(columns.Get(r, 4), &base);
+    int32_t typmod = -1;
     (void)absl::SimpleAtoi(columns.Get(r, 5), &element);
-    DescribeColumnType(base, element, columns.Get(r, 3) == "t", column);
+    (void)absl::SimpleAtoi(columns.Get(r, 6), &typmod);
+    DescribeColumnType(base, element, typmod, columns.Get(r, 3) == "t", column);
   }
   for (int r = 0; r < keys.rows(); ++r) {
     auto it = by_oid.find(keys.GetString(r, 0));

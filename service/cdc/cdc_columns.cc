@@ -19,7 +19,10 @@ void AddColumn(v1::Stream* stream, absl::string_view name, const char* pg_type, 
 }  // namespace
 
 void AddCdcColumns(v1::Stream* stream) {
-  AddColumn(stream, kLsnColumn, "bigint", 20, v1::VALUE_KIND_INT64, R"({"type":["integer","null"]})");
+  // source-postgres types the LSN a number (PostgresCdcCatalogHelper, and CDC_LSN's
+  // CdcNumberMetaFieldType in its Bulk-CDK version); a destination types the column as it.
+  // The values stay exact integers, which are numbers.
+  AddColumn(stream, kLsnColumn, "bigint", 20, v1::VALUE_KIND_INT64, R"({"type":["number","null"]})");
   AddColumn(stream, kUpdatedAtColumn, "timestamp with time zone", 1184, v1::VALUE_KIND_TIMESTAMPTZ,
             R"({"type":["string","null"],"format":"date-time","airbyte_type":"timestamp_with_timezone"})");
   AddColumn(stream, kDeletedAtColumn, "timestamp with time zone", 1184, v1::VALUE_KIND_TIMESTAMPTZ,

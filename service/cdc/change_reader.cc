@@ -20,6 +20,7 @@
 #include "service/common/errors.h"
 #include "service/common/status_macros.h"
 #include "service/pg/copy/batch_builder.h"
+#include "service/pg/copy/wire_reader.h"
 #include "service/read/chunk_reader.h"
 
 namespace tsdb_source::cdc {
@@ -75,6 +76,7 @@ class ChangeReader {
     ASSIGN_OR_RETURN(bool timescale, TimescaleInstalled(conn_));
     if (!timescale) map_ = std::make_unique<RelationMap>(Descriptors(), false);
     RETURN_IF_ERROR(LoadEnumTypes());
+    RETURN_IF_ERROR(LoadMoneyScale());
     // Where "caught up" is: the server's WAL position now.
     ASSIGN_OR_RETURN(pg::Result now, conn_.Exec("SELECT pg_catalog.pg_current_wal_lsn()::text"));
     ASSIGN_OR_RETURN(uint64_t target, ParseLsn(now.Get(0, 0)));
@@ -111,6 +113,41 @@ class ChangeReader {
       if (absl::SimpleAtoi(r.Get(i, 0), &oid)) enum_types_.insert(oid);
     }
     return absl::OkStatus();
+  }
+
+  // money travels as an int64 of the currency's smallest unit; its decimal places are
+  // the locale's (lc_monetary), which money::numeric applies in the snapshot too.
+  absl::Status LoadMoneyScale() {
+    ASSIGN_OR_RETURN(pg::Result r,
+                     conn_.Exec("SELECT pg_catalog.scale('0'::pg_catalog.money::pg_catalog.numeric)"));
+    if (r.rows() != 1 || !absl::SimpleAtoi(r.Get(0, 0), &money_scale_) || money_scale_ < 0 ||
+        money_scale_ > 18) {
+      return absl::InternalError("could not read the decimal places of money (lc_monetary)");
+    }
+    return absl::OkStatus();
+  }
+
+  // The decimal text of a money value in its binary form (8 bytes): what money::numeric
+  // prints, e.g. -100050 with 2 places is "-1000.50". False for a malformed value.
+  bool MoneyText(absl::string_view binary, std::string* out) const {
+    if (binary.size() != 8) return false;
+    const int64_t v = static_cast<int64_t>(pg::LoadBigEndian64(binary.data()));
+    uint64_t magnitude = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+    std::string digits = absl::StrCat(magnitude);
+    if (digits.size() <= static_cast<size_t>(money_scale_)) {
+      digits.insert(0, static_cast<size_t>(money_scale_) + 1 - digits.size(), '0');
+    }
+    out->assign(v < 0 ? "-" : "");
+    out->append(digits, 0, digits.size() - static_cast<size_t>(money_scale_));
+    if (money_scale_ > 0) {
+      out->push_back('.');
+      out->append(digits, digits.size() - static_cast<size_t>(money_scale_), std::string::npos);
+    }
+    return true;
+  }
+
+  static bool IsMoney(const v1::Column& column) {
+    return column.type_oid() == kMoneyOid && column.kind() == v1::VALUE_KIND_NUMERIC;
   }
 
   bool Cancelled() const { return control_ != nullptr && control_->cancelled(); }
@@ -256,6 +293,10 @@ class ChangeReader {
       specs[specs.size() - 3].type_oid = 20;
       specs[specs.size() - 2].type_oid = 1184;
       specs[specs.size() - 1].type_oid = 1184;
+      // money arrives in its binary form and is passed on as its decimal text (MoneyText).
+      for (int c = 0; c < out.stream->columns_size() - kCdcColumnCount; ++c) {
+        if (IsMoney(out.stream->columns(c))) specs[static_cast<size_t>(c)].type_oid = 25;
+      }
       ASSIGN_OR_RETURN(pg::BatchBuilder builder,
                        pg::BatchBuilder::Create(std::move(specs), PQserverVersion(conn_.raw())));
       builder.set_stream(out.stream->stream());
@@ -278,6 +319,7 @@ class ChangeReader {
     const std::vector<TupleValue>& tuple = deleted ? change.old_tuple : change.new_tuple;
     const int table_columns = out.stream->columns_size() - kCdcColumnCount;
     fields_.assign(out.stream->columns_size(), pg::FieldView::Null());
+    money_texts_.resize(static_cast<size_t>(out.stream->columns_size()));
     for (int c = 0; c < table_columns; ++c) {
       const v1::Column& column = out.stream->columns(c);
       for (size_t t = 0; t < rel->columns.size() && t < tuple.size(); ++t) {
@@ -293,11 +335,15 @@ class ChangeReader {
                                              "emitted as null (REPLICA IDENTITY FULL sends it)")));
           }
         } else if (value.kind == TupleValueKind::kBinary || value.kind == TupleValueKind::kText) {
-          bool as_text = ReadAsText(column);
+          const ReadCast cast = ReadCastFor(column);
+          const bool as_text = cast.type_oid != 0;
           bool usable = value.kind == TupleValueKind::kBinary
                             ? (!as_text || enum_types_.count(rel->columns[t].type_oid) > 0)
-                            : as_text;
-          if (usable) {
+                            : cast.type_oid == pg::pg_oid::kText;
+          if (value.kind == TupleValueKind::kBinary && IsMoney(column) &&
+              MoneyText(value.data, &money_texts_[static_cast<size_t>(c)])) {
+            fields_[c] = pg::FieldView::Of(money_texts_[static_cast<size_t>(c)]);
+          } else if (usable) {
             fields_[c] = pg::FieldView::Of(value.data);
           } else if (!out.warned_text) {
             out.warned_text = true;
@@ -335,6 +381,8 @@ class ChangeReader {
   RelationCache relations_;
   std::set<uint32_t> enum_types_;
   std::vector<pg::FieldView> fields_;
+  std::vector<std::string> money_texts_;  // per column: the money text fields_ points at
+  int money_scale_ = 2;
   bool in_compression_ = false;
   uint64_t commit_lsn_ = 0;
   int64_t commit_time_ = 0;

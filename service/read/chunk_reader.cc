@@ -104,12 +104,9 @@ std::vector<pg::ColumnSpec> ColumnSpecsFor(const v1::Stream& stream) {
   for (const v1::Column& c : stream.columns()) {
     pg::ColumnSpec spec;
     spec.name = c.name();
-    if (ReadAsText(c)) {
-      spec.type_oid = 25;  // text
-    } else {
-      spec.type_oid = c.type_oid();
-      if (c.kind() == v1::VALUE_KIND_ARRAY) spec.element_type_oid = pg::ElementTypeForArray(c.type_oid());
-    }
+    const ReadCast cast = ReadCastFor(c);
+    spec.type_oid = cast.type_oid != 0 ? cast.type_oid : c.type_oid();
+    if (c.kind() == v1::VALUE_KIND_ARRAY) spec.element_type_oid = pg::ElementTypeForArray(spec.type_oid);
     specs.push_back(std::move(spec));
   }
   return specs;
@@ -123,8 +120,7 @@ absl::StatusOr<std::unique_ptr<ChunkReader>> ChunkReader::Create(pg::Connection*
   std::vector<pg::ColumnSpec> specs = ColumnSpecsFor(*plan.stream);
   std::vector<std::string> select;
   for (const v1::Column& c : plan.stream->columns()) {
-    select.push_back(ReadAsText(c) ? absl::StrCat(pg::QuoteIdent(c.name()), "::text")
-                                   : pg::QuoteIdent(c.name()));
+    select.push_back(absl::StrCat(pg::QuoteIdent(c.name()), ReadCastFor(c).sql));
   }
   ASSIGN_OR_RETURN(pg::BatchBuilder builder,
                    pg::BatchBuilder::Create(std::move(specs), PQserverVersion(conn->raw())));

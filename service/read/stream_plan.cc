@@ -4,6 +4,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "service/catalog/type_mapping.h"
 #include "service/common/errors.h"
 #include "service/read/sql_values.h"
 
@@ -100,7 +101,8 @@ absl::Status PlanStream(const v1::ConfiguredStream& cs, const v1::Stream* stream
     std::vector<int> key;
     for (const std::string& column : stream->primary_key()) {
       int index = ColumnIndex(*stream, column);
-      if (index < 0 || !IsPositionKind(stream->columns(index).kind())) {
+      if (index < 0 || !IsPositionKind(stream->columns(index).kind()) ||
+          !TextReadsBack(stream->columns(index))) {
         key.clear();
         break;
       }

@@ -8,6 +8,7 @@
 
 #include "gtest/gtest.h"
 #include "service/catalog/schemas.h"
+#include "service/catalog/type_mapping.h"
 #include "service/pg/quote.h"
 #include "tests/testing/databases.h"
 
@@ -155,6 +156,7 @@ TEST(DiscoverPostgres, EveryColumnTypeIsMapped) {
   SchemaFixture f(Server::kPostgres, "types");
   testing::Exec(f.conn(), "CREATE TYPE " + f.Table("mood") + " AS ENUM ('sad', 'ok')");
   testing::Exec(f.conn(), "CREATE DOMAIN " + f.Table("positive") + " AS int CHECK (VALUE > 0)");
+  testing::Exec(f.conn(), "CREATE DOMAIN " + f.Table("whole") + " AS numeric(12,0)");
   testing::Exec(f.conn(), "CREATE TABLE " + f.Table("all types") + " ("
       "c_int2 int2 NOT NULL, c_int4 int4, c_int8 int8, c_float4 float4, c_float8 float8, "
       "c_numeric numeric(10,2), c_bool bool, c_text text, c_varchar varchar(10), c_char char(3), "
@@ -162,6 +164,9 @@ TEST(DiscoverPostgres, EveryColumnTypeIsMapped) {
       "c_interval interval, c_uuid uuid, c_json json, c_jsonb jsonb, c_bytea bytea, c_inet inet, "
       "c_cidr cidr, c_macaddr macaddr, c_enum " + f.Table("mood") + ", c_domain " +
       f.Table("positive") + ", c_int_array int4[], c_text_array text[], c_point point, "
+      "c_money money, c_money_array money[], c_numeric0 numeric(20,0), c_numeric_any numeric, "
+      "c_numeric_neg numeric(3,-1), c_whole " + f.Table("whole") + ", c_jsonb_array jsonb[], "
+      "c_bytea_array bytea[], c_point_array point[], c_enum_array " + f.Table("mood") + "[], "
       "PRIMARY KEY (c_int2))");
   auto streams = f.Discover();
   ASSERT_EQ(streams.size(), 1u);
@@ -181,6 +186,11 @@ TEST(DiscoverPostgres, EveryColumnTypeIsMapped) {
       {"c_macaddr", v1::VALUE_KIND_TEXT},    {"c_enum", v1::VALUE_KIND_TEXT},
       {"c_domain", v1::VALUE_KIND_INT64},    {"c_int_array", v1::VALUE_KIND_ARRAY},
       {"c_text_array", v1::VALUE_KIND_ARRAY}, {"c_point", v1::VALUE_KIND_TEXT},
+      {"c_money", v1::VALUE_KIND_NUMERIC},   {"c_money_array", v1::VALUE_KIND_ARRAY},
+      {"c_numeric0", v1::VALUE_KIND_NUMERIC}, {"c_numeric_any", v1::VALUE_KIND_NUMERIC},
+      {"c_numeric_neg", v1::VALUE_KIND_NUMERIC}, {"c_whole", v1::VALUE_KIND_NUMERIC},
+      {"c_jsonb_array", v1::VALUE_KIND_ARRAY}, {"c_bytea_array", v1::VALUE_KIND_ARRAY},
+      {"c_point_array", v1::VALUE_KIND_ARRAY}, {"c_enum_array", v1::VALUE_KIND_ARRAY},
   };
   ASSERT_EQ(s.columns_size(), static_cast<int>(expected.size()));
   for (const auto& [name, kind] : expected) {
@@ -202,6 +212,28 @@ TEST(DiscoverPostgres, EveryColumnTypeIsMapped) {
             R"({"type":["array","null"],"items":)" + nested + "}");
   EXPECT_NE(FindColumn(s, "c_tstz")->json_schema().find("timestamp_with_timezone"), std::string::npos);
   EXPECT_EQ(FindColumn(s, "c_domain")->type_oid(), 23u);  // the domain's base type
+  // source-postgres's types (docs/types.md): json, jsonb and bytea strings, money a
+  // number, numeric(p,0) an integer (also through a domain), other numerics numbers.
+  EXPECT_EQ(FindColumn(s, "c_json")->json_schema(), R"({"type":["string","null"]})");
+  EXPECT_EQ(FindColumn(s, "c_jsonb")->json_schema(), R"({"type":["string","null"]})");
+  EXPECT_EQ(FindColumn(s, "c_bytea")->json_schema(), R"({"type":["string","null"]})");
+  EXPECT_EQ(FindColumn(s, "c_interval")->json_schema(), R"({"type":["string","null"]})");
+  EXPECT_EQ(FindColumn(s, "c_money")->json_schema(), R"({"type":["number","null"]})");
+  EXPECT_EQ(FindColumn(s, "c_money_array")->element_kind(), v1::VALUE_KIND_NUMERIC);
+  EXPECT_EQ(FindColumn(s, "c_numeric0")->json_schema(), R"({"type":["integer","null"]})");
+  EXPECT_EQ(FindColumn(s, "c_whole")->json_schema(), R"({"type":["integer","null"]})");
+  EXPECT_EQ(FindColumn(s, "c_numeric")->json_schema(), R"({"type":["number","null"]})");
+  EXPECT_EQ(FindColumn(s, "c_numeric_any")->json_schema(), R"({"type":["number","null"]})");
+  EXPECT_EQ(FindColumn(s, "c_numeric_neg")->json_schema(), R"({"type":["number","null"]})");
+  EXPECT_EQ(FindColumn(s, "c_jsonb_array")->element_kind(), v1::VALUE_KIND_JSON);
+  EXPECT_EQ(FindColumn(s, "c_jsonb_array")->json_schema().find("object"), std::string::npos);
+  EXPECT_EQ(FindColumn(s, "c_bytea_array")->json_schema().find("contentEncoding"),
+            std::string::npos);
+  // Arrays of types without a binary decoder: arrays of texts, read as text[].
+  EXPECT_EQ(FindColumn(s, "c_point_array")->element_kind(), v1::VALUE_KIND_TEXT);
+  EXPECT_EQ(FindColumn(s, "c_enum_array")->element_kind(), v1::VALUE_KIND_TEXT);
+  EXPECT_EQ(ReadCastFor(*FindColumn(s, "c_point_array")).sql, "::text[]");
+  EXPECT_EQ(ReadCastFor(*FindColumn(s, "c_money")).sql, "::numeric");
   EXPECT_EQ(s.primary_key_size(), 1);
   EXPECT_EQ(s.primary_key(0), "c_int2");
 }
@@ -236,6 +268,10 @@ TEST(DiscoverPostgres, PartitionedTableIsOneStreamAndDatabaseWithoutExtension) {
   for (const v1::Stream& s : with_cdc->streams()) {
     ASSERT_GE(s.columns_size(), 3);
     EXPECT_EQ(s.columns(s.columns_size() - 3).name(), "_ab_cdc_lsn");
+    // A number, as source-postgres types it; the commit times are timestamps with time zone.
+    EXPECT_EQ(s.columns(s.columns_size() - 3).json_schema(), R"({"type":["number","null"]})");
+    EXPECT_NE(s.columns(s.columns_size() - 2).json_schema().find("timestamp_with_timezone"),
+              std::string::npos);
     EXPECT_EQ(s.columns(s.columns_size() - 1).name(), "_ab_cdc_deleted_at");
     EXPECT_FALSE(s.source_defined_cursor());
     EXPECT_EQ(s.default_cursor_field(), "_ab_cdc_lsn");

@@ -425,8 +425,8 @@ absl::Status FormatInterval(absl::string_view value, bool infinities, std::strin
     out->assign("-infinity");
     return absl::OkStatus();
   }
-  // interval2itm() + EncodeInterval(INTSTYLE_ISO_8601): C division truncates toward
-  // zero, so every part carries the sign of its source field.
+  // interval2itm() + EncodeInterval(INTSTYLE_POSTGRES), PostgreSQL's default IntervalStyle:
+  // C division truncates toward zero, so every part carries the sign of its source field.
   const int32_t years = month / 12;
   const int32_t months = month % 12;
   const int64_t hours = time / kMicrosPerHour;
@@ -435,26 +435,34 @@ absl::Status FormatInterval(absl::string_view value, bool infinities, std::strin
   time -= minutes * kMicrosPerMinute;
   const int64_t seconds = time / kMicrosPerSecond;
   const int64_t micros = time - seconds * kMicrosPerSecond;
-  if (years == 0 && months == 0 && day == 0 && hours == 0 && minutes == 0 && seconds == 0 &&
-      micros == 0) {
-    out->assign("PT0S");
-    return absl::OkStatus();
-  }
-  auto part = [out](int64_t v, char unit) {
-    if (v != 0) absl::StrAppend(out, v, absl::string_view(&unit, 1));
+  bool is_zero = true;     // nothing printed yet
+  bool is_before = false;  // the previous part was negative: a positive one gets "+"
+  // AddPostgresIntPart(): "1 year", "-2 mons", "+3 days".
+  auto part = [&](int64_t v, absl::string_view unit) {
+    if (v == 0) return;
+    absl::StrAppend(out, is_zero ? "" : " ", is_before && v > 0 ? "+" : "", v, " ", unit,
+                    v != 1 ? "s" : "");
+    is_before = v < 0;
+    is_zero = false;
   };
-  out->push_back('P');
-  part(years, 'Y');
-  part(months, 'M');
-  part(day, 'D');
-  if (hours != 0 || minutes != 0 || seconds != 0 || micros != 0) out->push_back('T');
-  part(hours, 'H');
-  part(minutes, 'M');
-  if (seconds != 0 || micros != 0) {
-    if (seconds < 0 || micros < 0) out->push_back('-');
-    absl::StrAppend(out, seconds < 0 ? -seconds : seconds);
+  part(years, "year");
+  part(months, "mon");
+  part(day, "day");
+  if (is_zero || hours != 0 || minutes != 0 || seconds != 0 || micros != 0) {
+    const bool minus = hours < 0 || minutes < 0 || seconds < 0 || micros < 0;
+    absl::StrAppend(out, is_zero ? "" : " ", minus ? "-" : (is_before ? "+" : ""));
+    // "%02d:%02d:" then AppendSeconds(fillzeros): at least two digits each.
+    auto two = [out](int64_t v) {
+      const uint64_t a = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+      if (a < 10) out->push_back('0');
+      absl::StrAppend(out, a);
+    };
+    two(hours);
+    out->push_back(':');
+    two(minutes);
+    out->push_back(':');
+    two(seconds);
     AppendFraction(static_cast<uint32_t>(micros < 0 ? -micros : micros), out);
-    out->push_back('S');
   }
   return absl::OkStatus();
 }

@@ -24,7 +24,7 @@
 //   text(25) varchar(1043) bpchar(1042) name(19) "char"(18) xml(142)
 //                                          TEXT         the bytes as sent
 //   uuid(2950)                             TEXT         lowercase 8-4-4-4-12
-//   interval(1186)                         TEXT         ISO 8601 as IntervalStyle iso_8601
+//   interval(1186)                         TEXT         as IntervalStyle postgres prints it
 //                                                       (see DecodeInterval: PG 17 change)
 //   inet(869) cidr(650)                    TEXT         as inet_out / cidr_out print it
 //   macaddr(829) macaddr8(774)             TEXT         "08:00:2b:01:02:03"
@@ -116,7 +116,9 @@ absl::Status DecodeNumeric(absl::string_view value, std::string* out);
 // of UTC, so a stored -3600 prints as "+01:00".
 absl::Status DecodeTimetz(absl::string_view value, std::string* out);
 absl::Status DecodeUuid(absl::string_view value, std::string* out);
-// IntervalStyle iso_8601 output: "P1Y2M3DT4H5M6.5S", "PT0S", "P-1Y-2M", "PT-0.000001S".
+// IntervalStyle postgres output (PostgreSQL's default, what interval_out prints and
+// source-postgres emits): "1 year 2 mons 3 days 04:05:06.5", "00:00:00",
+// "-1 years -2 mons", "-00:00:00.000001", "-10 mons -3 days +04:05:06.789".
 // PostgreSQL 17 turned the two extreme bit patterns (all fields INT_MAX / all INT_MIN)
 // into infinite intervals; before 17 they are the largest and smallest finite intervals.
 // DecodeInterval reads them as 17+ does ("infinity" / "-infinity"); DecodeIntervalBefore17

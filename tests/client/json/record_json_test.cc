@@ -197,7 +197,7 @@ class EveryKindTest : public ::testing::Test {
 const char* const kExpectedRows[] = {
     // row 0
     R"({"b":true,"i":0,"d":0.1,"n":12345678901234567890.000000000000000001,"t":"plain",)"
-    R"("by":"","j":{"a": [1, 2]},"ts":"1970-01-01T00:00:00",)"
+    R"("by":"\\x","j":"{\"a\": [1, 2]}","ts":"1970-01-01T00:00:00",)"
     R"("tstz":"2023-11-14T22:13:20.123456+00:00","date":"2000-02-29","time":"00:00:00",)"
     R"("timetz":"12:34:56+05:30","arr_i":[1,null,3],"arr_2d":[["a","b"],["c",null]],)"
     R"("arr_tstz":["1970-01-01T00:00:00+00:00",null],"arr_num":[],"arr_misc":[],)"
@@ -205,24 +205,24 @@ const char* const kExpectedRows[] = {
     R"("arr_timetz":["01:02:03+00"],"arr_ts":[],"we\"ird\\name é\n":null})",
     // row 1
     R"({"b":false,"i":-9223372036854775808,"d":null,"n":null,"t":"q\" b\\ nl\n tab\t",)"
-    R"("by":"Zm9v","j":"s\n","ts":null,"tstz":null,"date":null,"time":"24:00:00",)"
+    R"("by":"\\x666f6f","j":"\"s\\n\"","ts":null,"tstz":null,"date":null,"time":"24:00:00",)"
     R"("timetz":"00:00:00.5-11:30","arr_i":[],"arr_2d":null,"arr_tstz":[],)"
     R"("arr_num":[-0.5,null,10],"arr_misc":[],"arr_json":[],"arr_bool":[],)"
     R"("arr_f8":[1.5,null],"arr_date":[],"arr_time":[],"arr_timetz":[],)"
     R"("arr_ts":["1969-12-31T23:59:59.999999"],"we\"ird\\name é\n":null})",
     // row 2
     R"({"b":null,"i":9007199254740993,"d":null,"n":null,"t":"é😀",)"
-    R"("by":"AP8=","j":{   "x": null  },"ts":"0001-12-31T23:59:59.999999 BC",)"
+    R"("by":"\\x00ff","j":"{\n  \"x\": null\r\n}","ts":"0001-12-31T23:59:59.999999 BC",)"
     R"("tstz":"1970-01-01T00:00:00.000001+00:00","date":null,"time":"12:34:56.5",)"
     R"("timetz":null,"arr_i":null,"arr_2d":[],"arr_tstz":[],"arr_num":[],)"
     R"("arr_misc":["Zm8="],"arr_json":[],"arr_bool":[],"arr_f8":[],)"
     R"("arr_date":["1970-01-01",null],"arr_time":[],"arr_timetz":[],"arr_ts":[],)"
     R"("we\"ird\\name é\n":null})",
     // row 3
-    R"({"b":true,"i":null,"d":null,"n":null,"t":"bad�","by":null,"j":null,"ts":null,)"
+    R"({"b":true,"i":null,"d":null,"n":null,"t":"bad�","by":null,"j":"null","ts":null,)"
     R"("tstz":null,"date":"4714-11-24 BC","time":null,"timetz":"23:59:59.999999+00",)"
     R"("arr_i":[42],"arr_2d":[["x\""]],"arr_tstz":[],"arr_num":[],"arr_misc":[],)"
-    R"("arr_json":[{},[1]],"arr_bool":[],"arr_f8":[],"arr_date":[],)"
+    R"("arr_json":["{}","[1]"],"arr_bool":[],"arr_f8":[],"arr_date":[],)"
     R"("arr_time":["00:00:00.000001"],"arr_timetz":[],"arr_ts":[],)"
     R"("we\"ird\\name é\n":"last"})",
 };
@@ -309,7 +309,7 @@ TEST_F(EveryKindTest, FormatterIsReusedAcrossBatches) {
   out.clear();
   ASSERT_TRUE(formatter->AppendRow(0, &out).ok());
   EXPECT_EQ(out,
-            R"({"b":false,"i":7,"d":2,"n":0,"t":"x","by":"Zg==","j":[],)"
+            R"({"b":false,"i":7,"d":2,"n":0,"t":"x","by":"\\x66","j":"[]",)"
             R"("ts":"1970-01-01T00:00:00","tstz":"1970-01-01T00:00:00+00:00",)"
             R"("date":"1970-01-01","time":"00:00:00","timetz":"00:00:00+00","arr_i":[],)"
             R"("arr_2d":[],"arr_tstz":[],"arr_num":[],"arr_misc":[],"arr_json":[],)"
@@ -415,7 +415,8 @@ TEST(RecordFormatterTest, RowsWithoutNulledValuesLeaveTheListAlone) {
   EXPECT_EQ(out, R"({"d":0.5,"a":["1970-01-01",null]})");
 }
 
-TEST(RecordFormatterTest, JsonTextStaysOnOneLineWithLineSeparatorsEscaped) {
+TEST(RecordFormatterTest, JsonTextIsAStringOnOneLineWithLineSeparatorsEscaped) {
+  // json and jsonb are strings, as source-postgres writes them (docs/types.md).
   RepeatedPtrField<Column> columns;
   AddColumn(&columns, "j", tsdb_source::v1::VALUE_KIND_JSON);
   RecordBatch batch;
@@ -423,7 +424,32 @@ TEST(RecordFormatterTest, JsonTextStaysOnOneLineWithLineSeparatorsEscaped) {
   Strings(batch.add_columns(),
           {"{\r\n \"a\": \"x\xE2\x80\xA8y\xE2\x80\xA9\",\n \"b\": \"\xE2\x80\xA0\"}"});
   EXPECT_EQ(FormatRow(columns, batch, 0),
-            "{\"j\":{   \"a\": \"x\\u2028y\\u2029\",  \"b\": \"\xE2\x80\xA0\"}}");
+            "{\"j\":\"{\\r\\n \\\"a\\\": \\\"x\\u2028y\\u2029\\\",\\n \\\"b\\\": \\\"\xE2\x80\xA0\\\"}\"}");
+}
+
+TEST(RecordFormatterTest, ByteaIsHexTextAndItsArrayElementsBase64) {
+  // source-postgres writes bytea as PostgreSQL's hex text and the elements of bytea[] as
+  // base64 (docs/types.md). Scalar columns only: the row writer; with an array: value by
+  // value. Both give the same text.
+  RepeatedPtrField<Column> scalars;
+  AddColumn(&scalars, "by", tsdb_source::v1::VALUE_KIND_BYTES);
+  AddColumn(&scalars, "j", tsdb_source::v1::VALUE_KIND_JSON);
+  RecordBatch batch;
+  batch.set_row_count(2);
+  Strings(batch.add_columns(), {std::string("\x00\x01\xAB\xFF", 4), ""});
+  Strings(batch.add_columns(), {"{\"a\": 1}", "\"\\u00e9\""});
+  EXPECT_EQ(FormatRow(scalars, batch, 0), R"({"by":"\\x0001abff","j":"{\"a\": 1}"})");
+  EXPECT_EQ(FormatRow(scalars, batch, 1), R"({"by":"\\x","j":"\"\\u00e9\""})");
+
+  RepeatedPtrField<Column> with_array = scalars;
+  AddColumn(&with_array, "ba", tsdb_source::v1::VALUE_KIND_ARRAY,
+            tsdb_source::v1::VALUE_KIND_BYTES);
+  ColumnValues* elements = Lists(batch.add_columns(), {2, 0});
+  Strings(elements, {std::string("\x00\x01\xAB\xFF", 4), ""});
+  SetNulls(elements, {1});
+  EXPECT_EQ(FormatRow(with_array, batch, 0),
+            R"({"by":"\\x0001abff","j":"{\"a\": 1}","ba":["AAGr/w==",null]})");
+  EXPECT_EQ(FormatRow(with_array, batch, 1), R"({"by":"\\x","j":"\"\\u00e9\"","ba":[]})");
 }
 
 TEST(RecordFormatterTest, NoColumns) {
