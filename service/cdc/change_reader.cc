@@ -1,3 +1,4 @@
+#include "service/pg/copy/pg_epoch.h"
 #include "service/cdc/change_reader.h"
 
 #include <chrono>
@@ -27,7 +28,6 @@ namespace tsdb_source::cdc {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr int64_t kPgEpochMicros = 946684800000000LL;  // 2000-01-01 in Unix microseconds
 
 void PutBigEndian64(uint64_t v, char out[8]) {
   for (int i = 7; i >= 0; --i) {
@@ -358,7 +358,7 @@ class ChangeReader {
     }
     char lsn[8], updated[8], deleted_at[8];
     PutBigEndian64(commit_lsn_, lsn);
-    PutBigEndian64(static_cast<uint64_t>(commit_time_ - kPgEpochMicros), updated);
+    PutBigEndian64(static_cast<uint64_t>(commit_time_ - pg::kPgEpochOffsetMicros), updated);
     std::memcpy(deleted_at, updated, 8);
     fields_[table_columns] = pg::FieldView{lsn, 8};
     fields_[table_columns + 1] = pg::FieldView{updated, 8};

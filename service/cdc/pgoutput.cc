@@ -1,3 +1,4 @@
+#include "service/pg/copy/pg_epoch.h"
 #include "service/cdc/pgoutput.h"
 
 #include <cstring>
@@ -13,7 +14,6 @@ namespace tsdb_source::cdc {
 namespace {
 
 // Microseconds between 2000-01-01 (PostgreSQL's epoch) and 1970-01-01.
-constexpr int64_t kPgEpochOffsetMicros = 946684800000000;
 
 // Smallest encodings, used to reject counts the remaining bytes cannot hold before any
 // vector grows (a corrupt count must not make the decoder allocate gigabytes).
@@ -62,10 +62,10 @@ class MessageReader {
   absl::Status Timestamp(absl::string_view field, int64_t* out) {
     int64_t raw;
     if (!reader_.ReadI64(&raw)) return Truncated(field);
-    if (raw > std::numeric_limits<int64_t>::max() - kPgEpochOffsetMicros) {
+    if (raw > std::numeric_limits<int64_t>::max() - pg::kPgEpochOffsetMicros) {
       return Invalid(absl::StrCat(field, " ", raw, " is out of range"));
     }
-    *out = raw + kPgEpochOffsetMicros;
+    *out = raw + pg::kPgEpochOffsetMicros;
     return absl::OkStatus();
   }
   // A NUL-terminated string (the terminator is consumed, not part of the view).

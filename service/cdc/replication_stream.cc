@@ -1,3 +1,4 @@
+#include "service/pg/copy/pg_epoch.h"
 #include "service/cdc/replication_stream.h"
 
 #include <poll.h>
@@ -25,7 +26,6 @@ namespace tsdb_source::cdc {
 namespace {
 
 // Microseconds between 2000-01-01 (PostgreSQL's epoch) and 1970-01-01.
-constexpr int64_t kPgEpochOffsetMicros = 946684800000000;
 
 // Sizes of the CopyBoth messages: 'w' header, 'k' keepalive, 'r' status update.
 constexpr size_t kXLogDataHeader = 1 + 8 + 8 + 8;
@@ -64,11 +64,11 @@ void PutBigEndian64(uint64_t value, char* out) {
   std::memcpy(out, bytes, 8);
 }
 
-int64_t NowPgMicros() { return absl::ToUnixMicros(absl::Now()) - kPgEpochOffsetMicros; }
+int64_t NowPgMicros() { return absl::ToUnixMicros(absl::Now()) - pg::kPgEpochOffsetMicros; }
 
 bool SendTimeToUnix(int64_t pg_micros, int64_t* out) {
-  if (pg_micros > std::numeric_limits<int64_t>::max() - kPgEpochOffsetMicros) return false;
-  *out = pg_micros + kPgEpochOffsetMicros;
+  if (pg_micros > std::numeric_limits<int64_t>::max() - pg::kPgEpochOffsetMicros) return false;
+  *out = pg_micros + pg::kPgEpochOffsetMicros;
   return true;
 }
 

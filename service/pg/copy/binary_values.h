@@ -39,6 +39,7 @@
 #include <cstdint>
 #include <string>
 
+#include "service/pg/copy/pg_epoch.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -78,10 +79,6 @@ inline constexpr uint32_t kNumeric = 1700;
 inline constexpr uint32_t kUuid = 2950;
 inline constexpr uint32_t kJsonb = 3802;
 }  // namespace pg_oid
-
-// Microseconds and days between 2000-01-01 (PostgreSQL's epoch) and 1970-01-01.
-inline constexpr int64_t kPgEpochOffsetMicros = 946684800000000;
-inline constexpr int64_t kPgEpochOffsetDays = 10957;
 
 // ValueKind of a column of this type: ARRAY for the supported array types, TEXT for any
 // OID this file cannot decode (select such columns as `::text`).
