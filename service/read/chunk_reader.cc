@@ -1,8 +1,6 @@
 #include "service/read/chunk_reader.h"
 
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -16,6 +14,7 @@
 #include "service/pg/copy/copy_binary_parser.h"
 #include "service/pg/copy_out.h"
 #include "service/pg/quote.h"
+#include "service/read/bounded_queue.h"
 #include "service/read/sql_values.h"
 #include "service/read/xmin_facts.h"
 
@@ -29,54 +28,6 @@ constexpr uint32_t kDefaultCheckpointSeconds = 60;
 // Events (batches of up to batch_max_bytes) queued between the COPY thread and the
 // emitting thread.
 constexpr size_t kPipeDepth = 4;
-
-// A bounded, ordered queue of events from one producer (the COPY thread) to one consumer.
-// std::mutex rather than absl::Mutex: Debian's abseil is not built for ThreadSanitizer, which
-// then cannot see its synchronisation (`bazel test --config=tsan`). Every change of the
-// state notifies all waiters, which then recheck their condition.
-class EventPipe {
- public:
-  explicit EventPipe(size_t capacity) : capacity_(capacity) {}
-  // Blocks while full; false once the consumer closed the pipe.
-  bool Push(ChunkEvent event) {
-    std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait(lock, [this] { return closed_ || events_.size() < capacity_; });
-    if (closed_) return false;
-    events_.push_back(std::move(event));
-    changed_.notify_all();
-    return true;
-  }
-  // Blocks until an event arrives; false when the producer is done and all were taken.
-  bool Pop(ChunkEvent* event) {
-    std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait(lock, [this] { return !events_.empty() || done_; });
-    if (events_.empty()) return false;
-    *event = std::move(events_.front());
-    events_.pop_front();
-    changed_.notify_all();
-    return true;
-  }
-  void ProducerDone() {
-    std::lock_guard<std::mutex> lock(mu_);
-    done_ = true;
-    changed_.notify_all();
-  }
-  // The consumer stops: queued events are dropped and later pushes fail.
-  void Close() {
-    std::lock_guard<std::mutex> lock(mu_);
-    closed_ = true;
-    events_.clear();
-    changed_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable changed_;
-  std::deque<ChunkEvent> events_ ABSL_GUARDED_BY(mu_);
-  const size_t capacity_;
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
-};
 
 bool SameValue(const v1::ScalarValue& a, const v1::ScalarValue& b) {
   return google::protobuf::util::MessageDifferencer::Equals(a, b);
@@ -271,7 +222,8 @@ absl::Status ChunkReader::Read(const ChunkTask& task,
   // The COPY is received, parsed and batched on a thread of its own while this thread
   // emits (serialises and sends) the batches before it, so that the database, the
   // decoding and the sending overlap instead of taking turns. Events keep their order.
-  EventPipe pipe(kPipeDepth);
+  BoundedQueue<ChunkEvent> pipe(kPipeDepth);
+  pipe.AddProducer();
   absl::Status copy_status;
   std::thread copier([&] {
     copy_status = ReadTask(task, sqls, [&](ChunkEvent event) -> absl::Status {

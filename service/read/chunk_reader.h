@@ -62,7 +62,7 @@ class BatchPool final {
 
  private:
   const size_t max_spare_;
-  std::mutex mu_;  // not absl::Mutex: see EventPipe in chunk_reader.cc
+  std::mutex mu_;  // not absl::Mutex: see bounded_queue.h
   std::vector<v1::RecordBatch> spare_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -17,6 +17,7 @@
 #include "service/common/errors.h"
 #include "service/common/status_macros.h"
 #include "service/pg/quote.h"
+#include "service/read/bounded_queue.h"
 #include "service/read/chunk_cache.h"
 #include "service/read/chunk_reader.h"
 #include "service/read/chunk_slices.h"
@@ -58,66 +59,8 @@ std::optional<int64_t> RangeUnits(const v1::ScalarValue& value) {
   return v;
 }
 
-// A bounded queue of chunk events between reader threads and the emitting thread.
-// std::mutex rather than absl::Mutex: Debian's abseil is not built for ThreadSanitizer, which
-// then cannot see its synchronisation (`bazel test --config=tsan`). Readers blocked on a full
-// queue push in the order they came (as absl::Mutex serves its waiters): with a wake-all
-// and no order, one reader could be passed over again and again while the others finish
-// later chunks, and the checkpoints' list of chunks done beyond the watermark would grow.
-class EventQueue {
- public:
-  explicit EventQueue(size_t capacity) : capacity_(capacity) {}
-  // Blocks while full; false when the queue was closed.
-  bool Push(ChunkEvent event) {
-    std::unique_lock<std::mutex> lock(mu_);
-    const uint64_t ticket = next_ticket_++;
-    space_.wait(lock, [&] { return closed_ || (ticket == serving_ && events_.size() < capacity_); });
-    if (closed_) return false;
-    ++serving_;
-    events_.push_back(std::move(event));
-    items_.notify_one();
-    space_.notify_all();  // the next ticket's turn
-    return true;
-  }
-  // Blocks until an event or until every producer is finished; false when drained.
-  bool Pop(ChunkEvent* event) {
-    std::unique_lock<std::mutex> lock(mu_);
-    items_.wait(lock, [this] { return !events_.empty() || producers_ == 0 || closed_; });
-    if (events_.empty()) return false;
-    *event = std::move(events_.front());
-    events_.pop_front();
-    space_.notify_all();
-    return true;
-  }
-  void AddProducer() {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++producers_;
-  }
-  void ProducerDone() {
-    std::lock_guard<std::mutex> lock(mu_);
-    --producers_;
-    items_.notify_all();
-  }
-  // Wakes everyone; later pushes fail.
-  void Close() {
-    std::lock_guard<std::mutex> lock(mu_);
-    closed_ = true;
-    events_.clear();
-    items_.notify_all();
-    space_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable space_;  // for Push: a slot freed, the next ticket's turn, closed
-  std::condition_variable items_;  // for Pop: an event, the last producer done, closed
-  std::deque<ChunkEvent> events_ ABSL_GUARDED_BY(mu_);
-  uint64_t next_ticket_ ABSL_GUARDED_BY(mu_) = 0;  // of the next Push
-  uint64_t serving_ ABSL_GUARDED_BY(mu_) = 0;      // the Push whose turn it is
-  size_t capacity_;
-  int producers_ ABSL_GUARDED_BY(mu_) = 0;
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
-};
+// Chunk events from the reader threads to the emitting thread.
+using EventQueue = BoundedQueue<ChunkEvent>;
 
 class StreamReader {
  public:
