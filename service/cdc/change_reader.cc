@@ -1,3 +1,4 @@
+#include "service/config/read_options.h"
 #include "service/pg/copy/pg_epoch.h"
 #include "service/cdc/change_reader.h"
 
@@ -66,10 +67,10 @@ class ChangeReader {
       outs_.push_back(std::move(out));
     }
     map_ = std::make_unique<RelationMap>(descriptors, config.timescaledb_support);
-    const v1::ReadOptions& o = request.options();
-    max_rows_ = o.batch_max_rows() ? o.batch_max_rows() : 4096;
-    checkpoint_records_ = o.checkpoint_every_records() ? o.checkpoint_every_records() : 100000;
-    checkpoint_seconds_ = o.checkpoint_every_seconds() ? o.checkpoint_every_seconds() : 60;
+    const ResolvedReadOptions o = ResolveReadOptions(request.options());
+    max_rows_ = o.batch_max_rows;
+    checkpoint_records_ = o.checkpoint_every_records;
+    checkpoint_seconds_ = o.checkpoint_every.count();
   }
 
   absl::Status Run(uint64_t start_lsn, uint64_t ack_lsn) {

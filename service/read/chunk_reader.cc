@@ -14,6 +14,7 @@
 #include "service/pg/copy/copy_binary_parser.h"
 #include "service/pg/copy_out.h"
 #include "service/pg/quote.h"
+#include "service/config/read_options.h"
 #include "service/read/bounded_queue.h"
 #include "service/read/sql_values.h"
 #include "service/read/xmin_facts.h"
@@ -21,10 +22,6 @@
 namespace tsdb_source {
 namespace {
 
-constexpr uint32_t kDefaultBatchRows = 4096;
-constexpr uint32_t kDefaultBatchBytes = 1 << 20;
-constexpr uint32_t kDefaultCheckpointRecords = 100000;
-constexpr uint32_t kDefaultCheckpointSeconds = 60;
 // Events (batches of up to batch_max_bytes) queued between the COPY thread and the
 // emitting thread.
 constexpr size_t kPipeDepth = 4;
@@ -79,16 +76,13 @@ absl::StatusOr<std::unique_ptr<ChunkReader>> ChunkReader::Create(pg::Connection*
   std::unique_ptr<ChunkReader> reader(new ChunkReader(conn, plan, std::move(builder)));
   reader->select_list_ = absl::StrJoin(select, ", ");
   reader->cursor_filter_ = std::move(cursor_filter);
-  reader->max_rows_ = options.batch_max_rows() ? options.batch_max_rows() : kDefaultBatchRows;
-  reader->max_bytes_ = options.batch_max_bytes() ? options.batch_max_bytes() : kDefaultBatchBytes;
-  reader->checkpoint_records_ =
-      options.checkpoint_every_records() ? options.checkpoint_every_records() : kDefaultCheckpointRecords;
-  if (options.idle_timeout_seconds() > 0) {
-    reader->copy_options_.idle_timeout = std::chrono::seconds(options.idle_timeout_seconds());
-  }
+  const ResolvedReadOptions resolved = ResolveReadOptions(options);
+  reader->max_rows_ = resolved.batch_max_rows;
+  reader->max_bytes_ = resolved.batch_max_bytes;
+  reader->checkpoint_records_ = resolved.checkpoint_every_records;
+  reader->copy_options_.idle_timeout = resolved.idle_timeout;
   if (control != nullptr) reader->copy_options_.stop = [control] { return control->cancelled(); };
-  reader->checkpoint_seconds_ =
-      options.checkpoint_every_seconds() ? options.checkpoint_every_seconds() : kDefaultCheckpointSeconds;
+  reader->checkpoint_seconds_ = static_cast<double>(resolved.checkpoint_every.count());
   return reader;
 }
 

@@ -17,6 +17,7 @@
 #include "service/common/errors.h"
 #include "service/common/status_macros.h"
 #include "service/pg/quote.h"
+#include "service/config/read_options.h"
 #include "service/read/bounded_queue.h"
 #include "service/read/chunk_cache.h"
 #include "service/read/chunk_reader.h"
@@ -38,8 +39,6 @@ bool KeyLess(int64_t a_start, const std::string& a_name, int64_t b_start, const 
   return a_start != b_start ? a_start < b_start : a_name < b_name;
 }
 
-// Chunks larger than this are read in time slices of about this size (ReadOptions).
-constexpr uint64_t kDefaultSliceBytes = 1ull << 30;
 constexpr int64_t kMicrosPerDay = 86400000000LL;
 
 int64_t FloorDiv(int64_t a, int64_t b) {
@@ -66,7 +65,8 @@ class StreamReader {
  public:
   StreamReader(MainConnection& conn, const ResolvedConfig& config, const StreamPlan& plan,
                const v1::ReadOptions& options, ReadSink* sink, ReadControl* control)
-      : conn_(conn), config_(config), plan_(plan), options_(options), sink_(sink), control_(control) {
+      : conn_(conn), config_(config), plan_(plan), options_(options),
+        resolved_(ResolveReadOptions(options)), sink_(sink), control_(control) {
     summary_.mutable_stream()->CopyFrom(plan.stream->stream());
     if (plan.cursor.has_value()) max_cursor_ = *plan.cursor;
   }
@@ -225,9 +225,8 @@ class StreamReader {
 
   // ---- retries ----
   absl::Status ReadWithRetries() {
-    const int attempts = options_.max_attempts() ? static_cast<int>(options_.max_attempts()) : 5;
-    auto backoff = std::chrono::milliseconds(
-        options_.retry_initial_backoff_ms() ? options_.retry_initial_backoff_ms() : 1000);
+    const int attempts = resolved_.max_attempts;
+    auto backoff = resolved_.retry_initial_backoff;
     absl::Status status = ReadOnce();
     for (int attempt = 1;; ++attempt) {
       if (status.ok() || !IsTransient(status) ||
@@ -515,9 +514,10 @@ class StreamReader {
       // the last checkpoint, so that a sync of thousands of chunks does not write thousands
       // of states of thousands of entries.
       const double seconds = std::chrono::duration<double>(Clock::now() - last_xmin_checkpoint_).count();
-      const uint64_t records = options_.checkpoint_every_records() ? options_.checkpoint_every_records() : 100000;
-      const double every = options_.checkpoint_every_seconds() ? options_.checkpoint_every_seconds() : 60;
-      if (summary_.rows() - rows_at_checkpoint_ < records && seconds < every) return absl::OkStatus();
+      if (summary_.rows() - rows_at_checkpoint_ < resolved_.checkpoint_every_records &&
+          seconds < static_cast<double>(resolved_.checkpoint_every.count())) {
+        return absl::OkStatus();
+      }
       last_xmin_checkpoint_ = Clock::now();
       *state.mutable_xmin() = XminProgress(/*final=*/false);
       return Checkpoint(std::move(state));
@@ -550,7 +550,7 @@ class StreamReader {
     SliceRequest request;
     request.read_from = read_from;
     request.size_bytes = static_cast<uint64_t>(std::max<int64_t>(chunk.info.size_bytes, 0));
-    request.slice_bytes = options_.chunk_slice_bytes() ? options_.chunk_slice_bytes() : kDefaultSliceBytes;
+    request.slice_bytes = resolved_.chunk_slice_bytes;
     if (chunk.info.has_range) {
       request.range_start = chunk.info.range_start;
       request.range_end = chunk.info.range_end;
@@ -605,9 +605,7 @@ class StreamReader {
   }
 
   std::chrono::milliseconds Interval() const {
-    if (options_.chunk_discovery_interval_ms() > 0) {
-      return std::chrono::milliseconds(options_.chunk_discovery_interval_ms());
-    }
+    if (resolved_.chunk_discovery_interval.count() > 0) return resolved_.chunk_discovery_interval;
     return std::chrono::minutes(config_.chunk_discovery_interval_minutes);
   }
 
@@ -776,6 +774,7 @@ class StreamReader {
   const ResolvedConfig& config_;
   const StreamPlan& plan_;
   const v1::ReadOptions& options_;
+  const ResolvedReadOptions resolved_;
   ReadSink* sink_;
   ReadControl* control_;
   std::string cursor_filter_;
