@@ -1,3 +1,4 @@
+#include "service/read/event_emitter.h"
 #include "service/cdc/cdc_read.h"
 
 #include <chrono>
@@ -64,29 +65,12 @@ class SnapshotSink final : public ReadSink {
   const v1::Stream* stream_;
 };
 
-absl::Status Status(ReadSink* sink, const v1::StreamDescriptor& d, v1::StreamStatusKind kind,
-                    const std::string& reason = "") {
-  v1::ReadResponse r;
-  *r.mutable_status()->mutable_stream() = d;
-  r.mutable_status()->set_status(kind);
-  r.mutable_status()->set_reason(reason);
-  if (!sink->Emit(r)) return absl::CancelledError("the read was cancelled");
-  return absl::OkStatus();
-}
-
-absl::Status Log(ReadSink* sink, v1::LogLevel level, std::string message) {
-  v1::ReadResponse r;
-  r.mutable_log()->set_level(level);
-  r.mutable_log()->set_message(std::move(message));
-  if (!sink->Emit(r)) return absl::CancelledError("the read was cancelled");
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::Status RunCdcRead(MainConnection& conn, const ResolvedConfig& config,
                         const std::vector<StreamPlan>& plans, const v1::ReadRequest& request,
                         ReadSink* sink, ReadControl* control) {
+  const EventEmitter events(sink, control);
   // A stream change data capture cannot follow is never read incrementally (discover offers
   // it full refresh only and says why): refused before anything is read.
   for (const StreamPlan& plan : plans) {
@@ -136,7 +120,7 @@ absl::Status RunCdcRead(MainConnection& conn, const ResolvedConfig& config,
                        absl::StrCat(problem, " (set invalid_cdc_cursor_position_behavior to "
                                              "'Re-sync data' to snapshot again)"));
     }
-    RETURN_IF_ERROR(Log(sink, v1::LOG_LEVEL_WARN, absl::StrCat(problem, "; snapshotting every stream again")));
+    RETURN_IF_ERROR(events.Log(v1::LOG_LEVEL_WARN, absl::StrCat(problem, "; snapshotting every stream again")));
     use_saved = false;
   }
   const uint64_t start_lsn = use_saved && saved.lsn() > 0 ? saved.lsn() : slot_lsn;
@@ -156,11 +140,11 @@ absl::Status RunCdcRead(MainConnection& conn, const ResolvedConfig& config,
     cdc_streams.push_back(plan.stream);
     const v1::StreamState* done = checkpoints.Stream(plan.stream->stream());
     if (done != nullptr && done->completed()) {
-      RETURN_IF_ERROR(Status(sink, plan.stream->stream(), v1::STREAM_STATUS_KIND_STARTED));
+      RETURN_IF_ERROR(events.Status(plan.stream->stream(), v1::STREAM_STATUS_KIND_STARTED));
       v1::ReadResponse start;
       *start.mutable_stream_start()->mutable_stream() = plan.stream->stream();
       *start.mutable_stream_start()->mutable_columns() = plan.stream->columns();
-      if (!sink->Emit(start)) return absl::CancelledError("the read was cancelled");
+      RETURN_IF_ERROR(events.Send(start));
       continue;
     }
     v1::Stream table = WithoutCdcColumns(*plan.stream);
@@ -181,12 +165,12 @@ absl::Status RunCdcRead(MainConnection& conn, const ResolvedConfig& config,
                                     use_saved ? saved.lsn() : 0, request, sink, control,
                                     &checkpoints, &stats);
   for (const v1::Stream* stream : cdc_streams) {
-    RETURN_IF_ERROR(Status(sink, stream->stream(),
+    RETURN_IF_ERROR(events.Status(stream->stream(),
                            status.ok() ? v1::STREAM_STATUS_KIND_COMPLETE : v1::STREAM_STATUS_KIND_INCOMPLETE,
                            status.ok() ? "" : std::string(status.message())));
   }
   if (!status.ok()) return status;
-  return Log(sink, v1::LOG_LEVEL_INFO,
+  return events.Log(v1::LOG_LEVEL_INFO,
              absl::StrCat("change data capture: ", stats.changes, " changes emitted, ",
                           stats.compression_dropped, " rows of TimescaleDB (de)compression dropped, ",
                           stats.unrelated, " changes of other relations skipped; position ",

@@ -1,3 +1,4 @@
+#include "service/read/event_emitter.h"
 #include "service/config/read_options.h"
 #include "service/pg/copy/pg_epoch.h"
 #include "service/cdc/change_reader.h"
@@ -153,16 +154,10 @@ class ChangeReader {
 
   bool Cancelled() const { return control_ != nullptr && control_->cancelled(); }
 
-  absl::Status Send(const v1::ReadResponse& r) {
-    if (Cancelled() || !sink_->Emit(r)) return absl::CancelledError("the read was cancelled");
-    return absl::OkStatus();
-  }
+  absl::Status Send(const v1::ReadResponse& r) { return EventEmitter(sink_, control_).Send(r); }
 
   absl::Status Log(v1::LogLevel level, std::string message) {
-    v1::ReadResponse r;
-    r.mutable_log()->set_level(level);
-    r.mutable_log()->set_message(std::move(message));
-    return Send(r);
+    return EventEmitter(sink_, control_).Log(level, std::move(message));
   }
 
   absl::Status Stream(ReplicationStream& stream, uint64_t target) {
@@ -274,10 +269,8 @@ class ChangeReader {
     if (out.builder == nullptr || out.builder->row_count() == 0) return absl::OkStatus();
     if (!out.running) {
       out.running = true;
-      v1::ReadResponse r;
-      *r.mutable_status()->mutable_stream() = out.stream->stream();
-      r.mutable_status()->set_status(v1::STREAM_STATUS_KIND_RUNNING);
-      RETURN_IF_ERROR(Send(r));
+      RETURN_IF_ERROR(EventEmitter(sink_, control_).Status(out.stream->stream(),
+                                                          v1::STREAM_STATUS_KIND_RUNNING));
     }
     checkpoints_->AddRecords(out.builder->row_count());
     stats_->changes += out.builder->row_count();

@@ -9,6 +9,7 @@
 #include "service/common/status_macros.h"
 #include "service/config/source_config.h"
 #include "service/pg/connection.h"
+#include "service/read/event_emitter.h"
 #include "service/read/stream_plan.h"
 #include "service/read/stream_reader.h"
 
@@ -40,20 +41,15 @@ absl::Status RunRead(const v1::ReadRequest& request, ReadSink* sink, ReadControl
         "it is ignored, and every stream is read as if no state had been given (use the state "
         "with replication_method CDC, or start this connection from an empty state)");
   }
+  const EventEmitter events(sink, control);
   for (const std::string& warning : warnings) {
-    v1::ReadResponse r;
-    r.mutable_log()->set_level(v1::LOG_LEVEL_WARN);
-    r.mutable_log()->set_message(warning);
-    if (!sink->Emit(r)) return absl::CancelledError("the client cancelled the read");
+    RETURN_IF_ERROR(events.Log(v1::LOG_LEVEL_WARN, warning));
   }
   for (const v1::StreamDescriptor& d : skipped) {
-    v1::ReadResponse r;
-    *r.mutable_status()->mutable_stream() = d;
-    r.mutable_status()->set_status(v1::STREAM_STATUS_KIND_INCOMPLETE);
-    r.mutable_status()->set_reason(
+    RETURN_IF_ERROR(events.Status(
+        d, v1::STREAM_STATUS_KIND_INCOMPLETE,
         "skipped: the stream does not exist or is not readable in the configured schemas "
-        "(run discover again and remove it from the catalog)");
-    if (!sink->Emit(r)) return absl::CancelledError("the client cancelled the read");
+        "(run discover again and remove it from the catalog)"));
   }
   if (plans.empty()) return absl::OkStatus();  // every configured stream was skipped
   if (config.cdc) return cdc::RunCdcRead(*conn, config, plans, request, sink, control);

@@ -22,6 +22,7 @@
 #include "service/read/chunk_cache.h"
 #include "service/read/chunk_reader.h"
 #include "service/read/chunk_slices.h"
+#include "service/read/event_emitter.h"
 #include "service/read/sql_values.h"
 #include "service/read/xmin_facts.h"
 #include "service/read/xmin_plan.h"
@@ -66,7 +67,8 @@ class StreamReader {
   StreamReader(MainConnection& conn, const ResolvedConfig& config, const StreamPlan& plan,
                const v1::ReadOptions& options, ReadSink* sink, ReadControl* control)
       : conn_(conn), config_(config), plan_(plan), options_(options),
-        resolved_(ResolveReadOptions(options)), sink_(sink), control_(control) {
+        resolved_(ResolveReadOptions(options)), sink_(sink), control_(control),
+        events_(sink, control) {
     summary_.mutable_stream()->CopyFrom(plan.stream->stream());
     if (plan.cursor.has_value()) max_cursor_ = *plan.cursor;
   }
@@ -91,6 +93,7 @@ class StreamReader {
     absl::Status status = CursorFilter(&cursor_filter_);
     if (status.ok()) status = ReadWithRetries();
     if (!status.ok()) {
+      // Sent even when the read was cancelled: the consumer, if still there, learns why.
       v1::ReadResponse r;
       *r.mutable_status()->mutable_stream() = d;
       r.mutable_status()->set_status(v1::STREAM_STATUS_KIND_INCOMPLETE);
@@ -136,23 +139,9 @@ class StreamReader {
 
  private:
   // ---- emitting ----
-  absl::Status Send(const v1::ReadResponse& r) {
-    if (control_ != nullptr && control_->cancelled()) return absl::CancelledError("the read was cancelled");
-    if (!sink_->Emit(r)) return absl::CancelledError("the client cancelled the read");
-    return absl::OkStatus();
-  }
-  absl::Status Status(v1::StreamStatusKind kind) {
-    v1::ReadResponse r;
-    *r.mutable_status()->mutable_stream() = plan_.stream->stream();
-    r.mutable_status()->set_status(kind);
-    return Send(r);
-  }
-  absl::Status Log(v1::LogLevel level, std::string message) {
-    v1::ReadResponse r;
-    r.mutable_log()->set_level(level);
-    r.mutable_log()->set_message(std::move(message));
-    return Send(r);
-  }
+  absl::Status Send(const v1::ReadResponse& r) { return events_.Send(r); }
+  absl::Status Status(v1::StreamStatusKind kind) { return events_.Status(plan_.stream->stream(), kind); }
+  absl::Status Log(v1::LogLevel level, std::string message) { return events_.Log(level, std::move(message)); }
   absl::Status EmitSummary() {
     summary_.set_seconds(std::chrono::duration<double>(Clock::now() - start_).count());
     v1::ReadResponse r;
@@ -777,6 +766,7 @@ class StreamReader {
   const ResolvedReadOptions resolved_;
   ReadSink* sink_;
   ReadControl* control_;
+  const EventEmitter events_;
   std::string cursor_filter_;
   v1::StreamSummary summary_;
   uint64_t rows_at_checkpoint_ = 0;
