@@ -508,96 +508,97 @@ absl::Status DecodeRaw(absl::string_view value, std::string* out) {
   return absl::OkStatus();
 }
 
-v1::ValueKind ValueKindForType(uint32_t type_oid) {
-  switch (type_oid) {
-    case pg_oid::kBool:
-      return v1::VALUE_KIND_BOOL;
-    case pg_oid::kInt2:
-    case pg_oid::kInt4:
-    case pg_oid::kInt8:
-    case pg_oid::kOid:
-      return v1::VALUE_KIND_INT64;
-    case pg_oid::kFloat4:
-    case pg_oid::kFloat8:
-      return v1::VALUE_KIND_DOUBLE;
-    case pg_oid::kNumeric:
-      return v1::VALUE_KIND_NUMERIC;
-    case pg_oid::kTimestamp:
-      return v1::VALUE_KIND_TIMESTAMP;
-    case pg_oid::kTimestamptz:
-      return v1::VALUE_KIND_TIMESTAMPTZ;
-    case pg_oid::kDate:
-      return v1::VALUE_KIND_DATE;
-    case pg_oid::kTime:
-      return v1::VALUE_KIND_TIME;
-    case pg_oid::kTimetz:
-      return v1::VALUE_KIND_TIMETZ;
-    case pg_oid::kBytea:
-      return v1::VALUE_KIND_BYTES;
-    case pg_oid::kJson:
-    case pg_oid::kJsonb:
-      return v1::VALUE_KIND_JSON;
-    default:
-      return ElementTypeForArray(type_oid) != 0 ? v1::VALUE_KIND_ARRAY : v1::VALUE_KIND_TEXT;
-  }
-}
-
-uint32_t ElementTypeForArray(uint32_t array_oid) {
-  switch (array_oid) {
-    case 1000: return pg_oid::kBool;
-    case 1001: return pg_oid::kBytea;
-    case 1002: return pg_oid::kChar;
-    case 1003: return pg_oid::kName;
-    case 1016: return pg_oid::kInt8;
-    case 1005: return pg_oid::kInt2;
-    case 1007: return pg_oid::kInt4;
-    case 1009: return pg_oid::kText;
-    case 1028: return pg_oid::kOid;
-    case 199: return pg_oid::kJson;
-    case 143: return pg_oid::kXml;
-    case 651: return pg_oid::kCidr;
-    case 1021: return pg_oid::kFloat4;
-    case 1022: return pg_oid::kFloat8;
-    case 775: return pg_oid::kMacaddr8;
-    case 1040: return pg_oid::kMacaddr;
-    case 1041: return pg_oid::kInet;
-    case 1014: return pg_oid::kBpchar;
-    case 1015: return pg_oid::kVarchar;
-    case 1182: return pg_oid::kDate;
-    case 1183: return pg_oid::kTime;
-    case 1115: return pg_oid::kTimestamp;
-    case 1185: return pg_oid::kTimestamptz;
-    case 1187: return pg_oid::kInterval;
-    case 1270: return pg_oid::kTimetz;
-    case 1231: return pg_oid::kNumeric;
-    case 2951: return pg_oid::kUuid;
-    case 3807: return pg_oid::kJsonb;
-    default: return 0;
-  }
-}
-
 namespace {
 
-bool IsKnownScalar(uint32_t oid) {
-  switch (oid) {
-    case pg_oid::kBool: case pg_oid::kBytea: case pg_oid::kChar: case pg_oid::kName:
-    case pg_oid::kInt8: case pg_oid::kInt2: case pg_oid::kInt4: case pg_oid::kText:
-    case pg_oid::kOid: case pg_oid::kJson: case pg_oid::kXml: case pg_oid::kCidr:
-    case pg_oid::kFloat4: case pg_oid::kFloat8: case pg_oid::kMacaddr8:
-    case pg_oid::kMacaddr: case pg_oid::kInet: case pg_oid::kBpchar: case pg_oid::kVarchar:
-    case pg_oid::kDate: case pg_oid::kTime: case pg_oid::kTimestamp:
-    case pg_oid::kTimestamptz: case pg_oid::kInterval: case pg_oid::kTimetz:
-    case pg_oid::kNumeric: case pg_oid::kUuid: case pg_oid::kJsonb:
-      return true;
-    default:
-      return false;
+// Every type with a binary decoder, in one table: its OID, its array type's OID, how its
+// values travel and which decoder reads them (none: the raw bytes, for text-like types,
+// bytea and json, which the reader selects as they are). Adding a type is adding a row.
+struct TypeEntry {
+  uint32_t oid;
+  uint32_t array_oid;
+  v1::ValueKind kind;
+  absl::Status (*to_bool)(absl::string_view, bool*);
+  absl::Status (*to_int64)(absl::string_view, int64_t*);
+  absl::Status (*to_double)(absl::string_view, double*);
+  absl::Status (*to_string)(absl::string_view, std::string*);
+};
+
+constexpr TypeEntry Bool(uint32_t oid, uint32_t array) {
+  return {oid, array, v1::VALUE_KIND_BOOL, &DecodeBool, nullptr, nullptr, nullptr};
+}
+constexpr TypeEntry Int(uint32_t oid, uint32_t array, v1::ValueKind kind,
+                        absl::Status (*f)(absl::string_view, int64_t*)) {
+  return {oid, array, kind, nullptr, f, nullptr, nullptr};
+}
+constexpr TypeEntry Double(uint32_t oid, uint32_t array,
+                           absl::Status (*f)(absl::string_view, double*)) {
+  return {oid, array, v1::VALUE_KIND_DOUBLE, nullptr, nullptr, f, nullptr};
+}
+constexpr TypeEntry Str(uint32_t oid, uint32_t array, v1::ValueKind kind,
+                        absl::Status (*f)(absl::string_view, std::string*) = &DecodeRaw) {
+  return {oid, array, kind, nullptr, nullptr, nullptr, f};
+}
+
+constexpr TypeEntry kTypes[] = {
+    Bool(pg_oid::kBool, 1000),
+    Str(pg_oid::kBytea, 1001, v1::VALUE_KIND_BYTES),
+    Str(pg_oid::kChar, 1002, v1::VALUE_KIND_TEXT),
+    Str(pg_oid::kName, 1003, v1::VALUE_KIND_TEXT),
+    Int(pg_oid::kInt8, 1016, v1::VALUE_KIND_INT64, &DecodeInt8),
+    Int(pg_oid::kInt2, 1005, v1::VALUE_KIND_INT64, &DecodeInt2),
+    Int(pg_oid::kInt4, 1007, v1::VALUE_KIND_INT64, &DecodeInt4),
+    Str(pg_oid::kText, 1009, v1::VALUE_KIND_TEXT),
+    Int(pg_oid::kOid, 1028, v1::VALUE_KIND_INT64, &DecodeOid),
+    Str(pg_oid::kJson, 199, v1::VALUE_KIND_JSON),
+    Str(pg_oid::kXml, 143, v1::VALUE_KIND_TEXT),
+    Str(pg_oid::kCidr, 651, v1::VALUE_KIND_TEXT, &DecodeCidr),
+    Double(pg_oid::kFloat4, 1021, &DecodeFloat4),
+    Double(pg_oid::kFloat8, 1022, &DecodeFloat8),
+    Str(pg_oid::kMacaddr8, 775, v1::VALUE_KIND_TEXT, &DecodeMacaddr8),
+    Str(pg_oid::kMacaddr, 1040, v1::VALUE_KIND_TEXT, &DecodeMacaddr),
+    Str(pg_oid::kInet, 1041, v1::VALUE_KIND_TEXT, &DecodeInet),
+    Str(pg_oid::kBpchar, 1014, v1::VALUE_KIND_TEXT),
+    Str(pg_oid::kVarchar, 1015, v1::VALUE_KIND_TEXT),
+    Int(pg_oid::kDate, 1182, v1::VALUE_KIND_DATE, &DecodeDate),
+    Int(pg_oid::kTime, 1183, v1::VALUE_KIND_TIME, &DecodeTime),
+    Int(pg_oid::kTimestamp, 1115, v1::VALUE_KIND_TIMESTAMP, &DecodeTimestamp),
+    Int(pg_oid::kTimestamptz, 1185, v1::VALUE_KIND_TIMESTAMPTZ, &DecodeTimestamp),
+    // The decoder depends on the server's version (ScalarDecoderForType).
+    Str(pg_oid::kInterval, 1187, v1::VALUE_KIND_TEXT, &DecodeInterval),
+    Str(pg_oid::kTimetz, 1270, v1::VALUE_KIND_TIMETZ, &DecodeTimetz),
+    Str(pg_oid::kNumeric, 1231, v1::VALUE_KIND_NUMERIC, &DecodeNumeric),
+    Str(pg_oid::kUuid, 2951, v1::VALUE_KIND_TEXT, &DecodeUuid),
+    Str(pg_oid::kJsonb, 3807, v1::VALUE_KIND_JSON, &DecodeJsonb),
+};
+
+const TypeEntry* ByOid(uint32_t oid) {
+  for (const TypeEntry& t : kTypes) {
+    if (t.oid == oid) return &t;
   }
+  return nullptr;
+}
+
+const TypeEntry* ByArrayOid(uint32_t array_oid) {
+  for (const TypeEntry& t : kTypes) {
+    if (t.array_oid == array_oid) return &t;
+  }
+  return nullptr;
 }
 
 }  // namespace
 
+v1::ValueKind ValueKindForType(uint32_t type_oid) {
+  if (const TypeEntry* t = ByOid(type_oid)) return t->kind;
+  return ByArrayOid(type_oid) != nullptr ? v1::VALUE_KIND_ARRAY : v1::VALUE_KIND_TEXT;
+}
+
+uint32_t ElementTypeForArray(uint32_t array_oid) {
+  const TypeEntry* t = ByArrayOid(array_oid);
+  return t == nullptr ? 0 : t->oid;
+}
+
 bool HasBinaryDecoder(uint32_t type_oid) {
-  return IsKnownScalar(type_oid) || ElementTypeForArray(type_oid) != 0;
+  return ByOid(type_oid) != nullptr || ByArrayOid(type_oid) != nullptr;
 }
 
 Storage StorageForKind(v1::ValueKind kind) {
@@ -628,32 +629,17 @@ absl::StatusOr<ScalarDecoder> ScalarDecoderForType(uint32_t type_oid,
   ScalarDecoder d;
   d.kind = ValueKindForType(type_oid);
   d.storage = StorageForKind(d.kind);
-  switch (type_oid) {
-    case pg_oid::kBool: d.to_bool = &DecodeBool; break;
-    case pg_oid::kInt2: d.to_int64 = &DecodeInt2; break;
-    case pg_oid::kInt4: d.to_int64 = &DecodeInt4; break;
-    case pg_oid::kInt8: d.to_int64 = &DecodeInt8; break;
-    case pg_oid::kOid: d.to_int64 = &DecodeOid; break;
-    case pg_oid::kFloat4: d.to_double = &DecodeFloat4; break;
-    case pg_oid::kFloat8: d.to_double = &DecodeFloat8; break;
-    case pg_oid::kTimestamp:
-    case pg_oid::kTimestamptz: d.to_int64 = &DecodeTimestamp; break;
-    case pg_oid::kDate: d.to_int64 = &DecodeDate; break;
-    case pg_oid::kTime: d.to_int64 = &DecodeTime; break;
-    case pg_oid::kNumeric: d.to_string = &DecodeNumeric; break;
-    case pg_oid::kTimetz: d.to_string = &DecodeTimetz; break;
-    case pg_oid::kUuid: d.to_string = &DecodeUuid; break;
-    case pg_oid::kInterval:
-      d.to_string = server_version_num > 0 && server_version_num < 170000
-                        ? &DecodeIntervalBefore17
-                        : &DecodeInterval;
-      break;
-    case pg_oid::kInet: d.to_string = &DecodeInet; break;
-    case pg_oid::kCidr: d.to_string = &DecodeCidr; break;
-    case pg_oid::kMacaddr: d.to_string = &DecodeMacaddr; break;
-    case pg_oid::kMacaddr8: d.to_string = &DecodeMacaddr8; break;
-    case pg_oid::kJsonb: d.to_string = &DecodeJsonb; break;
-    default: d.to_string = &DecodeRaw; break;  // text-like, bytea, json, read as ::text
+  const TypeEntry* t = ByOid(type_oid);
+  if (t == nullptr) {
+    d.to_string = &DecodeRaw;  // any other type, read as ::text
+    return d;
+  }
+  d.to_bool = t->to_bool;
+  d.to_int64 = t->to_int64;
+  d.to_double = t->to_double;
+  d.to_string = t->to_string;
+  if (type_oid == pg_oid::kInterval && server_version_num > 0 && server_version_num < 170000) {
+    d.to_string = &DecodeIntervalBefore17;
   }
   return d;
 }
