@@ -20,6 +20,7 @@
 #include "service/config/read_options.h"
 #include "service/read/bounded_queue.h"
 #include "service/read/chunk_cache.h"
+#include "service/read/chunk_progress.h"
 #include "service/read/chunk_reader.h"
 #include "service/read/chunk_slices.h"
 #include "service/read/event_emitter.h"
@@ -36,27 +37,11 @@ using Clock = std::chrono::steady_clock;
 // readers (a server that serves one connection at a time makes the attempt wait).
 constexpr int kExtraConnectTimeoutSeconds = 3;
 
-bool KeyLess(int64_t a_start, const std::string& a_name, int64_t b_start, const std::string& b_name) {
-  return a_start != b_start ? a_start < b_start : a_name < b_name;
-}
-
 constexpr int64_t kMicrosPerDay = 86400000000LL;
 
 int64_t FloorDiv(int64_t a, int64_t b) {
   if (a == INT64_MIN || a == INT64_MAX) return a;  // open ranges stay open
   return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
-}
-
-// Microseconds since 1970 (or the integer) of a cursor value, comparable with chunk ranges.
-std::optional<int64_t> RangeUnits(const v1::ScalarValue& value) {
-  if (value.value_case() != v1::ScalarValue::kInt64Value) return std::nullopt;
-  int64_t v = value.int64_value();
-  if (value.kind() == v1::VALUE_KIND_DATE) {
-    if (v >= INT32_MAX) return INT64_MAX;
-    if (v <= INT32_MIN) return INT64_MIN;
-    return v * 86400000000LL;
-  }
-  return v;
 }
 
 // Chunk events from the reader threads to the emitting thread.
@@ -418,29 +403,6 @@ class StreamReader {
     bool xmin_dropped = false;
   };
 
-  bool DoneBefore(const ChunkInfo& c) const {
-    const v1::ChunkProgress& p = plan_.progress;
-    if (std::find(p.done().begin(), p.done().end(), c.qualified) != p.done().end()) return true;
-    return p.has_watermark() &&
-           !KeyLess(p.watermark().range_start(), p.watermark().chunk(), c.range_start, c.qualified);
-  }
-
-  bool Pruned(const ChunkInfo& c) const {
-    if (!plan_.cursor.has_value()) return false;
-    if (plan_.cursor_is_time && c.has_range) {
-      auto cursor = RangeUnits(*plan_.cursor);
-      return cursor.has_value() && c.range_end <= *cursor;
-    }
-    // A partition on the cursor column that ends at or before the cursor holds no row the
-    // cursor filter lets through.
-    if (plan_.incremental && c.has_upper_bound &&
-        c.bound_column == plan_.stream->columns(plan_.cursor_index).name()) {
-      auto cursor = RangeUnits(*plan_.cursor);
-      return cursor.has_value() && c.upper_bound <= *cursor;
-    }
-    return false;
-  }
-
   // Merges a (re)listed set of chunks into chunks_, keeping key order. Returns how many
   // were new.
   size_t Merge(const std::vector<ChunkInfo>& listed) {
@@ -450,10 +412,10 @@ class StreamReader {
       known_.insert(c.qualified);
       ChunkState s;
       s.info = c;
-      if (DoneBefore(c)) {
+      if (DoneInSavedProgress(plan_.progress, c)) {
         s.done = true;
         summary_.set_chunks_skipped(summary_.chunks_skipped() + 1);
-      } else if (Pruned(c)) {
+      } else if (PrunedByCursor(plan_, c)) {
         s.done = true;
         summary_.set_chunks_skipped(summary_.chunks_skipped() + 1);
       }
@@ -464,36 +426,19 @@ class StreamReader {
       ++added;
     }
     std::sort(chunks_.begin(), chunks_.end(), [](const ChunkState& a, const ChunkState& b) {
-      return KeyLess(a.info.range_start, a.info.qualified, b.info.range_start, b.info.qualified);
+      return ChunkKeyLess(a.info.range_start, a.info.qualified, b.info.range_start, b.info.qualified);
     });
     return added;
   }
 
-  // The progress every checkpoint carries: the watermark after the contiguous done prefix,
-  // the done chunks beyond it and the positions of unfinished ones.
+  // The progress every checkpoint carries (chunk_progress.h).
   v1::ChunkProgress Progress() const {
-    v1::ChunkProgress progress;
-    if (plan_.progress.has_watermark()) *progress.mutable_watermark() = plan_.progress.watermark();
-    bool prefix = true;
+    std::vector<ChunkStanding> standing;
+    standing.reserve(chunks_.size());
     for (const ChunkState& s : chunks_) {
-      bool before_old = plan_.progress.has_watermark() &&
-                        !KeyLess(plan_.progress.watermark().range_start(),
-                                 plan_.progress.watermark().chunk(), s.info.range_start,
-                                 s.info.qualified);
-      if (before_old) continue;
-      if (prefix && s.done) {
-        progress.mutable_watermark()->set_range_start(s.info.range_start);
-        progress.mutable_watermark()->set_chunk(s.info.qualified);
-        continue;
-      }
-      prefix = false;
-      if (s.done) {
-        progress.add_done(s.info.qualified);
-      } else if (s.position.has_value()) {
-        *progress.add_in_flight() = *s.position;
-      }
+      standing.push_back({&s.info, s.done, s.position.has_value() ? &*s.position : nullptr});
     }
-    return progress;
+    return ProgressOf(plan_.progress, standing);
   }
 
   absl::Status ChunkCheckpoint() {
