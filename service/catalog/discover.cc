@@ -8,8 +8,6 @@
 #include "absl/strings/numbers.h"
 #include "service/catalog/schemas.h"
 #include "service/catalog/type_mapping.h"
-#include "service/cdc/capturable.h"
-#include "service/cdc/cdc_columns.h"
 #include "service/common/status_macros.h"
 #include "service/pg/quote.h"
 
@@ -186,7 +184,7 @@ namespace {
 // The streams, and in `facts` what change data capture needs to know of each.
 absl::StatusOr<v1::Catalog> DiscoverRelations(pg::Connection& conn, const ResolvedConfig& config,
                                               const std::vector<v1::StreamDescriptor>* only,
-                                              std::map<Key, cdc::CaptureFacts>* facts) {
+                                              RelationFactsMap* facts) {
   ASSIGN_OR_RETURN(std::vector<std::string> schemas, SchemasToRead(conn, config));
   const std::vector<std::optional<std::string>> params = {pg::TextArrayLiteral(schemas)};
   std::vector<std::optional<std::string>> filtered = {pg::TextArrayLiteral(schemas), std::nullopt,
@@ -320,40 +318,10 @@ absl::StatusOr<v1::Catalog> DiscoverRelations(pg::Connection& conn, const Resolv
 }  // namespace
 
 absl::StatusOr<v1::Catalog> DiscoverCatalog(pg::Connection& conn, const ResolvedConfig& config,
-                                            const std::vector<v1::StreamDescriptor>* only) {
-  std::map<Key, cdc::CaptureFacts> facts;
-  ASSIGN_OR_RETURN(v1::Catalog catalog, DiscoverRelations(conn, config, only, &facts));
-  if (config.cdc) {
-    for (v1::Stream& stream : *catalog.mutable_streams()) {
-      cdc::AddCdcColumns(&stream);
-      std::string why = cdc::WhyNotCapturable(
-          stream, facts[{stream.stream().namespace_(), stream.stream().name()}]);
-      if (why.empty()) continue;
-      // Full refresh only, as Airbyte's Postgres source offers such streams in CDC mode. The
-      // default cursor stays, so that a catalog asking incremental anyway reaches the CDC
-      // read's refusal, which names the stream and this reason.
-      stream.clear_supported_sync_modes();
-      stream.add_supported_sync_modes(v1::SYNC_MODE_FULL_REFRESH);
-      stream.set_source_defined_cursor(false);
-      stream.set_not_capturable_reason(std::move(why));
-    }
-  }
-  if (config.xmin) {
-    // Xmin: the source finds changed rows itself, in relations that store rows; the others
-    // (views, continuous aggregates, foreign tables) are offered as full refresh only.
-    for (v1::Stream& stream : *catalog.mutable_streams()) {
-      const v1::RelationKind kind = stream.kind();
-      if (kind == v1::RELATION_KIND_TABLE || kind == v1::RELATION_KIND_PARTITIONED_TABLE ||
-          kind == v1::RELATION_KIND_HYPERTABLE) {
-        stream.set_source_defined_cursor(true);
-        continue;
-      }
-      stream.clear_supported_sync_modes();
-      stream.add_supported_sync_modes(v1::SYNC_MODE_FULL_REFRESH);
-      stream.set_source_defined_cursor(false);
-    }
-  }
-  return catalog;
+                                            const std::vector<v1::StreamDescriptor>* only,
+                                            RelationFactsMap* facts) {
+  RelationFactsMap ignored;
+  return DiscoverRelations(conn, config, only, facts != nullptr ? facts : &ignored);
 }
 
 }  // namespace tsdb_source

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "service/catalog/relation_facts.h"
 #include "service/config/source_config.h"
 #include "service/pg/connection.h"
 #include "tsdb_source/v1/catalog.pb.h"
@@ -15,12 +16,12 @@ namespace tsdb_source {
 
 // Lists the streams visible to the connection's user in the config's schemas (every
 // readable one with all_schemas: schemas.h); with `only`, just those relations (a read
-// describes the streams it reads, whatever else the schemas hold). With CDC, a stream that
-// change data capture cannot follow (cdc/capturable.h) offers full refresh only and says
-// why in not_capturable_reason.
+// describes the streams it reads, whatever else the schemas hold). `facts` (optional)
+// receives what the replication methods need to know of each. The streams as a replication
+// method offers them (CDC columns, sync modes) are the session's: session/discover_streams.h.
 absl::StatusOr<v1::Catalog> DiscoverCatalog(
     pg::Connection& conn, const ResolvedConfig& config,
-    const std::vector<v1::StreamDescriptor>* only = nullptr);
+    const std::vector<v1::StreamDescriptor>* only = nullptr, RelationFactsMap* facts = nullptr);
 
 // True when the timescaledb extension is installed in the connection's database.
 absl::StatusOr<bool> TimescaleInstalled(pg::Connection& conn);

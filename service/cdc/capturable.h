@@ -17,18 +17,13 @@
 
 #include <string>
 
+#include "service/catalog/relation_facts.h"
 #include "tsdb_source/v1/catalog.pb.h"
 
 namespace tsdb_source::cdc {
 
-// What discover knows of a stream beyond the Stream message.
-struct CaptureFacts {
-  // The rows have a usable replica identity: the table's (a partitioned table: every
-  // partition's; a continuous aggregate: its materialized hypertable's).
-  bool identity_usable = false;
-  // A hypertable that appears as a plain table because timescaledb_support is off.
-  bool unmapped_hypertable = false;
-};
+// What discover knows of a stream beyond the Stream message (catalog/relation_facts.h).
+using CaptureFacts = RelationFacts;
 
 // "" when change data capture can follow `stream`; otherwise why not and what to do, as
 // a sentence that follows "cannot be captured: " (e.g. "it is a view, ...").

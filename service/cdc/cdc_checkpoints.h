@@ -7,7 +7,7 @@
 #include <string>
 #include <utility>
 
-#include "service/read/read_session.h"
+#include "service/read/read_sink.h"
 #include "tsdb_source/v1/source_service.pb.h"
 
 namespace tsdb_source::cdc {

@@ -1,4 +1,3 @@
-#include "service/read/event_emitter.h"
 #include "service/cdc/cdc_read.h"
 
 #include <chrono>
@@ -13,6 +12,7 @@
 #include "service/cdc/replication_stream.h"
 #include "service/common/errors.h"
 #include "service/common/status_macros.h"
+#include "service/read/event_emitter.h"
 #include "service/read/stream_reader.h"
 
 namespace tsdb_source::cdc {

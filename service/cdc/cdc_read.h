@@ -14,7 +14,7 @@
 #include "absl/status/status.h"
 #include "service/config/source_config.h"
 #include "service/read/read_control.h"
-#include "service/read/read_session.h"
+#include "service/read/read_sink.h"
 #include "service/read/stream_plan.h"
 #include "tsdb_source/v1/source_service.pb.h"
 

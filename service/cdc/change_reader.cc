@@ -1,6 +1,3 @@
-#include "service/read/event_emitter.h"
-#include "service/config/read_options.h"
-#include "service/pg/copy/pg_epoch.h"
 #include "service/cdc/change_reader.h"
 
 #include <chrono>
@@ -12,8 +9,8 @@
 #include <string>
 
 #include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "service/catalog/discover.h"
 #include "service/catalog/type_mapping.h"
 #include "service/cdc/cdc_columns.h"
@@ -22,9 +19,12 @@
 #include "service/cdc/replication_stream.h"
 #include "service/common/errors.h"
 #include "service/common/status_macros.h"
+#include "service/config/read_options.h"
 #include "service/pg/copy/batch_builder.h"
+#include "service/pg/copy/pg_epoch.h"
 #include "service/pg/copy/wire_reader.h"
 #include "service/read/chunk_reader.h"
+#include "service/read/event_emitter.h"
 
 namespace tsdb_source::cdc {
 namespace {

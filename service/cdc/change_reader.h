@@ -15,7 +15,7 @@
 #include "service/cdc/cdc_checkpoints.h"
 #include "service/config/source_config.h"
 #include "service/read/read_control.h"
-#include "service/read/read_session.h"
+#include "service/read/read_sink.h"
 #include "tsdb_source/v1/source_service.pb.h"
 
 namespace tsdb_source::cdc {

@@ -1,4 +1,3 @@
-#include "service/pg/copy/pg_epoch.h"
 #include "service/cdc/pgoutput.h"
 
 #include <cstring>
@@ -8,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "service/common/errors.h"
+#include "service/pg/copy/pg_epoch.h"
 #include "service/pg/copy/wire_reader.h"
 
 namespace tsdb_source::cdc {

@@ -1,4 +1,3 @@
-#include "service/pg/copy/pg_epoch.h"
 #include "service/cdc/replication_stream.h"
 
 #include <poll.h>
@@ -19,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "service/common/errors.h"
+#include "service/pg/copy/pg_epoch.h"
 #include "service/pg/copy/wire_reader.h"
 #include "service/pg/quote.h"
 

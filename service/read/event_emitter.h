@@ -7,7 +7,7 @@
 
 #include "absl/status/status.h"
 #include "service/read/read_control.h"
-#include "service/read/read_session.h"
+#include "service/read/read_sink.h"
 #include "tsdb_source/v1/source_service.pb.h"
 
 namespace tsdb_source {

@@ -13,7 +13,7 @@
 #include "service/config/source_config.h"
 #include "service/pg/connection.h"
 #include "service/read/read_control.h"
-#include "service/read/read_session.h"
+#include "service/read/read_sink.h"
 #include "service/read/stream_plan.h"
 
 namespace tsdb_source {

@@ -10,8 +10,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "service/catalog/discover.h"
-#include "service/check/check.h"
+#include "service/session/check.h"
 #include "service/common/errors.h"
 #include "service/config/jdbc_url_params.h"
 #include "service/config/source_config.h"
@@ -19,8 +18,9 @@
 #include "service/pg/connection.h"
 #include "service/pg/tunnels.h"
 #include "service/read/read_control.h"
-#include "service/read/read_session.h"
+#include "service/session/read_session.h"
 #include "service/server/read_defaults.h"
+#include "service/session/discover_streams.h"
 #include "service/server/read_watcher.h"
 #include "service/server/rpc_scope.h"
 
@@ -289,7 +289,7 @@ grpc::Status SourceServiceImpl::Discover(grpc::ServerContext* context,
       return;
     }
     AttachedConnection attached(&control, &*conn);
-    catalog = DiscoverCatalog(*conn, *config);
+    catalog = DiscoverStreams(*conn, *config);
   });
   if (!catalog.ok() || end != CallEnd::kRunning) {
     return scope.Finish(EndedEarly(end, "discover", catalog.status()));

@@ -9,7 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "service/read/read_session.h"
+#include "service/session/read_session.h"
 #include "service/server/event_log.h"
 #include "service/server/read_tracker.h"
 #include "service/server/token_auth.h"

@@ -1,6 +1,7 @@
 // Discover against the real servers: hypertables as single streams with their TimescaleDB
 // metadata, no chunks or internal schemas, every column type mapped, hostile names.
 #include "service/catalog/discover.h"
+#include "service/session/discover_streams.h"
 
 #include <algorithm>
 #include <map>
@@ -39,7 +40,7 @@ class SchemaFixture {
     return *resolved;
   }
   std::map<std::string, v1::Stream> Discover(bool timescale = true) {
-    auto catalog = DiscoverCatalog(conn_, Config(timescale));
+    auto catalog = DiscoverStreams(conn_, Config(timescale));
     EXPECT_TRUE(catalog.ok()) << catalog.status();
     std::map<std::string, v1::Stream> streams;
     if (!catalog.ok()) return streams;
@@ -147,7 +148,7 @@ TEST(DiscoverTimescale, InternalSchemasAreNeverStreams) {
   }
   auto resolved = ResolveConfig(config);
   ASSERT_TRUE(resolved.ok());
-  auto catalog = DiscoverCatalog(conn, *resolved);
+  auto catalog = DiscoverStreams(conn, *resolved);
   ASSERT_TRUE(catalog.ok()) << catalog.status();
   EXPECT_EQ(catalog->streams_size(), 0) << catalog->DebugString().substr(0, 2000);
 }
@@ -263,7 +264,7 @@ TEST(DiscoverPostgres, PartitionedTableIsOneStreamAndDatabaseWithoutExtension) {
   // full refresh only and no source-defined cursor.
   ResolvedConfig cdc = f.Config();
   cdc.cdc = true;
-  auto with_cdc = DiscoverCatalog(f.conn(), cdc);
+  auto with_cdc = DiscoverStreams(f.conn(), cdc);
   ASSERT_TRUE(with_cdc.ok()) << with_cdc.status();
   for (const v1::Stream& s : with_cdc->streams()) {
     ASSERT_GE(s.columns_size(), 3);
@@ -295,7 +296,7 @@ std::string Modes(const v1::Stream& s) {
 }
 
 std::map<std::string, v1::Stream> DiscoverWith(pg::Connection& conn, const ResolvedConfig& config) {
-  auto catalog = DiscoverCatalog(conn, config);
+  auto catalog = DiscoverStreams(conn, config);
   EXPECT_TRUE(catalog.ok()) << catalog.status();
   std::map<std::string, v1::Stream> streams;
   if (catalog.ok()) {
@@ -453,7 +454,7 @@ TEST(DiscoverTimescale, EmptySchemasDiscoversEverySchemaButSystemAndInternalOnes
   config.set_all_schemas(true);
   auto resolved = ResolveConfig(config);
   ASSERT_TRUE(resolved.ok()) << resolved.status();
-  auto catalog = DiscoverCatalog(first.conn(), *resolved);
+  auto catalog = DiscoverStreams(first.conn(), *resolved);
   exec("DROP SCHEMA " + Q(second) + " CASCADE");
   ASSERT_TRUE(catalog.ok()) << catalog.status();
   bool found_a = false, found_b = false;

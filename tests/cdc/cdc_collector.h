@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "service/read/read_session.h"
+#include "service/session/read_session.h"
 
 namespace tsdb_source::testing {
 

@@ -9,7 +9,7 @@
 #include "gtest/gtest.h"
 #include "service/cdc/replication_stream.h"
 #include "service/common/errors.h"
-#include "service/read/read_session.h"
+#include "service/session/read_session.h"
 #include "tests/cdc/cdc_collector.h"
 #include "tests/testing/databases.h"
 

@@ -22,9 +22,9 @@
 
 #include "gtest/gtest.h"
 #include "service/cdc/replication_stream.h"
-#include "service/check/check.h"
+#include "service/session/check.h"
 #include "service/pg/quote.h"
-#include "service/read/read_session.h"
+#include "service/session/read_session.h"
 #include "tests/cdc/cdc_collector.h"
 #include "tests/testing/databases.h"
 

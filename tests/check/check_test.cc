@@ -1,6 +1,6 @@
 // Check against the real servers: success on both, and each failure named and classified,
 // never with the password in the message.
-#include "service/check/check.h"
+#include "service/session/check.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

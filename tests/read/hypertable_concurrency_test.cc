@@ -15,7 +15,7 @@
 
 #include "gtest/gtest.h"
 #include "service/pg/quote.h"
-#include "service/read/read_session.h"
+#include "service/session/read_session.h"
 #include "tests/testing/databases.h"
 #include "tests/testing/tcp_proxy.h"
 

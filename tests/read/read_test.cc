@@ -1,7 +1,7 @@
 // Read against the real servers: every row of every hypertable kind arrives, resumes from
 // any checkpoint lose nothing, incremental prunes chunks and keeps ties, bad requests fail
 // before any record, a chunk dropped during the read is skipped.
-#include "service/read/read_session.h"
+#include "service/session/read_session.h"
 
 #include <thread>
 

@@ -7,7 +7,7 @@
 #include <set>
 
 #include "gtest/gtest.h"
-#include "service/read/read_session.h"
+#include "service/session/read_session.h"
 #include "tests/testing/databases.h"
 #include "tests/testing/tcp_proxy.h"
 

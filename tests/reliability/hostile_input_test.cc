@@ -6,7 +6,8 @@
 #include "gtest/gtest.h"
 #include "service/pg/quote.h"
 #include "service/catalog/discover.h"
-#include "service/read/read_session.h"
+#include "service/session/discover_streams.h"
+#include "service/session/read_session.h"
 #include "tests/testing/databases.h"
 
 namespace tsdb_source {
@@ -60,7 +61,7 @@ void CheckServer(Server server, bool hypertable) {
   config.add_schemas(schema);
   auto resolved = ResolveConfig(config);
   ASSERT_TRUE(resolved.ok());
-  auto catalog = DiscoverCatalog(conn, *resolved);
+  auto catalog = DiscoverStreams(conn, *resolved);
   ASSERT_TRUE(catalog.ok()) << catalog.status();
   ASSERT_EQ(catalog->streams_size(), 1);
   const v1::Stream& stream = catalog->streams(0);
@@ -120,7 +121,7 @@ TEST(HostileInput, SchemaNamesInConfigAreBoundNotSpliced) {
   config.add_schemas("x\\\",\"y");
   auto resolved = ResolveConfig(config);
   ASSERT_TRUE(resolved.ok());
-  auto catalog = DiscoverCatalog(conn, *resolved);
+  auto catalog = DiscoverStreams(conn, *resolved);
   ASSERT_TRUE(catalog.ok()) << catalog.status();
   EXPECT_EQ(catalog->streams_size(), 0);
 }

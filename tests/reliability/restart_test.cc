@@ -11,7 +11,7 @@
 
 #include "gtest/gtest.h"
 #include "service/pg/quote.h"
-#include "service/read/read_session.h"
+#include "service/session/read_session.h"
 #include "tests/testing/databases.h"
 
 namespace tsdb_source {

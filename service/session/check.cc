@@ -1,4 +1,4 @@
-#include "service/check/check.h"
+#include "service/session/check.h"
 
 #include <optional>
 #include <string>

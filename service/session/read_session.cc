@@ -1,9 +1,8 @@
-#include "service/read/read_session.h"
+#include "service/session/read_session.h"
 
 #include <string>
 #include <vector>
 
-#include "service/catalog/discover.h"
 #include "service/cdc/cdc_read.h"
 #include "service/common/errors.h"
 #include "service/common/status_macros.h"
@@ -12,6 +11,7 @@
 #include "service/read/event_emitter.h"
 #include "service/read/stream_plan.h"
 #include "service/read/stream_reader.h"
+#include "service/session/discover_streams.h"
 
 namespace tsdb_source {
 
@@ -28,7 +28,7 @@ absl::Status RunRead(const v1::ReadRequest& request, ReadSink* sink, ReadControl
     if (d.namespace_().empty()) d.set_namespace_(config.schemas.front());
     wanted.push_back(std::move(d));
   }
-  ASSIGN_OR_RETURN(v1::Catalog catalog, DiscoverCatalog(conn->get(), config, &wanted));
+  ASSIGN_OR_RETURN(v1::Catalog catalog, DiscoverStreams(conn->get(), config, &wanted));
   std::vector<std::string> warnings;
   std::vector<v1::StreamDescriptor> skipped;
   ASSIGN_OR_RETURN(std::vector<StreamPlan> plans,

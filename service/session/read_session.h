@@ -1,4 +1,4 @@
-// Read: validates a read request (config, configured catalog, states) before any record,
+// The read session, above catalog, read and change capture: validates a read request (config, configured catalog, states) before any record,
 // then reads each configured stream — hypertables and partitioned tables chunk by chunk,
 // each chunk one COPY in its own short transaction, other relations with one query — and
 // emits record batches, checkpoints, statuses, estimates, logs and summaries to a sink.
@@ -7,17 +7,10 @@
 
 #include "absl/status/status.h"
 #include "service/read/read_control.h"
+#include "service/read/read_sink.h"
 #include "tsdb_source/v1/source_service.pb.h"
 
 namespace tsdb_source {
-
-// Where a read's events go. Emit returns false when the consumer is gone (cancelled), and
-// the read then stops its query and returns CANCELLED.
-class ReadSink {
- public:
-  virtual ~ReadSink() = default;
-  virtual bool Emit(const v1::ReadResponse& response) = 0;
-};
 
 // Runs the read. INVALID_ARGUMENT (before any record) for an empty catalog, an unknown
 // stream, a bad cursor column or a state that is malformed, of an unknown version or for
