@@ -197,6 +197,7 @@ class ChangeReader {
           break;
         case Change::Kind::kRelation:
           RETURN_IF_ERROR(relations_.Apply(change).status());
+          column_maps_.erase(change.relation_oid);  // its columns may have changed
           break;
         case Change::Kind::kMessage:
           if (change.transactional && IsMarker(change.prefix, "start")) in_compression_ = true;
@@ -299,6 +300,25 @@ class ChangeReader {
     return out.builder.get();
   }
 
+  // For each of the stream's table columns, its position in the relation's tuples (-1: the
+  // relation has no such column), found by name once per Relation message and stream.
+  const std::vector<int>& ColumnMap(const RelationInfo& rel, size_t stream_index,
+                                    const StreamOut& out, int table_columns) {
+    std::vector<int>& map = column_maps_[rel.oid][stream_index];
+    if (map.size() == static_cast<size_t>(table_columns)) return map;
+    map.assign(static_cast<size_t>(table_columns), -1);
+    for (int c = 0; c < table_columns; ++c) {
+      const std::string& name = out.stream->columns(c).name();
+      for (size_t t = 0; t < rel.columns.size(); ++t) {
+        if (rel.columns[t].name == name) {
+          map[static_cast<size_t>(c)] = static_cast<int>(t);
+          break;
+        }
+      }
+    }
+    return map;
+  }
+
   // Appends one change as a record of its stream; false when it belongs to no stream.
   absl::StatusOr<bool> Row(const Change& change) {
     ASSIGN_OR_RETURN(const RelationInfo* rel, relations_.Resolve(change));
@@ -314,11 +334,13 @@ class ChangeReader {
     const int table_columns = out.stream->columns_size() - kCdcColumnCount;
     fields_.assign(out.stream->columns_size(), pg::FieldView::Null());
     money_texts_.resize(static_cast<size_t>(out.stream->columns_size()));
+    const std::vector<int>& tuple_index = ColumnMap(*rel, *index, out, table_columns);
     for (int c = 0; c < table_columns; ++c) {
       const v1::Column& column = out.stream->columns(c);
-      for (size_t t = 0; t < rel->columns.size() && t < tuple.size(); ++t) {
-        if (rel->columns[t].name != column.name()) continue;
-        const TupleValue& value = tuple[t];
+      {
+        const int t = tuple_index[static_cast<size_t>(c)];
+        if (t < 0 || static_cast<size_t>(t) >= tuple.size()) continue;
+        const TupleValue& value = tuple[static_cast<size_t>(t)];
         if (value.kind == TupleValueKind::kUnchangedToast) {
           if (!out.warned_toast) {
             out.warned_toast = true;
@@ -347,7 +369,6 @@ class ChangeReader {
                                              " has no decoder for change data; emitted as null")));
           }
         }
-        break;
       }
     }
     char lsn[8], updated[8], deleted_at[8];
@@ -373,6 +394,9 @@ class ChangeReader {
   std::vector<StreamOut> outs_;
   std::unique_ptr<RelationMap> map_;
   RelationCache relations_;
+  // Relation OID -> stream index -> ColumnMap; dropped with the relation's next Relation
+  // message.
+  std::map<uint32_t, std::map<size_t, std::vector<int>>> column_maps_;
   std::set<uint32_t> enum_types_;
   std::vector<pg::FieldView> fields_;
   std::vector<std::string> money_texts_;  // per column: the money text fields_ points at
