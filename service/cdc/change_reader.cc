@@ -59,6 +59,7 @@ class ChangeReader {
                ReadSink* sink, ReadControl* control, CdcCheckpoints* checkpoints,
                ChangeReadStats* stats)
       : conn_(conn), config_(config), request_(request), sink_(sink), control_(control),
+        events_(sink, control),
         checkpoints_(checkpoints), stats_(stats) {
     std::vector<v1::StreamDescriptor> descriptors;
     for (const v1::Stream* s : streams) {
@@ -154,10 +155,10 @@ class ChangeReader {
 
   bool Cancelled() const { return control_ != nullptr && control_->cancelled(); }
 
-  absl::Status Send(const v1::ReadResponse& r) { return EventEmitter(sink_, control_).Send(r); }
+  absl::Status Send(const v1::ReadResponse& r) { return events_.Send(r); }
 
   absl::Status Log(v1::LogLevel level, std::string message) {
-    return EventEmitter(sink_, control_).Log(level, std::move(message));
+    return events_.Log(level, std::move(message));
   }
 
   absl::Status Stream(ReplicationStream& stream, uint64_t target) {
@@ -270,7 +271,7 @@ class ChangeReader {
     if (out.builder == nullptr || out.builder->row_count() == 0) return absl::OkStatus();
     if (!out.running) {
       out.running = true;
-      RETURN_IF_ERROR(EventEmitter(sink_, control_).Status(out.stream->stream(),
+      RETURN_IF_ERROR(events_.Status(out.stream->stream(),
                                                           v1::STREAM_STATUS_KIND_RUNNING));
     }
     checkpoints_->AddRecords(out.builder->row_count());
@@ -389,6 +390,7 @@ class ChangeReader {
   const v1::ReadRequest& request_;
   ReadSink* sink_;
   ReadControl* control_;
+  const EventEmitter events_;
   CdcCheckpoints* checkpoints_;
   ChangeReadStats* stats_;
   std::vector<StreamOut> outs_;

@@ -288,10 +288,10 @@ class StreamReader {
         ChunkState st;
         st.info = c;
         st.xmin_now = now;
+        st.xmin_saved = e;
         st.xmin = DecideXmin(plan_.xmin_state, e, now, xmin_start_.facts);
         if (st.xmin.action == XminAction::kSkip) {
           st.done = true;
-          st.xmin_entry = *e;
           summary_.set_chunks_skipped(summary_.chunks_skipped() + 1);
         } else if (st.xmin.action == XminAction::kReadChanged &&
                    plan_.stream->kind() == v1::RELATION_KIND_HYPERTABLE) {
@@ -348,16 +348,12 @@ class StreamReader {
                        : plan_.xmin_state.server());
     out.set_stats_epoch(final || same_epoch ? xmin_start_.facts.stats_epoch
                                             : plan_.xmin_state.stats_epoch());
-    std::map<std::string, const v1::XminRelation*> saved;
-    for (const v1::XminRelation& e : plan_.xmin_state.relations()) saved[e.relation()] = &e;
     for (const ChunkState& s : chunks_) {
       if (s.xmin_dropped) continue;
-      if (s.done && s.xmin.action == XminAction::kSkip) {
-        *out.add_relations() = s.xmin_entry;
-      } else if (s.done) {
+      if (s.done && s.xmin.action != XminAction::kSkip) {
         *out.add_relations() = EntryAfterRead(s.xmin_now, xmin_start_.facts);
-      } else if (auto it = saved.find(s.info.qualified); it != saved.end()) {
-        *out.add_relations() = *it->second;
+      } else if (s.xmin_saved != nullptr) {
+        *out.add_relations() = *s.xmin_saved;  // skipped, or not read yet: as it was
       }
     }
     return out;
@@ -394,11 +390,11 @@ class StreamReader {
     bool done = false;
     bool scheduled = false;
     std::optional<v1::ChunkPosition> position;  // where an unfinished chunk stands
-    // Xmin reads: the relation as counted now, the decision, the saved entry of a skipped
-    // relation, whether only the chunk's own rows are read, and whether it vanished.
+    // Xmin reads: the relation as counted now, its entry in the saved state (null: none),
+    // the decision, whether only the chunk's own rows are read, and whether it vanished.
     XminRelationNow xmin_now;
+    const v1::XminRelation* xmin_saved = nullptr;
     XminDecision xmin;
-    v1::XminRelation xmin_entry;
     bool xmin_heap_only = false;
     bool xmin_dropped = false;
   };

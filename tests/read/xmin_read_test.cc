@@ -5,7 +5,9 @@
 // where they do not (the WASM dev server, which says so); compression of an unchanged chunk
 // emits it once more, whole; a statistics reset makes a sync read every relation from its
 // own horizon; plain and partitioned tables; a state of Airbyte's Postgres source continues.
+#include <cstdint>
 #include <set>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "service/pg/quote.h"
@@ -25,18 +27,27 @@ struct Sync : ReadSink {
     events.push_back(r);
     return true;
   }
-  std::multiset<int64_t> Keys() const {
+  // Keys of the rows in events [0, end).
+  std::multiset<int64_t> Keys(size_t end = SIZE_MAX) const {
     std::multiset<int64_t> keys;
-    for (const auto& e : events) {
+    for (size_t i = 0; i < events.size() && i < end; ++i) {
+      const v1::ReadResponse& e = events[i];
       if (!e.has_records()) continue;
       const auto& v = e.records().columns(0).int64s().values();
       keys.insert(v.begin(), v.end());
     }
     return keys;
   }
-  std::set<int64_t> KeySet() const {
-    auto k = Keys();
+  std::set<int64_t> KeySet(size_t end = SIZE_MAX) const {
+    auto k = Keys(end);
     return std::set<int64_t>(k.begin(), k.end());
+  }
+  std::vector<size_t> CheckpointIndexes() const {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (events[i].has_checkpoint()) out.push_back(i);
+    }
+    return out;
   }
   v1::StreamState FinalState() const {
     v1::StreamState s;
@@ -104,8 +115,8 @@ class XminRead : public ::testing::Test {
     return r.ok() ? std::stoll(r->GetString(0, 0)) : -1;
   }
   std::string T(const std::string& table) const { return Q(schema_) + "." + Q(table); }
-  Sync Read(const std::string& table, const std::vector<v1::StreamState>& state = {},
-            int concurrent = 1, uint64_t checkpoint_records = 0) {
+  // An incremental Xmin read of `table`.
+  v1::ReadRequest XminRequest(const std::string& table) const {
     v1::ReadRequest request;
     *request.mutable_config() = testing::ConfigFor(server_);
     request.mutable_config()->add_schemas(schema_);
@@ -114,6 +125,11 @@ class XminRead : public ::testing::Test {
     s->mutable_stream()->set_name(table);
     s->mutable_stream()->set_namespace_(schema_);
     s->set_sync_mode(v1::SYNC_MODE_INCREMENTAL);
+    return request;
+  }
+  Sync Read(const std::string& table, const std::vector<v1::StreamState>& state = {},
+            int concurrent = 1, uint64_t checkpoint_records = 0) {
+    v1::ReadRequest request = XminRequest(table);
     for (const auto& st : state) *request.add_state() = st;
     request.mutable_options()->set_batch_max_rows(100);
     if (concurrent > 1) request.mutable_config()->set_timescaledb_max_concurrent_chunks(concurrent);
@@ -260,16 +276,8 @@ TEST_F(XminRead, ViewsAreRefusedForIncremental) {
   Open(Server::kPostgres);
   Sql("CREATE TABLE " + T("t") + " (id bigint PRIMARY KEY)");
   Sql("CREATE VIEW " + T("w") + " AS SELECT id FROM " + T("t"));
-  v1::ReadRequest request;
-  *request.mutable_config() = testing::ConfigFor(server_);
-  request.mutable_config()->add_schemas(schema_);
-  request.mutable_config()->mutable_replication_method()->set_method("Xmin");
-  v1::ConfiguredStream* s = request.mutable_catalog()->add_streams();
-  s->mutable_stream()->set_name("w");
-  s->mutable_stream()->set_namespace_(schema_);
-  s->set_sync_mode(v1::SYNC_MODE_INCREMENTAL);
   Sync sync;
-  absl::Status status = RunRead(request, &sync);
+  absl::Status status = RunRead(XminRequest("w"), &sync);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(status.message().find("has no xmin"), std::string::npos) << status;
   EXPECT_TRUE(sync.Keys().empty());
@@ -293,10 +301,7 @@ TEST_F(XminRead, AnInterruptedSyncResumesWithNothingLostWithConcurrentReaders) {
   const std::set<int64_t> changed = {7, 107, 207, 307, 407, 507};
   Sync second = Read("p", {first.FinalState()}, /*concurrent=*/3, /*checkpoint_records=*/1);
   EXPECT_EQ(second.KeySet(), changed);
-  std::vector<size_t> checkpoints;
-  for (size_t i = 0; i < second.events.size(); ++i) {
-    if (second.events[i].has_checkpoint()) checkpoints.push_back(i);
-  }
+  const std::vector<size_t> checkpoints = second.CheckpointIndexes();
   ASSERT_GE(checkpoints.size(), 3u);
   // Interrupted after every checkpoint but the last: what was emitted before it, plus a
   // resumed sync from it, holds every changed row; the checkpoint keeps the old horizon.
@@ -304,12 +309,7 @@ TEST_F(XminRead, AnInterruptedSyncResumesWithNothingLostWithConcurrentReaders) {
     const v1::StreamState cut = second.events[checkpoints[k]].checkpoint().state();
     ASSERT_TRUE(cut.has_xmin());
     EXPECT_EQ(cut.xmin().horizon(), first.FinalState().xmin().horizon());
-    std::set<int64_t> got;
-    for (size_t i = 0; i < checkpoints[k]; ++i) {
-      if (!second.events[i].has_records()) continue;
-      const auto& v = second.events[i].records().columns(0).int64s().values();
-      got.insert(v.begin(), v.end());
-    }
+    std::set<int64_t> got = second.KeySet(checkpoints[k]);
     Sync resumed = Read("p", {cut});
     for (int64_t key : resumed.KeySet()) got.insert(key);
     EXPECT_EQ(got, changed) << "interrupted after checkpoint " << k;
@@ -371,20 +371,12 @@ TEST_F(XminRead, AnInterruptedFirstSyncResumes) {
   }
   Sql("INSERT INTO " + T("p") + " SELECT g FROM generate_series(0, 399) g");
   Sync first = Read("p", {}, 1, /*checkpoint_records=*/1);
-  std::vector<size_t> checkpoints;
-  for (size_t i = 0; i < first.events.size(); ++i) {
-    if (first.events[i].has_checkpoint()) checkpoints.push_back(i);
-  }
+  const std::vector<size_t> checkpoints = first.CheckpointIndexes();
   ASSERT_GE(checkpoints.size(), 2u);
   const v1::StreamState cut = first.events[checkpoints[0]].checkpoint().state();
   EXPECT_EQ(cut.xmin().horizon(), 0u);  // no sync finished yet
   EXPECT_GT(cut.xmin().relations_size(), 0);
-  std::set<int64_t> got;
-  for (size_t i = 0; i < checkpoints[0]; ++i) {
-    if (!first.events[i].has_records()) continue;
-    const auto& v = first.events[i].records().columns(0).int64s().values();
-    got.insert(v.begin(), v.end());
-  }
+  std::set<int64_t> got = first.KeySet(checkpoints[0]);
   Sync resumed = Read("p", {cut});
   for (int64_t k : resumed.KeySet()) got.insert(k);
   EXPECT_EQ(got, Range(0, 400));
@@ -396,16 +388,8 @@ TEST_F(XminRead, UncountedWritersAndInheritanceAreNotTrusted) {
   // A table with inheritance children: refused, naming it.
   Sql("CREATE TABLE " + T("parent") + " (id bigint NOT NULL)");
   Sql("CREATE TABLE " + T("child") + " () INHERITS (" + T("parent") + ")");
-  v1::ReadRequest request;
-  *request.mutable_config() = testing::ConfigFor(server_);
-  request.mutable_config()->add_schemas(schema_);
-  request.mutable_config()->mutable_replication_method()->set_method("Xmin");
-  v1::ConfiguredStream* s = request.mutable_catalog()->add_streams();
-  s->mutable_stream()->set_name("parent");
-  s->mutable_stream()->set_namespace_(schema_);
-  s->set_sync_mode(v1::SYNC_MODE_INCREMENTAL);
   Sync refused;
-  absl::Status status = RunRead(request, &refused);
+  absl::Status status = RunRead(XminRequest("parent"), &refused);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
   EXPECT_NE(status.message().find("inheritance children"), std::string::npos) << status;
 
