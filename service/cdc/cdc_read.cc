@@ -76,7 +76,7 @@ absl::Status RunCdcRead(MainConnection& conn, const ResolvedConfig& config,
   for (const StreamPlan& plan : plans) {
     if (plan.incremental && !plan.stream->not_capturable_reason().empty()) {
       const v1::StreamDescriptor& d = plan.stream->stream();
-      return MakeError(absl::StatusCode::kInvalidArgument, "STREAM_NOT_CAPTURABLE",
+      return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_STREAM_NOT_CAPTURABLE,
                        absl::StrCat("stream ", d.namespace_(), ".", d.name(),
                                     " is configured incremental, but change data capture "
                                     "cannot capture it: ",
@@ -90,13 +90,13 @@ absl::Status RunCdcRead(MainConnection& conn, const ResolvedConfig& config,
                                          "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
                                          {config.replication_slot}));
   if (slot.rows() == 0 || slot.IsNull(0, 0)) {
-    return MakeError(absl::StatusCode::kFailedPrecondition, "SLOT_NOT_FOUND",
+    return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_SLOT_NOT_FOUND,
                      absl::StrCat("replication slot '", config.replication_slot,
                                   "' does not exist (SELECT pg_create_logical_replication_slot('",
                                   config.replication_slot, "', 'pgoutput');)"));
   }
   if (slot.Get(0, 1) != "pgoutput" || slot.Get(0, 2) != "t") {
-    return MakeError(absl::StatusCode::kFailedPrecondition, "SLOT_UNUSABLE",
+    return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_SLOT_UNUSABLE,
                      absl::StrCat("replication slot '", config.replication_slot,
                                   "' must use pgoutput in database '", config.connect.database, "'"));
   }
@@ -106,7 +106,7 @@ absl::Status RunCdcRead(MainConnection& conn, const ResolvedConfig& config,
   const v1::GlobalState& saved = request.global_state();
   bool use_saved = request.has_global_state();
   if (use_saved && saved.version() != kStateVersion) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "INVALID_STATE",
+    return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_INVALID_STATE,
                      absl::StrCat("the CDC state has version ", saved.version(),
                                   "; this release reads version ", kStateVersion));
   }
@@ -116,7 +116,7 @@ absl::Status RunCdcRead(MainConnection& conn, const ResolvedConfig& config,
         ", past the saved position ", FormatLsn(saved.lsn()),
         ": the changes between them are gone from the slot");
     if (!config.resync_on_invalid_cdc_position) {
-      return MakeError(absl::StatusCode::kFailedPrecondition, "INVALID_CDC_POSITION",
+      return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_INVALID_CDC_POSITION,
                        absl::StrCat(problem, " (set invalid_cdc_cursor_position_behavior to "
                                              "'Re-sync data' to snapshot again)"));
     }

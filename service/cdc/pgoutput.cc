@@ -30,12 +30,12 @@ class MessageReader {
       : reader_(message), kind_(kind) {}
 
   absl::Status Truncated(absl::string_view field) const {
-    return MakeError(absl::StatusCode::kDataLoss, "PGOUTPUT_TRUNCATED",
+    return MakeError(absl::StatusCode::kDataLoss, v1::ERROR_REASON_PGOUTPUT_TRUNCATED,
                      absl::StrFormat("pgoutput %s message ends at byte %d, before its %s", kind_,
                                      reader_.position(), field));
   }
   absl::Status Invalid(absl::string_view what) const {
-    return MakeError(absl::StatusCode::kInvalidArgument, "PGOUTPUT_MALFORMED",
+    return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_PGOUTPUT_MALFORMED,
                      absl::StrFormat("pgoutput %s message, byte %d: %s", kind_,
                                      reader_.position(), what));
   }
@@ -332,7 +332,7 @@ absl::string_view ChangeKindName(Change::Kind kind) {
 absl::Status DecodePgoutput(absl::string_view message, Change* change) {
   ResetChange(change);
   if (message.empty()) {
-    return MakeError(absl::StatusCode::kDataLoss, "PGOUTPUT_TRUNCATED",
+    return MakeError(absl::StatusCode::kDataLoss, v1::ERROR_REASON_PGOUTPUT_TRUNCATED,
                      "empty pgoutput message (no message type byte)");
   }
   const uint8_t type = static_cast<uint8_t>(message[0]);
@@ -351,12 +351,12 @@ absl::Status DecodePgoutput(absl::string_view message, Change* change) {
     default: {
       absl::string_view later = LaterProtocolMessage(type);
       if (!later.empty()) {
-        return MakeError(absl::StatusCode::kInvalidArgument, "PGOUTPUT_UNSUPPORTED",
+        return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_PGOUTPUT_UNSUPPORTED,
                          absl::StrCat("pgoutput message ", later,
                                       " is not part of protocol version 1, which this "
                                       "decoder speaks"));
       }
-      return MakeError(absl::StatusCode::kInvalidArgument, "PGOUTPUT_MALFORMED",
+      return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_PGOUTPUT_MALFORMED,
                        absl::StrFormat("unknown pgoutput message type 0x%02x", type));
     }
   }
@@ -383,12 +383,12 @@ absl::Status TupleFieldViews(absl::Span<const TupleValue> tuple,
         (*out)[i] = pg::FieldView::Of(tuple[i].data);
         break;
       case TupleValueKind::kUnchangedToast:
-        return MakeError(absl::StatusCode::kFailedPrecondition, "PGOUTPUT_UNCHANGED_TOAST",
+        return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_PGOUTPUT_UNCHANGED_TOAST,
                          absl::StrCat("tuple column ", i,
                                       " is an unchanged TOAST value, which pgoutput does not "
                                       "send"));
       case TupleValueKind::kText:
-        return MakeError(absl::StatusCode::kFailedPrecondition, "PGOUTPUT_TEXT_VALUE",
+        return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_PGOUTPUT_TEXT_VALUE,
                          absl::StrCat("tuple column ", i,
                                       " was sent as text, not in binary send format"));
     }
@@ -451,14 +451,14 @@ absl::StatusOr<const RelationInfo*> RelationCache::Resolve(const Change& change)
   }
   const RelationInfo* info = Find(change.relation_oid);
   if (info == nullptr) {
-    return MakeError(absl::StatusCode::kFailedPrecondition, "PGOUTPUT_UNKNOWN_RELATION",
+    return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_PGOUTPUT_UNKNOWN_RELATION,
                      absl::StrCat(ChangeKindName(change.kind), " for relation OID ",
                                   change.relation_oid,
                                   " arrived before any Relation message for it"));
   }
   auto check = [&](const std::vector<TupleValue>& tuple, absl::string_view which) {
     if (tuple.size() == info->columns.size()) return absl::OkStatus();
-    return MakeError(absl::StatusCode::kDataLoss, "PGOUTPUT_TUPLE_WIDTH",
+    return MakeError(absl::StatusCode::kDataLoss, v1::ERROR_REASON_PGOUTPUT_TUPLE_WIDTH,
                      absl::StrCat(ChangeKindName(change.kind), " for ", info->namespace_name,
                                   ".", info->name, " (OID ", info->oid, "): ", which, " has ",
                                   tuple.size(), " columns, the Relation message ",

@@ -33,20 +33,20 @@ constexpr size_t kKeepaliveSize = 1 + 8 + 8 + 1;
 constexpr size_t kStatusSize = 1 + 8 + 8 + 8 + 8 + 1;
 
 absl::Status ProtocolError(absl::string_view what) {
-  return MakeError(absl::StatusCode::kDataLoss, "REPLICATION_PROTOCOL",
+  return MakeError(absl::StatusCode::kDataLoss, v1::ERROR_REASON_REPLICATION_PROTOCOL,
                    absl::StrCat("malformed replication stream message: ", what));
 }
 
 // PostgreSQL's ReplicationSlotValidateName: [a-z0-9_], 1 to NAMEDATALEN-1 bytes.
 absl::Status ValidateSlotName(absl::string_view slot) {
   if (slot.empty() || slot.size() > 63) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "SLOT_NAME_INVALID",
+    return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_SLOT_NAME_INVALID,
                      absl::StrCat("replication slot name must have 1 to 63 characters, got ",
                                   slot.size()));
   }
   for (char c : slot) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
-      return MakeError(absl::StatusCode::kInvalidArgument, "SLOT_NAME_INVALID",
+      return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_SLOT_NAME_INVALID,
                        absl::StrCat("replication slot name '", slot,
                                     "' may contain only lower case letters, digits and "
                                     "underscores"));
@@ -91,24 +91,24 @@ absl::Status ClassifyReplicationError(pg::Connection& conn, const PGresult* resu
   const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
   absl::string_view message = primary ? primary : "";
   if (state == "42704" && absl::StrContains(message, "publication")) {
-    return MakeError(absl::StatusCode::kNotFound, "PUBLICATION_NOT_FOUND",
+    return MakeError(absl::StatusCode::kNotFound, v1::ERROR_REASON_PUBLICATION_NOT_FOUND,
                      absl::StrCat(status.message(),
                                   " (create it with CREATE PUBLICATION ... or fix "
                                   "publication_names)"));
   }
   if (state == "42704") {
-    return MakeError(absl::StatusCode::kNotFound, "SLOT_NOT_FOUND",
+    return MakeError(absl::StatusCode::kNotFound, v1::ERROR_REASON_SLOT_NOT_FOUND,
                      absl::StrCat(status.message(), " (create it with SELECT "
                                   "pg_create_logical_replication_slot('", slot,
                                   "', 'pgoutput'))"));
   }
   if (state == "55006") {
-    return MakeError(absl::StatusCode::kUnavailable, "SLOT_IN_USE",
+    return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_SLOT_IN_USE,
                      absl::StrCat(status.message(),
                                   " (another replication connection streams from this slot)"));
   }
   if (state == "55000") {
-    return MakeError(absl::StatusCode::kFailedPrecondition, "SLOT_UNUSABLE",
+    return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_SLOT_UNUSABLE,
                      std::string(status.message()));
   }
   return status;
@@ -149,14 +149,14 @@ absl::StatusOr<std::string> StartReplicationCommand(absl::string_view slot,
                                                     bool binary) {
   if (auto s = ValidateSlotName(slot); !s.ok()) return s;
   if (publications.empty()) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "PUBLICATION_MISSING",
+    return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_PUBLICATION_MISSING,
                      "logical replication with pgoutput needs at least one publication");
   }
   std::vector<std::string> quoted;
   quoted.reserve(publications.size());
   for (const std::string& publication : publications) {
     if (publication.empty() || publication.find('\0') != std::string::npos) {
-      return MakeError(absl::StatusCode::kInvalidArgument, "PUBLICATION_NAME_INVALID",
+      return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_PUBLICATION_NAME_INVALID,
                        "a publication name must be non-empty and contain no NUL byte");
     }
     // pgoutput splits the value with SplitIdentifierString: double-quoted identifiers keep
@@ -210,38 +210,38 @@ absl::StatusOr<std::unique_ptr<ReplicationStream>> ReplicationStream::Start(
       PGRES_TUPLES_OK, "checking the replication slot failed");
   if (!slot.ok()) return slot.status();
   if (slot->rows() == 0) {
-    return MakeError(absl::StatusCode::kNotFound, "SLOT_NOT_FOUND",
+    return MakeError(absl::StatusCode::kNotFound, v1::ERROR_REASON_SLOT_NOT_FOUND,
                      absl::StrCat("replication slot \"", options.slot,
                                   "\" does not exist (create it with SELECT "
                                   "pg_create_logical_replication_slot('",
                                   options.slot, "', 'pgoutput'))"));
   }
   if (slot->Get(0, 0) != "logical") {
-    return MakeError(absl::StatusCode::kFailedPrecondition, "SLOT_UNUSABLE",
+    return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_SLOT_UNUSABLE,
                      absl::StrCat("replication slot \"", options.slot, "\" is a ",
                                   slot->Get(0, 0), " slot; CDC needs a logical slot of plugin "
                                   "pgoutput"));
   }
   if (slot->Get(0, 1) != "pgoutput") {
-    return MakeError(absl::StatusCode::kFailedPrecondition, "SLOT_UNUSABLE",
+    return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_SLOT_UNUSABLE,
                      absl::StrCat("replication slot \"", options.slot, "\" uses plugin ",
                                   slot->Get(0, 1), "; CDC needs a slot of plugin pgoutput"));
   }
   if (slot->Get(0, 2) != slot->Get(0, 3)) {
-    return MakeError(absl::StatusCode::kFailedPrecondition, "SLOT_UNUSABLE",
+    return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_SLOT_UNUSABLE,
                      absl::StrCat("replication slot \"", options.slot,
                                   "\" belongs to database \"", slot->Get(0, 2),
                                   "\", not to \"", slot->Get(0, 3), "\""));
   }
   if (!slot->IsNull(0, 4)) {
-    return MakeError(absl::StatusCode::kUnavailable, "SLOT_IN_USE",
+    return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_SLOT_IN_USE,
                      absl::StrCat("replication slot \"", options.slot,
                                   "\" is in use by the server process with PID ",
                                   slot->Get(0, 4),
                                   " (another replication connection streams from it)"));
   }
   if (slot->Get(0, 6) == "lost") {
-    return MakeError(absl::StatusCode::kFailedPrecondition, "SLOT_UNUSABLE",
+    return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_SLOT_UNUSABLE,
                      absl::StrCat("replication slot \"", options.slot,
                                   "\" was invalidated (wal_status lost: the WAL it needs was "
                                   "removed); drop and re-create it, then resync"));
@@ -308,7 +308,7 @@ absl::StatusOr<ReplicationStream::WaitResult> ReplicationStream::WaitReadable(
     int ready = poll(fds, 2, timeout_ms);
     if (ready < 0) {
       if (errno == EINTR) continue;
-      return MakeError(absl::StatusCode::kUnavailable, "CONNECTION_LOST",
+      return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_CONNECTION_LOST,
                        absl::StrCat("polling the replication connection failed: ",
                                     std::strerror(errno)));
     }
@@ -320,7 +320,7 @@ absl::StatusOr<ReplicationStream::WaitResult> ReplicationStream::WaitReadable(
 
 absl::Status ReplicationStream::StreamEnded() {
   streaming_ = false;
-  absl::Status status = MakeError(absl::StatusCode::kUnavailable, "STREAM_ENDED",
+  absl::Status status = MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_STREAM_ENDED,
                                   "the server ended the replication stream");
   while (PGresult* raw = PQgetResult(conn_->raw())) {
     pg::Result result(raw);
@@ -330,7 +330,7 @@ absl::Status ReplicationStream::StreamEnded() {
     }
   }
   if (PQstatus(conn_->raw()) != CONNECTION_OK && status.code() == absl::StatusCode::kUnavailable &&
-      ReasonOf(status) == "STREAM_ENDED") {
+      ReasonCodeOf(status) == v1::ERROR_REASON_STREAM_ENDED) {
     status = conn_->CommandError(nullptr, "the replication connection was lost");
   }
   return status;
@@ -502,7 +502,7 @@ absl::Status ReplicationStream::Close(absl::Duration timeout) {
         }
       }
       if (!done && status.ok()) {
-        status = MakeError(absl::StatusCode::kDeadlineExceeded, "CLOSE_TIMEOUT",
+        status = MakeError(absl::StatusCode::kDeadlineExceeded, v1::ERROR_REASON_CLOSE_TIMEOUT,
                            absl::StrCat("the server did not end the replication stream within ",
                                         absl::FormatDuration(timeout),
                                         "; the connection was dropped instead"));

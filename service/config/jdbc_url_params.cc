@@ -165,7 +165,7 @@ bool IsSecretKey(absl::string_view key) {
 }
 
 absl::Status Invalid(absl::string_view problem) {
-  return MakeError(absl::StatusCode::kInvalidArgument, "INVALID_CONFIG",
+  return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_INVALID_CONFIG,
                    absl::StrCat("config field 'jdbc_url_params': ", problem));
 }
 

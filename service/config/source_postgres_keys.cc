@@ -7,7 +7,7 @@ namespace tsdb_source {
 namespace {
 
 absl::Status Refused(absl::string_view field, absl::string_view why) {
-  return MakeError(absl::StatusCode::kInvalidArgument, "INVALID_CONFIG",
+  return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_INVALID_CONFIG,
                    absl::StrCat("config field '", field, "' ", why));
 }
 

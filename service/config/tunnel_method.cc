@@ -12,7 +12,7 @@ namespace tsdb_source {
 namespace {
 
 absl::Status Invalid(absl::string_view key, absl::string_view rule) {
-  return MakeError(absl::StatusCode::kInvalidArgument, "INVALID_CONFIG",
+  return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_INVALID_CONFIG,
                    absl::StrCat("config field '", key, "' ", rule));
 }
 

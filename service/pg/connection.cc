@@ -85,63 +85,63 @@ absl::Status ClassifyConnectError(absl::string_view libpq_message, const Connect
   }
   if (has("password authentication failed") || has("no password supplied") ||
       has("password is required")) {
-    return MakeError(absl::StatusCode::kUnauthenticated, "AUTHENTICATION_FAILED",
+    return MakeError(absl::StatusCode::kUnauthenticated, v1::ERROR_REASON_AUTHENTICATION_FAILED,
                      absl::StrCat("the database at ", where, " rejected the user name or password (",
                                   detail, ")"));
   }
   if (has("role \"") && has("does not exist")) {
-    return MakeError(absl::StatusCode::kUnauthenticated, "AUTHENTICATION_FAILED",
+    return MakeError(absl::StatusCode::kUnauthenticated, v1::ERROR_REASON_AUTHENTICATION_FAILED,
                      absl::StrCat("the database at ", where, " has no such user (", detail, ")"));
   }
   if (has("database \"") && has("does not exist")) {
-    return MakeError(absl::StatusCode::kNotFound, "UNKNOWN_DATABASE",
+    return MakeError(absl::StatusCode::kNotFound, v1::ERROR_REASON_UNKNOWN_DATABASE,
                      absl::StrCat("the server at ", where, " has no such database (", detail, ")"));
   }
   if (has("could not translate host name")) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "UNKNOWN_HOST",
+    return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_UNKNOWN_HOST,
                      absl::StrCat("host name not found: ", detail));
   }
   if (has("Connection refused")) {
-    return MakeError(absl::StatusCode::kUnavailable, "CONNECTION_REFUSED",
+    return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_CONNECTION_REFUSED,
                      absl::StrCat("nothing accepts connections at ", where,
                                   " (is the server running and the port right?): ", detail));
   }
   if (has("timeout expired")) {
-    return MakeError(absl::StatusCode::kDeadlineExceeded, "CONNECT_TIMEOUT",
+    return MakeError(absl::StatusCode::kDeadlineExceeded, v1::ERROR_REASON_CONNECT_TIMEOUT,
                      absl::StrCat("no answer from ", where, " within ",
                                   options.connect_timeout_seconds, " s: ", detail));
   }
   if (has("server does not support SSL")) {
-    return MakeError(absl::StatusCode::kFailedPrecondition, "TLS_NOT_SUPPORTED",
+    return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_TLS_NOT_SUPPORTED,
                      absl::StrCat("ssl_mode ", options.sslmode,
                                   " requires TLS but the server at ", where,
                                   " does not support it: ", detail));
   }
   if (has("rejects connection") && has("no encryption")) {
-    return MakeError(absl::StatusCode::kFailedPrecondition, "TLS_REQUIRED",
+    return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_TLS_REQUIRED,
                      absl::StrCat("the server at ", where, " requires TLS for this user; set "
                                   "ssl_mode to require (or verify-ca, verify-full): ", detail));
   }
   if (has("no pg_hba.conf entry") || has("rejects connection") || has("SSL off") ||
       has("SSL on")) {
-    return MakeError(absl::StatusCode::kPermissionDenied, "ACCESS_REJECTED",
+    return MakeError(absl::StatusCode::kPermissionDenied, v1::ERROR_REASON_ACCESS_REJECTED,
                      absl::StrCat("the server at ", where,
                                   " does not accept this connection (pg_hba.conf or TLS "
                                   "requirement): ", detail));
   }
   if (has("certificate") || has("SSL")) {
-    return MakeError(absl::StatusCode::kFailedPrecondition, "TLS_FAILED",
+    return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_TLS_FAILED,
                      absl::StrCat("TLS negotiation with ", where, " failed: ", detail));
   }
   if (has("too many connections") || has("remaining connection slots")) {
-    return MakeError(absl::StatusCode::kResourceExhausted, "TOO_MANY_CONNECTIONS",
+    return MakeError(absl::StatusCode::kResourceExhausted, v1::ERROR_REASON_TOO_MANY_CONNECTIONS,
                      absl::StrCat("the server at ", where, " has no free connection: ", detail));
   }
   if (has("the database system is starting up") || has("shutting down")) {
-    return MakeError(absl::StatusCode::kUnavailable, "SERVER_NOT_READY",
+    return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_SERVER_NOT_READY,
                      absl::StrCat("the server at ", where, " is not ready: ", detail));
   }
-  return MakeError(absl::StatusCode::kUnavailable, "CONNECTION_FAILED",
+  return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_CONNECTION_FAILED,
                    absl::StrCat("cannot connect to ", where, ": ", detail));
 }
 
@@ -268,16 +268,13 @@ absl::Status Connection::CommandError(const PGresult* result, absl::string_view 
   std::string message = CleanMessage(result ? PQresultErrorMessage(result) : PQerrorMessage(conn_),
                                      password_);
   if (message.empty()) message = CleanMessage(PQerrorMessage(conn_), password_);
-  absl::StatusCode code = absl::StatusCode::kUnavailable;  // no SQLSTATE: the connection broke
-  std::string reason = "CONNECTION_LOST";
-  if (state != nullptr) {
-    code = CodeForSqlState(state);
-    reason = absl::StrCat("SQLSTATE_", state);
-  } else if (PQstatus(conn_) == CONNECTION_OK) {
-    code = absl::StatusCode::kInternal;
-    reason = "QUERY_FAILED";
+  std::string text = absl::StrCat(what, ": ", message);
+  if (state != nullptr) return MakeSqlError(CodeForSqlState(state), state, text);
+  if (PQstatus(conn_) == CONNECTION_OK) {
+    return MakeError(absl::StatusCode::kInternal, v1::ERROR_REASON_QUERY_FAILED, text);
   }
-  return MakeError(code, reason, absl::StrCat(what, ": ", message));
+  // No SQLSTATE and a broken connection.
+  return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_CONNECTION_LOST, text);
 }
 
 absl::StatusOr<Result> Connection::Exec(absl::string_view sql) {

@@ -32,7 +32,7 @@ absl::Status WaitForInput(Connection& conn, const CopyOutOptions& options) {
     if (options.stop && options.stop()) return absl::CancelledError("the read was cancelled");
     auto now = Clock::now();
     if (now - *last_data >= options.idle_timeout) {
-      return MakeError(absl::StatusCode::kUnavailable, "SERVER_SILENT",
+      return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_SERVER_SILENT,
                        absl::StrCat("no data from the database for ",
                                     std::chrono::duration_cast<std::chrono::seconds>(
                                         options.idle_timeout).count(),
@@ -42,7 +42,7 @@ absl::Status WaitForInput(Connection& conn, const CopyOutOptions& options) {
     auto wait = std::min<Clock::duration>(kPollStep, options.idle_timeout - (now - *last_data));
     int ready = poll(&fd, 1, static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(wait).count()) + 1);
     if (ready < 0 && errno != EINTR) {
-      return MakeError(absl::StatusCode::kUnavailable, "CONNECTION_LOST", "polling the connection failed");
+      return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_CONNECTION_LOST, "polling the connection failed");
     }
     if (ready > 0) {
       if (PQconsumeInput(conn.raw()) != 1) return conn.CommandError(nullptr, "COPY failed");

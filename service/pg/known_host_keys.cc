@@ -17,7 +17,7 @@ absl::Status KnownHostKeys::Check(const std::string& bastion, const std::string&
   auto [it, first] = fingerprints_.emplace(bastion, fingerprint);
   if (first || it->second == fingerprint) return absl::OkStatus();
   return MakeError(
-      absl::StatusCode::kFailedPrecondition, "TUNNEL_HOST_KEY_CHANGED",
+      absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_TUNNEL_HOST_KEY_CHANGED,
       absl::StrCat("the SSH bastion at ", bastion, " presented host key ", fingerprint,
                    ", but earlier in this process it presented ", it->second,
                    ": its key changed (a reinstalled bastion, or someone in between); not "
@@ -28,7 +28,7 @@ absl::Status KnownHostKeys::Check(const std::string& bastion, const std::string&
 absl::Status CheckPinnedHostKey(const std::string& bastion, const std::string& fingerprint,
                                 const std::string& pinned) {
   if (fingerprint == pinned) return absl::OkStatus();
-  return MakeError(absl::StatusCode::kFailedPrecondition, "TUNNEL_HOST_KEY_MISMATCH",
+  return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_TUNNEL_HOST_KEY_MISMATCH,
                    absl::StrCat("the SSH bastion at ", bastion, " presented host key ",
                                 fingerprint, ", not the configured "
                                 "tunnel_method.tunnel_host_key_fingerprint ", pinned,

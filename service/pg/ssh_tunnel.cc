@@ -84,22 +84,22 @@ std::string Errno(int error) { return std::strerror(error); }
 absl::Status ConnectError(absl::string_view detail, const std::string& bastion,
                           absl::Duration timeout) {
   if (absl::StrContains(detail, "resolve hostname")) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "TUNNEL_UNKNOWN_HOST",
+    return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_TUNNEL_UNKNOWN_HOST,
                      absl::StrCat("the SSH bastion's host name (tunnel_method.tunnel_host) was "
                                   "not found: ", detail));
   }
   if (absl::StrContains(detail, "Connection refused")) {
-    return MakeError(absl::StatusCode::kUnavailable, "TUNNEL_CONNECTION_REFUSED",
+    return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_TUNNEL_CONNECTION_REFUSED,
                      absl::StrCat("nothing accepts SSH connections at ", bastion,
                                   " (are tunnel_method.tunnel_host and tunnel_port right, and "
                                   "is the bastion's sshd running?): ", detail));
   }
   if (absl::StrContains(absl::AsciiStrToLower(detail), "timeout")) {
-    return MakeError(absl::StatusCode::kDeadlineExceeded, "TUNNEL_CONNECT_TIMEOUT",
+    return MakeError(absl::StatusCode::kDeadlineExceeded, v1::ERROR_REASON_TUNNEL_CONNECT_TIMEOUT,
                      absl::StrCat("no answer from the SSH bastion at ", bastion, " within ",
                                   absl::FormatDuration(timeout), ": ", detail));
   }
-  return MakeError(absl::StatusCode::kUnavailable, "TUNNEL_CONNECT_FAILED",
+  return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_TUNNEL_CONNECT_FAILED,
                    absl::StrCat("cannot open an SSH session with the bastion at ", bastion,
                                 ": ", detail));
 }
@@ -108,7 +108,7 @@ absl::Status ConnectError(absl::string_view detail, const std::string& bastion,
 absl::StatusOr<std::string> HostKeyFingerprint(ssh_session ssh, const std::string& bastion) {
   ssh_key raw = nullptr;
   if (ssh_get_server_publickey(ssh, &raw) != SSH_OK) {
-    return MakeError(absl::StatusCode::kUnavailable, "TUNNEL_CONNECT_FAILED",
+    return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_TUNNEL_CONNECT_FAILED,
                      absl::StrCat("the SSH bastion at ", bastion, " sent no host key: ",
                                   ssh_get_error(ssh)));
   }
@@ -180,17 +180,17 @@ absl::Status Authenticate(ssh_session ssh, const TunnelSpec& spec, ssh_key key,
     case SSH_AUTH_SUCCESS:
       return absl::OkStatus();
     case SSH_AUTH_PARTIAL:
-      return MakeError(absl::StatusCode::kUnauthenticated, "TUNNEL_AUTH_FAILED",
+      return MakeError(absl::StatusCode::kUnauthenticated, v1::ERROR_REASON_TUNNEL_AUTH_FAILED,
                        absl::StrCat("the SSH bastion at ", bastion, " accepted ", credential,
                                     " but asks for more (",
                                     MethodNames(ssh_userauth_list(ssh, nullptr)),
                                     "): multi-step logins are not supported"));
     case SSH_AUTH_DENIED:
-      return MakeError(absl::StatusCode::kUnauthenticated, "TUNNEL_AUTH_FAILED",
+      return MakeError(absl::StatusCode::kUnauthenticated, v1::ERROR_REASON_TUNNEL_AUTH_FAILED,
                        absl::StrCat("the SSH bastion at ", bastion, " refused ", credential,
                                     " (it accepts: ", MethodNames(methods), ")"));
     default:
-      return MakeError(absl::StatusCode::kUnavailable, "TUNNEL_CONNECT_FAILED",
+      return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_TUNNEL_CONNECT_FAILED,
                        absl::StrCat("the SSH session with the bastion at ", bastion,
                                     " failed while logging in: ", ssh_get_error(ssh)));
   }
@@ -274,7 +274,7 @@ absl::StatusOr<std::unique_ptr<SshTunnel>> SshTunnel::Start(const TunnelSpec& sp
     const int rc = ssh_pki_import_privkey_base64(text.c_str(), nullptr, nullptr, nullptr, &raw);
     std::fill(text.begin(), text.end(), '\0');  // no copy of the key left behind
     if (rc != SSH_OK) {
-      return MakeError(absl::StatusCode::kInvalidArgument, "TUNNEL_KEY_INVALID",
+      return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_TUNNEL_KEY_INVALID,
                        "config field 'tunnel_method.ssh_key' is not a private key that can be "
                        "read: it must be an unencrypted OpenSSH or PEM private key (as "
                        "ssh-keygen writes it, lines and all)");
@@ -299,7 +299,7 @@ absl::StatusOr<std::unique_ptr<SshTunnel>> SshTunnel::Start(const TunnelSpec& sp
       ssh_options_set(ssh, SSH_OPTIONS_NODELAY, &nodelay) != SSH_OK ||
       ssh_options_set(ssh, SSH_OPTIONS_KNOWNHOSTS, "/dev/null") != SSH_OK ||
       ssh_options_set(ssh, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null") != SSH_OK) {
-    return MakeError(absl::StatusCode::kInvalidArgument, "TUNNEL_CONNECT_FAILED",
+    return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_TUNNEL_CONNECT_FAILED,
                      absl::StrCat("invalid SSH tunnel settings for ", bastion, ": ",
                                   ssh_get_error(ssh)));
   }
@@ -422,7 +422,7 @@ void SshTunnel::Forward() {
     if (polls[2].revents != 0) ssh_event_dopoll(session_->event, 0);
     if (!ssh_is_connected(ssh) || (ssh_get_status(ssh) & (SSH_CLOSED | SSH_CLOSED_ERROR))) {
       const char* why = ssh_get_error(ssh);
-      ended = MakeError(absl::StatusCode::kUnavailable, "TUNNEL_LOST",
+      ended = MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_TUNNEL_LOST,
                         absl::StrCat("the SSH session with the bastion at ", bastion_,
                                      " ended", (why != nullptr && *why) ? ": " : "",
                                      why != nullptr ? why : ""));
@@ -460,7 +460,7 @@ void SshTunnel::Forward() {
                                                 "127.0.0.1", f.client_port);
         if (rc == SSH_AGAIN) {
           if (absl::Now() - f.opening_since > timeout_) {
-            Fail(MakeError(absl::StatusCode::kDeadlineExceeded, "TUNNEL_FORWARD_FAILED",
+            Fail(MakeError(absl::StatusCode::kDeadlineExceeded, v1::ERROR_REASON_TUNNEL_FORWARD_FAILED,
                            absl::StrCat("the SSH bastion at ", bastion_,
                                         " did not connect to the database at ", target,
                                         " within ", absl::FormatDuration(timeout_))));
@@ -469,7 +469,7 @@ void SshTunnel::Forward() {
           continue;
         }
         if (rc != SSH_OK) {
-          Fail(MakeError(absl::StatusCode::kUnavailable, "TUNNEL_FORWARD_FAILED",
+          Fail(MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_TUNNEL_FORWARD_FAILED,
                          absl::StrCat("the SSH bastion at ", bastion_,
                                       " could not connect to the database at ", target,
                                       " (host and port as the bastion resolves and reaches "

@@ -262,7 +262,7 @@ absl::Status ChunkReader::ReadTask(const ChunkTask& task, const std::vector<std:
       absl::Status end = conn_->Exec(status.ok() ? "COMMIT" : "ROLLBACK").status();
       if (status.ok()) status = end;
     }
-    if (!status.ok() && ReasonOf(status) == "SQLSTATE_42P01" && !task.label.empty()) {
+    if (!status.ok() && SqlStateOf(status) == "42P01" && !task.label.empty()) {
       // The chunk was dropped (retention, drop_chunks) before or while it was read.
       builder_.Reset();
       ChunkEvent dropped;

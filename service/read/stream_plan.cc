@@ -11,7 +11,7 @@
 namespace tsdb_source {
 namespace {
 
-absl::Status Invalid(absl::string_view reason, absl::string_view message) {
+absl::Status Invalid(v1::ErrorReason reason, absl::string_view message) {
   return MakeError(absl::StatusCode::kInvalidArgument, reason, message);
 }
 
@@ -41,7 +41,7 @@ absl::Status PlanStream(const v1::ConfiguredStream& cs, const v1::Stream* stream
   std::string name = Name(stream->stream().namespace_(), stream->stream().name());
   plan->stream = stream;
   if (cs.sync_mode() == v1::SYNC_MODE_UNSPECIFIED) {
-    return Invalid("INVALID_CATALOG", absl::StrCat("stream ", name, " has no sync_mode"));
+    return Invalid(v1::ERROR_REASON_INVALID_CATALOG, absl::StrCat("stream ", name, " has no sync_mode"));
   }
   plan->incremental = cs.sync_mode() == v1::SYNC_MODE_INCREMENTAL;
   plan->chunked =
@@ -55,7 +55,7 @@ absl::Status PlanStream(const v1::ConfiguredStream& cs, const v1::Stream* stream
       case v1::RELATION_KIND_HYPERTABLE:
         break;
       default:
-        return Invalid("UNSUPPORTED_SYNC_MODE",
+        return Invalid(v1::ERROR_REASON_UNSUPPORTED_SYNC_MODE,
                        absl::StrCat("stream ", name,
                                     " is a view, materialized view, continuous aggregate or "
                                     "foreign table: it has no xmin for replication_method Xmin "
@@ -68,23 +68,23 @@ absl::Status PlanStream(const v1::ConfiguredStream& cs, const v1::Stream* stream
   }
   if (plan->incremental) {
     if (cs.cursor_field_size() > 1) {
-      return Invalid("INVALID_CURSOR",
+      return Invalid(v1::ERROR_REASON_INVALID_CURSOR,
                      absl::StrCat("stream ", name, ": nested cursor fields are not supported"));
     }
     std::string cursor = cs.cursor_field_size() == 1 ? cs.cursor_field(0) : stream->default_cursor_field();
     if (cursor.empty()) {
-      return Invalid("MISSING_CURSOR", absl::StrCat("stream ", name,
+      return Invalid(v1::ERROR_REASON_MISSING_CURSOR, absl::StrCat("stream ", name,
                                                     " is incremental but has no cursor_field "
                                                     "and no default cursor"));
     }
     plan->cursor_index = ColumnIndex(*stream, cursor);
     if (plan->cursor_index < 0) {
-      return Invalid("UNKNOWN_CURSOR",
+      return Invalid(v1::ERROR_REASON_UNKNOWN_CURSOR,
                      absl::StrCat("stream ", name, " has no column '", cursor, "' to use as cursor"));
     }
     const v1::Column& column = stream->columns(plan->cursor_index);
     if (!IsCursorKind(column.kind())) {
-      return Invalid("UNSUPPORTED_CURSOR",
+      return Invalid(v1::ERROR_REASON_UNSUPPORTED_CURSOR,
                      absl::StrCat("stream ", name, ": cursor column '", cursor, "' of type ",
                                   column.pg_type(),
                                   " cannot be a cursor (use an integer, date, timestamp or "
@@ -133,7 +133,7 @@ absl::Status ApplyXminState(const v1::StreamState& state, StreamPlan* plan,
     return absl::OkStatus();
   }
   if (state.version() != kStateVersion) {
-    return Invalid("INVALID_STATE", absl::StrCat("the state of stream ", name, " has version ",
+    return Invalid(v1::ERROR_REASON_INVALID_STATE, absl::StrCat("the state of stream ", name, " has version ",
                                                  state.version(), "; this release reads version ",
                                                  kStateVersion));
   }
@@ -181,7 +181,7 @@ absl::Status ApplyState(const v1::StreamState& state, StreamPlan* plan,
     return absl::OkStatus();
   }
   if (state.version() != kStateVersion) {
-    return Invalid("INVALID_STATE", absl::StrCat("the state of stream ", name, " has version ",
+    return Invalid(v1::ERROR_REASON_INVALID_STATE, absl::StrCat("the state of stream ", name, " has version ",
                                                  state.version(), "; this release reads version ",
                                                  kStateVersion));
   }
@@ -200,7 +200,7 @@ absl::Status ApplyState(const v1::StreamState& state, StreamPlan* plan,
     }
     if (state.has_cursor()) {
       if (!UsableValue(column, state.cursor())) {
-        return Invalid("INVALID_STATE", absl::StrCat("the state of stream ", name,
+        return Invalid(v1::ERROR_REASON_INVALID_STATE, absl::StrCat("the state of stream ", name,
                                                      " holds a cursor value unusable with column ",
                                                      column.name()));
       }
@@ -213,19 +213,19 @@ absl::Status ApplyState(const v1::StreamState& state, StreamPlan* plan,
       if (plan->slice_column < 0 || p.last_key_size() != 1 ||
           p.last_key(0).value_case() != v1::ScalarValue::kInt64Value ||
           !UsableValue(stream.columns(plan->slice_column), p.last_key(0))) {
-        return Invalid("INVALID_STATE", absl::StrCat("the state of stream ", name,
+        return Invalid(v1::ERROR_REASON_INVALID_STATE, absl::StrCat("the state of stream ", name,
                                                      " holds an unusable position in chunk ", p.chunk()));
       }
     }
     plan->progress = state.chunks();
   } else if (state.last_primary_key_size() > 0) {
     if (state.last_primary_key_size() != static_cast<int>(plan->order_columns.size())) {
-      return Invalid("INVALID_STATE", absl::StrCat("the state of stream ", name,
+      return Invalid(v1::ERROR_REASON_INVALID_STATE, absl::StrCat("the state of stream ", name,
                                                    " holds a key of another primary key"));
     }
     for (size_t i = 0; i < plan->order_columns.size(); ++i) {
       if (!UsableValue(stream.columns(plan->order_columns[i]), state.last_primary_key(i))) {
-        return Invalid("INVALID_STATE", absl::StrCat("the state of stream ", name,
+        return Invalid(v1::ERROR_REASON_INVALID_STATE, absl::StrCat("the state of stream ", name,
                                                      " holds an unusable primary key value"));
       }
     }
@@ -257,7 +257,7 @@ absl::StatusOr<std::vector<StreamPlan>> PlanRead(const v1::ReadRequest& request,
                                                  std::vector<std::string>* warnings,
                                                  std::vector<v1::StreamDescriptor>* skipped) {
   if (request.catalog().streams_size() == 0) {
-    return Invalid("EMPTY_CATALOG", "the configured catalog has no streams");
+    return Invalid(v1::ERROR_REASON_EMPTY_CATALOG, "the configured catalog has no streams");
   }
   std::map<std::pair<std::string, std::string>, const v1::Stream*> known;
   for (const v1::Stream& s : catalog.streams()) known[{s.stream().namespace_(), s.stream().name()}] = &s;
@@ -277,12 +277,12 @@ absl::StatusOr<std::vector<StreamPlan>> PlanRead(const v1::ReadRequest& request,
       continue;
     }
     if (it == known.end()) {
-      return Invalid("UNKNOWN_STREAM", absl::StrCat("stream ", Name(ns, cs.stream().name()),
+      return Invalid(v1::ERROR_REASON_UNKNOWN_STREAM, absl::StrCat("stream ", Name(ns, cs.stream().name()),
                                                     " does not exist or is not readable in the "
                                                     "configured schemas; run discover again"));
     }
     if (!index.emplace(std::make_pair(ns, cs.stream().name()), plans.size()).second) {
-      return Invalid("DUPLICATE_STREAM",
+      return Invalid(v1::ERROR_REASON_DUPLICATE_STREAM,
                      absl::StrCat("stream ", Name(ns, cs.stream().name()), " is configured twice"));
     }
     StreamPlan plan;
@@ -302,7 +302,7 @@ absl::StatusOr<std::vector<StreamPlan>> PlanRead(const v1::ReadRequest& request,
       continue;
     }
     if (!seen.insert(it->second).second) {
-      return Invalid("INVALID_STATE",
+      return Invalid(v1::ERROR_REASON_INVALID_STATE,
                      absl::StrCat("two states for stream ", Name(ns, state.stream().name())));
     }
     if (auto s = ApplyState(state, &plans[it->second], warnings); !s.ok()) return s;

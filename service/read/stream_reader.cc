@@ -155,7 +155,7 @@ class StreamReader {
     bool final_checkpoint = c->state().completed();
     RETURN_IF_ERROR(Send(r));
     if (!final_checkpoint && control_ != nullptr && control_->stop_requested()) {
-      return MakeError(absl::StatusCode::kUnavailable, "SERVER_SHUTTING_DOWN",
+      return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_SERVER_SHUTTING_DOWN,
                        "the server is shutting down; resume from the last checkpoint");
     }
     return absl::OkStatus();
@@ -208,9 +208,8 @@ class StreamReader {
         return status;
       }
       if (attempt >= attempts) {
-        return MakeError(status.code(), ReasonOf(status),
-                         absl::StrCat(status.message(), " (gave up after ", attempt,
-                                      " attempts; resume from the last checkpoint)"));
+        return WithMessage(status, absl::StrCat(status.message(), " (gave up after ", attempt,
+                                                " attempts; resume from the last checkpoint)"));
       }
       summary_.set_retries(summary_.retries() + 1);
       RETURN_IF_ERROR(Log(v1::LOG_LEVEL_WARN,
@@ -308,7 +307,7 @@ class StreamReader {
         auto it = compressed.find(st.info.qualified);
         if (it != compressed.end()) {
           absl::StatusOr<bool> written = WrittenSince(conn_.get(), it->second, st.xmin.since);
-          if (!written.ok() && ReasonOf(written.status()) == "SQLSTATE_42P01") {
+          if (!written.ok() && SqlStateOf(written.status()) == "42P01") {
             written = true;  // dropped since the lookup (decompressed, recompressed): read whole
           }
           if (!written.ok() && written.status().code() == absl::StatusCode::kPermissionDenied) {

@@ -132,7 +132,7 @@ absl::StatusOr<XminStart> ReadXminStart(pg::Connection& conn, const v1::Stream& 
                                      "WHERE inhparent = $1::regclass)",
                                      {self}));
     if (children.rows() == 1 && children.Get(0, 0) == "t") {
-      return MakeError(absl::StatusCode::kInvalidArgument, "UNSUPPORTED_SYNC_MODE",
+      return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_UNSUPPORTED_SYNC_MODE,
                        absl::StrCat("stream ", d.namespace_(), ".", d.name(),
                                     " has inheritance children (tables that INHERIT it): "
                                     "replication_method Xmin cannot follow their writes; read "
@@ -188,7 +188,7 @@ absl::Status VerifyXminReader(pg::Connection& conn, const XminFacts& facts) {
   ASSIGN_OR_RETURN(uint64_t xmin, U64(r, 0, 0));
   const std::string server = ServerIdentity(conn);
   if (xmin < facts.horizon || (!facts.server.empty() && !server.empty() && server != facts.server)) {
-    return MakeError(absl::StatusCode::kUnavailable, "XMIN_READER_BEHIND",
+    return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_XMIN_READER_BEHIND,
                      "a reading connection reached a server that does not see every "
                      "transaction the sync started after (another server, or a replica "
                      "behind): the read is retried");

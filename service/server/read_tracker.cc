@@ -20,11 +20,11 @@ absl::StatusOr<std::unique_ptr<ReadTracker::Registration>> ReadTracker::Register
     ReadControl* control) {
   absl::MutexLock lock(&mu_);
   if (stopping_) {
-    return MakeError(absl::StatusCode::kUnavailable, "SERVER_SHUTTING_DOWN",
+    return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_SERVER_SHUTTING_DOWN,
                      "the server is shutting down; retry on another instance");
   }
   if (max_reads_ > 0 && static_cast<int>(entries_.size()) >= max_reads_) {
-    return MakeError(absl::StatusCode::kResourceExhausted, "TOO_MANY_READS",
+    return MakeError(absl::StatusCode::kResourceExhausted, v1::ERROR_REASON_TOO_MANY_READS,
                      absl::StrCat("the server already runs ", entries_.size(),
                                   " reads, its limit (--max_concurrent_reads); retry later"));
   }

@@ -209,11 +209,11 @@ CallEnd RunWatched(grpc::ServerContext* context, absl::Duration poll, ReadContro
 // cancelled), else `status`.
 absl::Status EndedEarly(CallEnd end, const char* what, absl::Status status) {
   if (end == CallEnd::kDeadlineExceeded) {
-    return MakeError(absl::StatusCode::kDeadlineExceeded, "DEADLINE_EXCEEDED",
+    return MakeError(absl::StatusCode::kDeadlineExceeded, v1::ERROR_REASON_DEADLINE_EXCEEDED,
                      absl::StrCat("the call's deadline passed; the ", what, " was cancelled"));
   }
   if (end == CallEnd::kClientCancelled) {
-    return MakeError(absl::StatusCode::kCancelled, "CLIENT_CANCELLED",
+    return MakeError(absl::StatusCode::kCancelled, v1::ERROR_REASON_CLIENT_CANCELLED,
                      absl::StrCat("the client cancelled the ", what));
   }
   return status;
@@ -227,7 +227,7 @@ bool SourceServiceImpl::ShuttingDown() const {
 
 // Shutting down: new calls are refused even before gRPC closes the port.
 absl::Status SourceServiceImpl::ShuttingDownError() {
-  return MakeError(absl::StatusCode::kUnavailable, "SERVER_SHUTTING_DOWN",
+  return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_SERVER_SHUTTING_DOWN,
                    "the server is shutting down; retry on another instance");
 }
 
@@ -357,7 +357,7 @@ grpc::Status SourceServiceImpl::ReadTo(RpcScope& scope, const v1::ReadRequest& o
   if (!status.ok()) {
     // Say why the read really stopped: the core only saw its queries cancelled.
     if (registration != nullptr && registration->forced_stop()) {
-      status = MakeError(absl::StatusCode::kUnavailable, "SERVER_SHUTTING_DOWN",
+      status = MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_SERVER_SHUTTING_DOWN,
                          "the server shut down before the read reached its next checkpoint; "
                          "resume from the last checkpoint received");
     } else {

@@ -24,15 +24,17 @@ v1::CheckResponse Failed(v1::CheckResponse response, const absl::Status& status)
   response.set_succeeded(false);
   response.set_failure_type(FailureTypeFor(status));
   response.set_reason(ReasonOf(status));
+  response.set_reason_code(ReasonCodeOf(status));
   response.set_message(std::string(status.message()));
   return response;
 }
 
 v1::CheckResponse FailedWith(v1::CheckResponse response, v1::FailureType type,
-                             absl::string_view reason, std::string message) {
+                             v1::ErrorReason reason, std::string message) {
   response.set_succeeded(false);
   response.set_failure_type(type);
-  response.set_reason(std::string(reason));
+  response.set_reason(ReasonName(reason));
+  response.set_reason_code(reason);
   response.set_message(std::move(message));
   return response;
 }
@@ -182,7 +184,7 @@ v1::CheckResponse RunCheck(const v1::SourceConfig& config, ReadControl* control)
       check->set_readable(true);
     }
     if (readable.empty()) {
-      return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, "MISSING_PRIVILEGE",
+      return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, v1::ERROR_REASON_MISSING_PRIVILEGE,
                         absl::StrCat("user '", resolved->connect.user,
                                      "' has USAGE on no schema besides PostgreSQL's and "
                                      "TimescaleDB's own, so an empty schemas list reads nothing "
@@ -214,12 +216,12 @@ v1::CheckResponse RunCheck(const v1::SourceConfig& config, ReadControl* control)
     }
   }
   if (!missing.empty()) {
-    return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, "SCHEMA_NOT_FOUND",
+    return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, v1::ERROR_REASON_SCHEMA_NOT_FOUND,
                       absl::StrCat("schema(s) not found in database '", resolved->connect.database,
                                    "': ", absl::StrJoin(missing, ", ")));
   }
   if (!unreadable.empty()) {
-    return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, "MISSING_PRIVILEGE",
+    return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, v1::ERROR_REASON_MISSING_PRIVILEGE,
                       absl::StrCat("user '", resolved->connect.user,
                                    "' lacks USAGE on schema(s): ", absl::StrJoin(unreadable, ", "),
                                    " (GRANT USAGE ON SCHEMA ... TO ...)"));
@@ -227,7 +229,7 @@ v1::CheckResponse RunCheck(const v1::SourceConfig& config, ReadControl* control)
 
   if (resolved->cdc) {
     if (response.wal_level() != "logical") {
-      return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, "WAL_LEVEL_NOT_LOGICAL",
+      return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, v1::ERROR_REASON_WAL_LEVEL_NOT_LOGICAL,
                         absl::StrCat("CDC needs wal_level = logical, the server has '",
                                      response.wal_level(),
                                      "' (ALTER SYSTEM SET wal_level = logical; then restart)"));
@@ -238,13 +240,13 @@ v1::CheckResponse RunCheck(const v1::SourceConfig& config, ReadControl* control)
         {resolved->replication_slot});
     if (!slot.ok()) return Failed(response, slot.status());
     if (slot->rows() == 0) {
-      return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, "SLOT_NOT_FOUND",
+      return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, v1::ERROR_REASON_SLOT_NOT_FOUND,
                         absl::StrCat("replication slot '", resolved->replication_slot,
                                      "' does not exist (SELECT pg_create_logical_replication_slot("
                                      "'", resolved->replication_slot, "', 'pgoutput');)"));
     }
     if (slot->Get(0, 0) != "pgoutput" || slot->Get(0, 1) != "t") {
-      return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, "SLOT_UNUSABLE",
+      return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, v1::ERROR_REASON_SLOT_UNUSABLE,
                         absl::StrCat("replication slot '", resolved->replication_slot,
                                      "' must use the pgoutput plugin in database '",
                                      resolved->connect.database, "'"));
@@ -253,7 +255,7 @@ v1::CheckResponse RunCheck(const v1::SourceConfig& config, ReadControl* control)
         "SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1", {resolved->publication});
     if (!publication.ok()) return Failed(response, publication.status());
     if (publication->rows() == 0) {
-      return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, "PUBLICATION_NOT_FOUND",
+      return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, v1::ERROR_REASON_PUBLICATION_NOT_FOUND,
                         absl::StrCat("publication '", resolved->publication,
                                      "' does not exist (CREATE PUBLICATION ", 
                                      pg::QuoteIdent(resolved->publication),
@@ -263,7 +265,7 @@ v1::CheckResponse RunCheck(const v1::SourceConfig& config, ReadControl* control)
         CheckPublicationCoverage(*conn, *resolved, readable, response.timescaledb_installed());
     if (!coverage.ok()) return Failed(response, coverage.status());
     if (!coverage->empty()) {
-      return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, "PUBLICATION_INCOMPLETE",
+      return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, v1::ERROR_REASON_PUBLICATION_INCOMPLETE,
                         absl::StrCat("publication '", resolved->publication,
                                      "' does not cover everything CDC needs: ", *coverage));
     }
@@ -271,7 +273,7 @@ v1::CheckResponse RunCheck(const v1::SourceConfig& config, ReadControl* control)
       auto identities = CheckReplicaIdentities(*conn, *resolved);
       if (!identities.ok()) return Failed(response, identities.status());
       if (!identities->empty()) {
-        return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, "REPLICA_IDENTITY_MISSING",
+        return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, v1::ERROR_REASON_REPLICA_IDENTITY_MISSING,
                           absl::StrCat("publication '", resolved->publication, "' breaks writes: ",
                                        *identities));
       }

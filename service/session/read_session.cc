@@ -56,7 +56,7 @@ absl::Status RunRead(const v1::ReadRequest& request, ReadSink* sink, ReadControl
   for (const StreamPlan& plan : plans) {
     if (control != nullptr && control->stop_requested()) {
       // Stopping between streams: every finished stream has its final checkpoint.
-      return MakeError(absl::StatusCode::kUnavailable, "SERVER_SHUTTING_DOWN",
+      return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_SERVER_SHUTTING_DOWN,
                        "the server is shutting down; resume from the last checkpoint");
     }
     RETURN_IF_ERROR(ReadStream(*conn, config, plan, request.options(), sink, control));

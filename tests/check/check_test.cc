@@ -51,6 +51,7 @@ TEST(Check, WrongPasswordIsAConfigErrorWithoutThePassword) {
   v1::CheckResponse r = RunCheck(config);
   EXPECT_FALSE(r.succeeded());
   EXPECT_EQ(r.reason(), "AUTHENTICATION_FAILED") << r.message();
+  EXPECT_EQ(r.reason_code(), v1::ERROR_REASON_AUTHENTICATION_FAILED);
   EXPECT_EQ(r.failure_type(), v1::FAILURE_TYPE_CONFIG_ERROR);
   EXPECT_NE(r.message().find("password"), std::string::npos) << r.message();
   ExpectNoSecret(r);
@@ -163,6 +164,7 @@ TEST(Check, MissingSchemaAndMissingPrivilege) {
   v1::CheckResponse missing = RunCheck(config);
   EXPECT_FALSE(missing.succeeded());
   EXPECT_EQ(missing.reason(), "SCHEMA_NOT_FOUND");
+  EXPECT_EQ(missing.reason_code(), v1::ERROR_REASON_SCHEMA_NOT_FOUND);
   EXPECT_NE(missing.message().find("no_such_schema"), std::string::npos);
 
   config = testing::ConfigFor(Server::kPostgres);

@@ -147,14 +147,14 @@ TEST(ErrorDetails, EncodesGoogleRpcStatusWithErrorInfo) {
 }
 
 TEST(StatusMapping, KeepsCodeAndMessageAndAddsDetails) {
-  absl::Status core = MakeError(absl::StatusCode::kPermissionDenied, "INSUFFICIENT_PRIVILEGE",
+  absl::Status core = MakeError(absl::StatusCode::kPermissionDenied, v1::ERROR_REASON_MISSING_PRIVILEGE,
                                 "permission denied for table metrics");
   core.SetPayload("type.tsdb-source/chunk", absl::Cord("_hyper_1_2_chunk"));
   grpc::Status status = ToGrpcStatus(core, nullptr, {{"stream", "public.metrics"}});
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(status.error_message(), "permission denied for table metrics");
   std::string info = Fields(Fields(status.error_details(), 3).at(0), 2).at(0);
-  EXPECT_EQ(Fields(info, 1), std::vector<std::string>{"INSUFFICIENT_PRIVILEGE"});
+  EXPECT_EQ(Fields(info, 1), std::vector<std::string>{"MISSING_PRIVILEGE"});
   std::vector<std::string> entries = Fields(info, 3);
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(Fields(entries[0], 2), std::vector<std::string>{"_hyper_1_2_chunk"});
@@ -206,7 +206,7 @@ TEST(RpcScope, RedactsTheRequestSecretsFromReturnedErrors) {
   config.mutable_ssl_mode()->set_client_key_password("key-pass-42");
   config.mutable_ssl_mode()->set_client_key("x");  // too short to redact meaningfully
   scope.AddSecrets(config);
-  absl::Status core = MakeError(absl::StatusCode::kUnauthenticated, "AUTHENTICATION_FAILED",
+  absl::Status core = MakeError(absl::StatusCode::kUnauthenticated, v1::ERROR_REASON_AUTHENTICATION_FAILED,
                                 "rejected Sup3r-Secret and key-pass-42 (x)");
   grpc::Status status = scope.Finish(core);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
