@@ -6,6 +6,7 @@
 
 #include "client/json/json_writer.h"
 #include "client/state_json.h"
+#include "service/airbyte/cdc_columns.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace tsdb_source::client {
@@ -140,7 +141,7 @@ void AirbyteOutput::ConnectionStatus(bool succeeded, std::string_view message) {
   EndLine();
 }
 
-std::string AirbyteStreamJson(const v1::Stream& stream) {
+std::string AirbyteStreamJson(const v1::Stream& stream, bool cdc) {
   std::string out;
   JsonWriter w(&out);
   w.BeginObject();
@@ -162,6 +163,13 @@ std::string AirbyteStreamJson(const v1::Stream& stream) {
     w.Key(column.name());
     w.RawValue(column.json_schema());
   }
+  if (cdc) {
+    // Airbyte's CDC metadata columns, on every stream as source-postgres declares them.
+    for (const v1::Column& column : airbyte::CdcColumns()) {
+      w.Key(column.name());
+      w.RawValue(column.json_schema());
+    }
+  }
   w.EndObject();
   w.EndObject();
   w.Key("supported_sync_modes");
@@ -173,10 +181,14 @@ std::string AirbyteStreamJson(const v1::Stream& stream) {
   w.EndArray();
   w.Key("source_defined_cursor");
   w.Bool(stream.source_defined_cursor());
-  if (!stream.default_cursor_field().empty()) {
+  // With CDC the cursor is the change's position, _ab_cdc_lsn (source-postgres's default
+  // cursor in CDC mode, on every stream).
+  const std::string cursor =
+      cdc ? std::string(airbyte::kLsnColumn) : stream.default_cursor_field();
+  if (!cursor.empty()) {
     w.Key("default_cursor_field");
     w.BeginArray();
-    w.String(stream.default_cursor_field());
+    w.String(cursor);
     w.EndArray();
   }
   if (stream.primary_key_size() > 0 && AirbyteAcceptsPrimaryKey(stream)) {
@@ -214,7 +226,7 @@ std::string AirbyteStreamJson(const v1::Stream& stream) {
   return out;
 }
 
-void AirbyteOutput::Catalog(const v1::Catalog& catalog) {
+void AirbyteOutput::Catalog(const v1::Catalog& catalog, bool cdc) {
   JsonWriter w(BeginLine());
   w.BeginObject();
   w.Key("type");
@@ -223,7 +235,7 @@ void AirbyteOutput::Catalog(const v1::Catalog& catalog) {
   w.BeginObject();
   w.Key("streams");
   w.BeginArray();
-  for (const v1::Stream& stream : catalog.streams()) w.RawValue(AirbyteStreamJson(stream));
+  for (const v1::Stream& stream : catalog.streams()) w.RawValue(AirbyteStreamJson(stream, cdc));
   w.EndArray();
   w.EndObject();
   w.EndObject();

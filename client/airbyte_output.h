@@ -31,7 +31,8 @@ class AirbyteOutput final {
 
   void Spec(const v1::SpecResponse& spec);
   void ConnectionStatus(bool succeeded, std::string_view message);
-  void Catalog(const v1::Catalog& catalog);
+  // `cdc`: the config's replication method is CDC (Airbyte's _ab_cdc_* columns are added).
+  void Catalog(const v1::Catalog& catalog, bool cdc);
   void Log(std::string_view level, std::string_view message);
   void TraceError(std::string_view message, std::string_view internal_message,
                   std::string_view failure_type);
@@ -65,7 +66,8 @@ class AirbyteOutput final {
 };
 
 // The Airbyte JSON of one stream (AirbyteStream), TimescaleDB metadata under "timescaledb".
-std::string AirbyteStreamJson(const v1::Stream& stream);
+// `cdc`: a CDC connection's stream (service/airbyte/cdc_columns.h).
+std::string AirbyteStreamJson(const v1::Stream& stream, bool cdc = false);
 
 // Airbyte's name of a log level ("INFO", ...).
 std::string_view AirbyteLogLevel(v1::LogLevel level);

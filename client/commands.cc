@@ -105,7 +105,8 @@ int RunDiscover(CommandContext& context) {
   v1::DiscoverResponse response;
   grpc::Status status = context.service->stub()->Discover(&call, request, &response);
   if (!status.ok()) return RpcError(context, "discover", status);
-  context.out->Catalog(response.catalog());
+  context.out->Catalog(response.catalog(),
+                       config->replication_method().method() == "CDC");
   return 0;
 }
 

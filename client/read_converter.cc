@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/json/json_writer.h"
+#include "service/airbyte/cdc_columns.h"
 
 namespace tsdb_source::client {
 namespace {
@@ -31,26 +32,28 @@ const char* NulledReason(v1::ValueKind kind) {
 
 }  // namespace
 
-void ReadConverter::SetColumns(const v1::StreamStart& start, StreamInfo* info) {
+void ReadConverter::SetColumns(const v1::StreamDescriptor& stream,
+                               const google::protobuf::RepeatedPtrField<v1::Column>& columns,
+                               StreamInfo* info) {
   // A stream started again keeps its warnings: one per column and read.
   std::set<std::string> warned;
   for (const ColumnNote& column : info->columns) {
     if (column.warned) warned.insert(column.name);
   }
   info->columns.clear();
-  info->columns.reserve(start.columns_size());
+  info->columns.reserve(columns.size());
   info->cursor_column = -1;
-  auto cursor = cursor_columns_.find(KeyOf(start.stream()));
-  if (cursor == cursor_columns_.end()) cursor = cursor_columns_.find({"", start.stream().name()});
-  for (int i = 0; cursor != cursor_columns_.end() && i < start.columns_size(); ++i) {
-    const v1::Column& c = start.columns(i);
+  auto cursor = cursor_columns_.find(KeyOf(stream));
+  if (cursor == cursor_columns_.end()) cursor = cursor_columns_.find({"", stream.name()});
+  for (int i = 0; cursor != cursor_columns_.end() && i < columns.size(); ++i) {
+    const v1::Column& c = columns.Get(i);
     if (c.name() != cursor->second) continue;
     if (c.kind() == v1::VALUE_KIND_INT64 || c.kind() == v1::VALUE_KIND_TIMESTAMP ||
         c.kind() == v1::VALUE_KIND_TIMESTAMPTZ || c.kind() == v1::VALUE_KIND_DATE) {
       info->cursor_column = i;
     }
   }
-  for (const v1::Column& c : start.columns()) {
+  for (const v1::Column& c : columns) {
     ColumnNote column;
     column.name = c.name();
     column.change = R"({"field":)";
@@ -80,7 +83,15 @@ void ReadConverter::Handle(const v1::ReadResponse& response) {
       const v1::StreamStart& start = response.stream_start();
       StreamInfo& info = streams_[KeyOf(start.stream())];
       info.descriptor = start.stream();
-      auto formatter = RecordFormatter::Create(start.columns());
+      // A stream read by change data capture gains Airbyte's _ab_cdc_* columns, made from
+      // each batch's RecordBatch.changes.
+      info.changes = start.changes();
+      if (info.changes && info.cdc_values == nullptr) {
+        info.cdc_values = std::make_unique<airbyte::CdcValues>();
+      }
+      google::protobuf::RepeatedPtrField<v1::Column> columns = start.columns();
+      if (info.changes) columns.MergeFrom(airbyte::CdcColumns());
+      auto formatter = RecordFormatter::Create(columns);
       if (!formatter.ok()) {
         out_->Log("ERROR", absl::StrCat("cannot format stream ", start.stream().name(), ": ",
                                         std::string(formatter.status().message())));
@@ -96,7 +107,7 @@ void ReadConverter::Handle(const v1::ReadResponse& response) {
         AppendJsonString(start.stream().namespace_(), &info.record_prefix);
       }
       info.record_prefix += R"(,"emitted_at":)";
-      SetColumns(start, &info);
+      SetColumns(start.stream(), columns, &info);
       break;
     }
     case v1::ReadResponse::kRecords:
@@ -154,7 +165,13 @@ void ReadConverter::Records(const v1::RecordBatch& batch) {
     return;
   }
   StreamInfo& info = it->second;
-  absl::Status status = info.formatter->StartBatch(batch);
+  absl::Status status;
+  if (info.changes) {
+    status = info.cdc_values->Fill(batch);
+    if (status.ok()) status = info.formatter->StartBatch(batch, {info.cdc_values->columns(), 3});
+  } else {
+    status = info.formatter->StartBatch(batch);
+  }
   if (!status.ok()) {
     out_->Log("ERROR", absl::StrCat("malformed batch of stream ", batch.stream().name(), ": ",
                                     std::string(status.message())));

@@ -19,6 +19,7 @@
 
 #include "client/airbyte_output.h"
 #include "client/json/record_json.h"
+#include "service/airbyte/cdc_columns.h"
 #include "tsdb_source/v1/source_service.pb.h"
 
 namespace tsdb_source::client {
@@ -59,7 +60,10 @@ class ReadConverter final {
     v1::StreamDescriptor descriptor;
     std::unique_ptr<RecordFormatter> formatter;
     std::string record_prefix;  // {"type":"RECORD","record":{"stream":..,"namespace":..,"emitted_at":
-    std::vector<ColumnNote> columns;  // in StreamStart order
+    std::vector<ColumnNote> columns;  // in StreamStart order (then the CDC columns)
+    // StreamStart.changes: the rows gain Airbyte's CDC columns (service/airbyte).
+    bool changes = false;
+    std::unique_ptr<airbyte::CdcValues> cdc_values;
     bool finished = false;
     // The cursor column (integer-encoded kinds only), -1 when none; the highest value seen
     // in this read and how many records had it.
@@ -71,7 +75,8 @@ class ReadConverter final {
   void CountCursor(const v1::RecordBatch& batch, StreamInfo* info);
   // Records of this read whose cursor equals the checkpoint's cursor; 0 when unknown.
   uint64_t CursorRecordCount(const v1::Checkpoint& checkpoint) const;
-  void SetColumns(const v1::StreamStart& start, StreamInfo* info);
+  void SetColumns(const v1::StreamDescriptor& stream,
+                  const google::protobuf::RepeatedPtrField<v1::Column>& columns, StreamInfo* info);
   void WarnNulled(const StreamInfo& info, const ColumnNote& column);
 
   AirbyteOutput* out_;

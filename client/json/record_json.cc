@@ -411,19 +411,21 @@ absl::Status RecordFormatter::BindLevel(const ColumnValues& values, ValueKind ki
   return absl::OkStatus();
 }
 
-absl::Status RecordFormatter::StartBatch(const RecordBatch& batch) {
+absl::Status RecordFormatter::StartBatch(
+    const RecordBatch& batch, absl::Span<const tsdb_source::v1::ColumnValues* const> extra) {
   bound_ = false;
   row_count_ = 0;
-  if (batch.columns_size() != num_columns()) {
+  const int given = batch.columns_size() + static_cast<int>(extra.size());
+  if (given != num_columns()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "record batch of stream \"", batch.stream().namespace_(), "\".\"",
-        batch.stream().name(), "\" has ", batch.columns_size(), " columns, expected ",
-        num_columns()));
+        batch.stream().name(), "\" has ", given, " columns, expected ", num_columns()));
   }
   num_levels_ = num_columns();
   for (int i = 0; i < num_columns(); ++i) {
-    absl::Status status =
-        BindLevel(batch.columns(i), columns_[i].kind, batch.row_count(), i, 0, i);
+    const tsdb_source::v1::ColumnValues& values =
+        i < batch.columns_size() ? batch.columns(i) : *extra[i - batch.columns_size()];
+    absl::Status status = BindLevel(values, columns_[i].kind, batch.row_count(), i, 0, i);
     if (!status.ok()) return status;
   }
   bound_ = true;

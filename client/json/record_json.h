@@ -46,6 +46,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "tsdb_source/v1/catalog.pb.h"
 #include "tsdb_source/v1/records.pb.h"
@@ -66,8 +67,11 @@ class RecordFormatter final {
   RecordFormatter& operator=(const RecordFormatter&) = delete;
 
   // Validates `batch` against the columns and binds it for AppendRow (see the contract).
+  // `extra` are the values of columns after the batch's own (e.g. the Airbyte CDC columns
+  // the shim derives from RecordBatch.changes), same rules, kept alive like the batch.
   // On error no batch is bound.
-  absl::Status StartBatch(const tsdb_source::v1::RecordBatch& batch);
+  absl::Status StartBatch(const tsdb_source::v1::RecordBatch& batch,
+                          absl::Span<const tsdb_source::v1::ColumnValues* const> extra = {});
 
   // Appends the data object of `row` of the bound batch. Fails with FailedPrecondition
   // when no batch is bound, OutOfRange when row >= row_count; appends nothing then.

@@ -7,7 +7,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/cdc/cdc_checkpoints.h"
-#include "service/cdc/cdc_columns.h"
 #include "service/cdc/change_reader.h"
 #include "service/cdc/replication_stream.h"
 #include "service/common/errors.h"
@@ -24,28 +23,19 @@ int64_t NowMicros() {
       .count();
 }
 
-// Turns a snapshot read (a standard full refresh of the table) into CDC output: columns and
-// batches gain the CDC columns, checkpoints become global, and the stream is not declared
-// COMPLETE until its changes have been streamed too.
+// Turns a snapshot read (the stream read as a full refresh whose batches carry the
+// snapshot's position, stream_plan.h SnapshotPlan) into CDC output: checkpoints become
+// global, and the stream is not declared COMPLETE until its changes have been streamed too.
+// Every other event passes through as it is (no copy).
 class SnapshotSink final : public ReadSink {
  public:
-  SnapshotSink(ReadSink* sink, CdcCheckpoints* checkpoints, uint64_t lsn, int64_t time,
-               const v1::Stream* stream)
-      : sink_(sink), checkpoints_(checkpoints), lsn_(lsn), time_(time), stream_(stream) {}
+  SnapshotSink(ReadSink* sink, CdcCheckpoints* checkpoints) : sink_(sink), checkpoints_(checkpoints) {}
 
   bool Emit(const v1::ReadResponse& response) override {
     switch (response.event_case()) {
-      case v1::ReadResponse::kStreamStart: {
-        v1::ReadResponse r = response;
-        *r.mutable_stream_start()->mutable_columns() = stream_->columns();  // with CDC columns
-        return sink_->Emit(r);
-      }
-      case v1::ReadResponse::kRecords: {
-        v1::ReadResponse r = response;
-        AppendSnapshotCdcValues(lsn_, time_, r.mutable_records());
-        checkpoints_->AddRecords(r.records().row_count());
-        return sink_->Emit(r);
-      }
+      case v1::ReadResponse::kRecords:
+        checkpoints_->AddRecords(response.records().row_count());
+        return sink_->Emit(response);
       case v1::ReadResponse::kCheckpoint:
         checkpoints_->SetStream(response.checkpoint().state());
         return checkpoints_->Emit();
@@ -60,9 +50,6 @@ class SnapshotSink final : public ReadSink {
  private:
   ReadSink* sink_;
   CdcCheckpoints* checkpoints_;
-  uint64_t lsn_;
-  int64_t time_;
-  const v1::Stream* stream_;
 };
 
 }  // namespace
@@ -144,17 +131,15 @@ absl::Status RunCdcRead(MainConnection& conn, const ResolvedConfig& config,
       v1::ReadResponse start;
       *start.mutable_stream_start()->mutable_stream() = plan.stream->stream();
       *start.mutable_stream_start()->mutable_columns() = plan.stream->columns();
+      start.mutable_stream_start()->set_changes(true);
       RETURN_IF_ERROR(events.Send(start));
       continue;
     }
-    v1::Stream table = WithoutCdcColumns(*plan.stream);
-    StreamPlan snapshot;
-    snapshot.stream = &table;
-    snapshot.incremental = false;
-    snapshot.chunked = plan.chunked;
-    if (plan.chunked) snapshot.slice_column = SliceColumn(table);
-    if (done != nullptr) snapshot.progress = done->chunks();
-    SnapshotSink snapshot_sink(sink, &checkpoints, start_lsn, snapshot_time, plan.stream);
+    std::vector<std::string> warnings;
+    ASSIGN_OR_RETURN(StreamPlan snapshot,
+                     SnapshotPlan(plan, SnapshotChanges{start_lsn, snapshot_time}, done, &warnings));
+    for (const std::string& warning : warnings) RETURN_IF_ERROR(events.Log(v1::LOG_LEVEL_WARN, warning));
+    SnapshotSink snapshot_sink(sink, &checkpoints);
     RETURN_IF_ERROR(ReadStream(conn, config, snapshot, request.options(), &snapshot_sink, control));
   }
   if (cdc_streams.empty()) return absl::OkStatus();

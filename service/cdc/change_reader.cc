@@ -13,7 +13,6 @@
 #include "absl/strings/str_cat.h"
 #include "service/catalog/discover.h"
 #include "service/catalog/type_mapping.h"
-#include "service/cdc/cdc_columns.h"
 #include "service/cdc/pgoutput.h"
 #include "service/cdc/relation_map.h"
 #include "service/cdc/replication_stream.h"
@@ -21,7 +20,6 @@
 #include "service/common/status_macros.h"
 #include "service/config/read_options.h"
 #include "service/pg/copy/batch_builder.h"
-#include "service/pg/copy/pg_epoch.h"
 #include "service/pg/copy/wire_reader.h"
 #include "service/read/chunk_reader.h"
 #include "service/read/event_emitter.h"
@@ -30,13 +28,6 @@ namespace tsdb_source::cdc {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-void PutBigEndian64(uint64_t v, char out[8]) {
-  for (int i = 7; i >= 0; --i) {
-    out[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-}
 
 bool IsMarker(absl::string_view prefix, absl::string_view suffix) {
   return prefix == absl::StrCat("::timescaledb-compression-", suffix) ||
@@ -47,6 +38,9 @@ bool IsMarker(absl::string_view prefix, absl::string_view suffix) {
 struct StreamOut {
   const v1::Stream* stream = nullptr;
   std::unique_ptr<pg::BatchBuilder> builder;
+  // RecordBatch.changes of the rows in `builder`: one entry per row.
+  v1::ChangeMetadata changes;
+  bool any_deleted = false;
   bool running = false;
   bool warned_toast = false;
   bool warned_text = false;
@@ -279,18 +273,18 @@ class ChangeReader {
     v1::ReadResponse r;
     out.builder->Release(r.mutable_records());
     out.builder->Reset();
+    if (!out.any_deleted) out.changes.clear_deleted();
+    r.mutable_records()->mutable_changes()->Swap(&out.changes);
+    out.changes.Clear();
+    out.any_deleted = false;
     return Send(r);
   }
 
   absl::StatusOr<pg::BatchBuilder*> Builder(StreamOut& out) {
     if (out.builder == nullptr) {
       std::vector<pg::ColumnSpec> specs = ColumnSpecsFor(*out.stream);
-      // The CDC columns travel as int8 and timestamptz.
-      specs[specs.size() - 3].type_oid = 20;
-      specs[specs.size() - 2].type_oid = 1184;
-      specs[specs.size() - 1].type_oid = 1184;
       // money arrives in its binary form and is passed on as its decimal text (MoneyText).
-      for (int c = 0; c < out.stream->columns_size() - kCdcColumnCount; ++c) {
+      for (int c = 0; c < out.stream->columns_size(); ++c) {
         if (IsMoney(out.stream->columns(c))) specs[static_cast<size_t>(c)].type_oid = 25;
       }
       ASSIGN_OR_RETURN(pg::BatchBuilder builder,
@@ -332,7 +326,7 @@ class ChangeReader {
     ASSIGN_OR_RETURN(pg::BatchBuilder* builder, Builder(out));
     const bool deleted = change.kind == Change::Kind::kDelete;
     const std::vector<TupleValue>& tuple = deleted ? change.old_tuple : change.new_tuple;
-    const int table_columns = out.stream->columns_size() - kCdcColumnCount;
+    const int table_columns = out.stream->columns_size();
     fields_.assign(out.stream->columns_size(), pg::FieldView::Null());
     money_texts_.resize(static_cast<size_t>(out.stream->columns_size()));
     const std::vector<int>& tuple_index = ColumnMap(*rel, *index, out, table_columns);
@@ -372,15 +366,12 @@ class ChangeReader {
         }
       }
     }
-    char lsn[8], updated[8], deleted_at[8];
-    PutBigEndian64(commit_lsn_, lsn);
-    PutBigEndian64(static_cast<uint64_t>(commit_time_ - pg::kPgEpochOffsetMicros), updated);
-    std::memcpy(deleted_at, updated, 8);
-    fields_[table_columns] = pg::FieldView{lsn, 8};
-    fields_[table_columns + 1] = pg::FieldView{updated, 8};
-    fields_[table_columns + 2] = deleted ? pg::FieldView{deleted_at, 8} : pg::FieldView::Null();
     builder->set_chunk(absl::StrCat(rel->namespace_name, ".", rel->name));
     RETURN_IF_ERROR(builder->AppendRow(fields_));
+    out.changes.add_lsn(commit_lsn_);
+    out.changes.add_commit_time(commit_time_);
+    out.changes.add_deleted(deleted);
+    out.any_deleted = out.any_deleted || deleted;
     if (builder->row_count() >= max_rows_) RETURN_IF_ERROR(Flush(out));
     return true;
   }

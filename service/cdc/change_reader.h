@@ -2,7 +2,8 @@
 // maps each change to its stream (chunks to hypertables, aggregate chunks to aggregates,
 // partitions to their root), drops what TimescaleDB's compression and decompression do
 // inside their ::timescaledb-(de)compression-start/end markers, and emits record batches
-// with the CDC columns (deletes as records with the key and _ab_cdc_deleted_at set).
+// of the table's columns whose RecordBatch.changes give each row's commit position and time
+// and whether it is a delete (a delete's row holds the old key).
 // A checkpoint follows a commit every N records or T seconds; it claims only commits whose
 // records were all emitted. Ends once caught up with the server's WAL position at start
 // (waiting at most initial_waiting_seconds for a first change), or runs until cancelled
@@ -26,7 +27,7 @@ struct ChangeReadStats {
   uint64_t unrelated = 0;          // changes of relations outside the streams
 };
 
-// `streams` are the CDC streams as discovered (with the CDC columns). `ack_lsn` (0 for none)
+// `streams` are the CDC streams as discovered. `ack_lsn` (0 for none)
 // is confirmed to the slot before streaming: a position the client handed back.
 absl::Status ReadChanges(pg::Connection& conn, const ResolvedConfig& config,
                          const std::vector<const v1::Stream*>& streams, uint64_t start_lsn,

@@ -66,7 +66,9 @@ absl::Status PlanStream(const v1::ConfiguredStream& cs, const v1::Stream* stream
     plan->chunked = plan->chunked || stream->kind() == v1::RELATION_KIND_HYPERTABLE;
     return absl::OkStatus();
   }
-  if (plan->incremental) {
+  // Change data capture finds new rows itself: no cursor (the source defines it).
+  plan->capture = plan->incremental && config.cdc;
+  if (plan->incremental && !plan->capture) {
     if (cs.cursor_field_size() > 1) {
       return Invalid(v1::ERROR_REASON_INVALID_CURSOR,
                      absl::StrCat("stream ", name, ": nested cursor fields are not supported"));
@@ -153,6 +155,11 @@ absl::Status ApplyState(const v1::StreamState& state, StreamPlan* plan,
   const v1::Stream& stream = *plan->stream;
   std::string name = Name(stream.stream().namespace_(), stream.stream().name());
   if (plan->xmin) return ApplyXminState(state, plan, warnings);
+  if (plan->capture) {
+    warnings->push_back(absl::StrCat("stream ", name, ": a per-stream state is ignored by change "
+                                     "data capture, which continues from a GLOBAL state"));
+    return absl::OkStatus();
+  }
   if (state.has_airbyte_postgres()) {
     const v1::AirbytePostgresState& pg = state.airbyte_postgres();
     if (pg.state_type() != "cursor_based") {
@@ -235,6 +242,19 @@ absl::Status ApplyState(const v1::StreamState& state, StreamPlan* plan,
 }
 
 }  // namespace
+
+absl::StatusOr<StreamPlan> SnapshotPlan(const StreamPlan& plan, SnapshotChanges changes,
+                                        const v1::StreamState* saved,
+                                        std::vector<std::string>* warnings) {
+  StreamPlan snapshot = plan;
+  snapshot.incremental = false;
+  snapshot.capture = false;
+  snapshot.snapshot_changes = changes;
+  if (saved != nullptr) {
+    if (auto s = ApplyState(*saved, &snapshot, warnings); !s.ok()) return s;
+  }
+  return snapshot;
+}
 
 int SliceColumn(const v1::Stream& stream) {
   if (!stream.has_hypertable()) return -1;

@@ -17,6 +17,13 @@ namespace tsdb_source {
 
 inline constexpr uint32_t kStateVersion = 1;
 
+// Where a change data capture snapshot stands: every row it reads carries this position
+// and time in RecordBatch.changes (one entry for the whole batch).
+struct SnapshotChanges {
+  uint64_t lsn = 0;
+  int64_t time_micros = 0;  // since 1970-01-01 UTC
+};
+
 struct StreamPlan {
   const v1::Stream* stream = nullptr;
   bool incremental = false;
@@ -38,7 +45,20 @@ struct StreamPlan {
   // (empty: read everything).
   bool xmin = false;
   v1::XminState xmin_state;
+  // replication_method CDC, incremental streams: read by change data capture, a snapshot then
+  // the changes. The fields above plan the snapshot as for a full refresh (no cursor).
+  bool capture = false;
+  // Set on the plan of a capture stream's snapshot (see SnapshotPlan).
+  std::optional<SnapshotChanges> snapshot_changes;
 };
+
+// The plan of a capture stream's snapshot: `plan` read as a full refresh whose batches carry
+// `changes`, continuing from `saved` (the snapshot's own checkpoint in the CDC state) when
+// given. INVALID_ARGUMENT for a saved state with unusable positions; a state that cannot be
+// continued is explained in `warnings` and the snapshot starts over.
+absl::StatusOr<StreamPlan> SnapshotPlan(const StreamPlan& plan, SnapshotChanges changes,
+                                        const v1::StreamState* saved,
+                                        std::vector<std::string>* warnings);
 
 // The column that slices a hypertable's chunks: its time column when that is a timestamp,
 // timestamptz, date or integer column; -1 otherwise (chunks are then read whole).

@@ -73,6 +73,7 @@ class StreamReader {
       v1::ReadResponse r;
       *r.mutable_stream_start()->mutable_stream() = d;
       *r.mutable_stream_start()->mutable_columns() = plan_.stream->columns();
+      r.mutable_stream_start()->set_changes(plan_.snapshot_changes.has_value());
       RETURN_IF_ERROR(Send(r));
     }
     absl::Status status = CursorFilter(&cursor_filter_);
@@ -166,6 +167,13 @@ class StreamReader {
       RETURN_IF_ERROR(Status(v1::STREAM_STATUS_KIND_RUNNING));
     }
     if (plan_.incremental && !plan_.xmin) TrackCursor(batch);
+    if (plan_.snapshot_changes.has_value()) {
+      // A capture stream's snapshot: every row at the snapshot's position (one entry).
+      v1::ChangeMetadata* changes = batch.mutable_changes();
+      changes->Clear();
+      changes->add_lsn(plan_.snapshot_changes->lsn);
+      changes->add_commit_time(plan_.snapshot_changes->time_micros);
+    }
     summary_.set_rows(summary_.rows() + batch.row_count());
     v1::ReadResponse r;
     r.mutable_records()->Swap(&batch);

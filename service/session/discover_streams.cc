@@ -5,7 +5,6 @@
 
 #include "service/catalog/discover.h"
 #include "service/cdc/capturable.h"
-#include "service/cdc/cdc_columns.h"
 #include "service/common/status_macros.h"
 
 namespace tsdb_source {
@@ -16,13 +15,18 @@ absl::StatusOr<v1::Catalog> DiscoverStreams(pg::Connection& conn, const Resolved
   ASSIGN_OR_RETURN(v1::Catalog catalog, DiscoverCatalog(conn, config, only, &facts));
   if (config.cdc) {
     for (v1::Stream& stream : *catalog.mutable_streams()) {
-      cdc::AddCdcColumns(&stream);
       std::string why = cdc::WhyNotCapturable(
           stream, facts[{stream.stream().namespace_(), stream.stream().name()}]);
-      if (why.empty()) continue;
-      // Full refresh only, as Airbyte's Postgres source offers such streams in CDC mode. The
-      // default cursor stays, so that a catalog asking incremental anyway reaches the CDC
-      // read's refusal, which names the stream and this reason.
+      if (why.empty()) {
+        // The source finds the changes: no cursor column (batches carry RecordBatch.changes).
+        stream.set_captures_changes(true);
+        stream.set_source_defined_cursor(true);
+        stream.clear_default_cursor_field();
+        continue;
+      }
+      // Full refresh only, as Airbyte's Postgres source offers such streams in CDC mode. A
+      // catalog asking incremental anyway reaches the CDC read's refusal, which names the
+      // stream and this reason.
       stream.clear_supported_sync_modes();
       stream.add_supported_sync_modes(v1::SYNC_MODE_FULL_REFRESH);
       stream.set_source_defined_cursor(false);

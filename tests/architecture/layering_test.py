@@ -9,8 +9,11 @@ import unittest
 
 # Lowest first; a package may depend on those before it.
 LAYERS = [
-    "common", "pg/copy", "pg", "config", "catalog", "read", "cdc", "session", "server",
+    "common", "pg/copy", "pg", "config", "catalog", "read", "cdc", "airbyte", "session", "server",
 ]
+# Airbyte's conventions (service/airbyte) sit beside the core, not on it: they use the
+# contract and common only, and only the layers above the core (and the shim) use them.
+AIRBYTE_MAY_USE = {"common"}
 RUNFILES = os.path.join(os.environ.get("TEST_SRCDIR", ""), "tsdb_source")
 
 
@@ -44,6 +47,13 @@ class Layering(unittest.TestCase):
                 self.assertLess(LAYERS.index(dep), i,
                                 "service/%s depends on service/%s, which is above it "
                                 "(docs/architecture.md)" % (package, dep))
+
+    def test_airbyte_conventions_stay_out_of_the_core(self):
+        self.assertLessEqual(dependencies("airbyte"), AIRBYTE_MAY_USE,
+                             "service/airbyte may use the contract and service/common only")
+        for package in LAYERS[:LAYERS.index("airbyte")]:
+            self.assertNotIn("airbyte", dependencies(package),
+                             "service/%s (the core) depends on service/airbyte" % package)
 
     def test_the_check_can_fail(self):
         # A dependency upward, as the read session's used to be (read -> cdc).

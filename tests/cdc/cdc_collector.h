@@ -1,7 +1,8 @@
 // A ReadSink for CDC tests: keeps every event and, per record, the stream, the first
 // column's integer value (the key, or a time bucket as microseconds), whether the record is
-// a delete (_ab_cdc_deleted_at not null) and its _ab_cdc_lsn (the CDC columns come last:
-// lsn, updated_at, deleted_at).
+// a delete and its commit position (RecordBatch.changes: one entry per row, or one for the
+// whole batch). A batch of a stream started with StreamStart.changes but without fitting
+// change metadata fails the test.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "gtest/gtest.h"
 #include "service/session/read_session.h"
 
 namespace tsdb_source::testing {
@@ -26,21 +28,30 @@ struct CdcCollector : ReadSink {
   std::vector<CdcRecord> records;
   std::vector<v1::ReadResponse> events;
   std::map<std::string, int> columns;  // stream -> column count
+  std::set<std::string> captured;       // streams started with StreamStart.changes
   // Called after each event is recorded (on the read's thread).
   std::function<void(const v1::ReadResponse&)> on_event;
 
   bool Emit(const v1::ReadResponse& r) override {
     events.push_back(r);
-    if (r.has_stream_start()) columns[r.stream_start().stream().name()] = r.stream_start().columns_size();
+    if (r.has_stream_start()) {
+      columns[r.stream_start().stream().name()] = r.stream_start().columns_size();
+      if (r.stream_start().changes()) captured.insert(r.stream_start().stream().name());
+    }
     if (r.has_records()) {
       const v1::RecordBatch& b = r.records();
-      const int n = b.columns_size();
-      const std::string& deleted_bitmap = b.columns(n - 1).null_bitmap();
-      for (uint32_t i = 0; i < b.row_count(); ++i) {
-        bool deleted = deleted_bitmap.empty() ||
-                       !((static_cast<unsigned char>(deleted_bitmap[i / 8]) >> (i % 8)) & 1);
-        records.push_back({b.stream().name(), b.columns(0).int64s().values(i), deleted,
-                           b.columns(n - 3).int64s().values(i)});
+      const v1::ChangeMetadata& c = b.changes();
+      const int rows = static_cast<int>(b.row_count());
+      if (captured.count(b.stream().name()) != 0) {
+        EXPECT_TRUE(c.lsn_size() == 1 || c.lsn_size() == rows) << c.lsn_size() << " of " << rows;
+        EXPECT_EQ(c.lsn_size(), c.commit_time_size());
+        EXPECT_TRUE(c.deleted_size() == 0 || c.deleted_size() == rows);
+      }
+      for (int i = 0; i < rows; ++i) {
+        const int at = c.lsn_size() == 1 ? 0 : i;
+        bool deleted = c.deleted_size() != 0 && c.deleted(i);
+        int64_t lsn = c.lsn_size() > at ? static_cast<int64_t>(c.lsn(at)) : 0;
+        records.push_back({b.stream().name(), b.columns(0).int64s().values(i), deleted, lsn});
       }
     }
     if (on_event) on_event(r);

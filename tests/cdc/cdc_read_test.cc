@@ -89,7 +89,8 @@ TEST_F(CdcRead, SnapshotThenChangesWithDeletesPartitionsAndAcknowledgement) {
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(first.Ids("items"), (std::multiset<int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
   EXPECT_EQ(first.Ids("events").size(), 5u);
-  EXPECT_EQ(first.columns["items"], 2 + 3);  // the table's columns and the CDC columns
+  EXPECT_EQ(first.columns["items"], 2);  // the table's columns: the change metadata is typed
+  EXPECT_EQ(first.captured, (std::set<std::string>{"items", "events"}));
   const v1::GlobalState* global = first.LastGlobal();
   ASSERT_NE(global, nullptr);
   ASSERT_EQ(global->streams_size(), 2);
@@ -287,7 +288,7 @@ TEST_F(CdcRead, ColumnsChangedWhileStreamingKeepTheirValues) {
   *second_request.mutable_global_state() = *global;
   Collector second;
   ASSERT_TRUE(RunRead(second_request, &second).ok());
-  // The read started after the drop: the stream's columns are id, b (and the CDC columns).
+  // The read started after the drop: the stream's columns are id, b.
   std::map<int64_t, std::string> b_of;
   for (const v1::ReadResponse& r : second.events) {
     if (!r.has_records()) continue;
