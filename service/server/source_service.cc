@@ -14,7 +14,7 @@
 #include "service/common/errors.h"
 #include "service/config/jdbc_url_params.h"
 #include "service/config/source_config.h"
-#include "service/config/spec.h"
+#include "service/airbyte/spec.h"
 #include "service/pg/connection.h"
 #include "service/pg/tunnels.h"
 #include "service/read/read_control.h"
@@ -237,8 +237,8 @@ grpc::Status SourceServiceImpl::Spec(grpc::ServerContext* context, const v1::Spe
   if (!scope.Authorize()) return RpcScope::Unauthenticated();
   if (ShuttingDown()) return scope.Finish(ShuttingDownError());
   scope.Started();
-  response->set_connection_specification_json(std::string(ConnectionSpecificationJson()));
-  response->set_documentation_url(std::string(kDocumentationUrl));
+  response->set_connection_specification_json(std::string(airbyte::ConnectionSpecificationJson()));
+  response->set_documentation_url(std::string(airbyte::kDocumentationUrl));
   response->set_supports_incremental(true);
   response->add_supported_destination_sync_modes(v1::DESTINATION_SYNC_MODE_OVERWRITE);
   response->add_supported_destination_sync_modes(v1::DESTINATION_SYNC_MODE_APPEND);

@@ -302,5 +302,47 @@ TEST_F(CdcRead, ColumnsChangedWhileStreamingKeepTheirValues) {
   EXPECT_EQ(b_of[2], "b2");
 }
 
+TEST_F(CdcRead, AnInterruptedSnapshotResumesAfterItsLastKey) {
+  // A table's snapshot is planned as its full refresh is (stream_plan.h SnapshotPlan): read
+  // in key order, its checkpoints hold the last key emitted, and a read resumed from one
+  // reads the keys after it, each once.
+  Sql("INSERT INTO " + schema_ + ".items SELECT g, 'n' FROM generate_series(11, 5000) g");
+  Sql("SELECT pg_replication_slot_advance('" + slot_ + "', pg_current_wal_lsn())");  // no changes
+  v1::ReadRequest request = Request({"items"});
+  request.mutable_options()->set_batch_max_rows(100);
+  request.mutable_options()->set_checkpoint_every_records(500);
+  // Stops the read at the first checkpoint whose snapshot state holds a key.
+  struct Stopping : Collector {
+    bool Emit(const v1::ReadResponse& r) override {
+      Collector::Emit(r);
+      if (!r.has_checkpoint() || !r.checkpoint().has_global()) return true;
+      const v1::GlobalState& g = r.checkpoint().global();
+      return !(g.streams_size() == 1 && !g.streams(0).completed() &&
+               g.streams(0).last_primary_key_size() > 0);
+    }
+  };
+  Stopping first;
+  EXPECT_FALSE(RunRead(request, &first).ok());
+  const v1::GlobalState* cut = first.LastGlobal();
+  ASSERT_NE(cut, nullptr);
+  ASSERT_EQ(cut->streams_size(), 1);
+  ASSERT_FALSE(cut->streams(0).completed());
+  ASSERT_EQ(cut->streams(0).last_primary_key_size(), 1);
+  const int64_t last = cut->streams(0).last_primary_key(0).int64_value();
+  ASSERT_GT(last, 0);
+  ASSERT_LT(last, 5000) << "the cut must fall inside the table";
+  std::multiset<int64_t> expected_first, expected_second;
+  for (int64_t id = 1; id <= last; ++id) expected_first.insert(id);
+  for (int64_t id = last + 1; id <= 5000; ++id) expected_second.insert(id);
+  EXPECT_EQ(first.Ids("items"), expected_first);
+
+  v1::ReadRequest resume = Request({"items"});
+  *resume.mutable_global_state() = *cut;
+  Collector second;
+  absl::Status status = RunRead(resume, &second);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(second.Ids("items"), expected_second);
+}
+
 }  // namespace
 }  // namespace tsdb_source

@@ -1,8 +1,8 @@
-#include "service/config/spec.h"
+#include "service/airbyte/spec.h"
 
 #include <string>
 
-namespace tsdb_source {
+namespace tsdb_source::airbyte {
 
 namespace {
 
@@ -123,4 +123,4 @@ absl::string_view ConnectionSpecificationJson() {
   return *minified;
 }
 
-}  // namespace tsdb_source
+}  // namespace tsdb_source::airbyte
