@@ -1,8 +1,7 @@
-// Column types: how a PostgreSQL type travels (ValueKind), how the reader selects it, and
-// its Airbyte JSON schema. The schemas follow Airbyte's Postgres source (source-postgres)
-// type by type, except where docs/types.md says why not: json/jsonb and bytea are strings,
-// money a number, numeric(p,0) an integer. Domains are described by their base type, enums
-// and unknown types as text. Pure functions, thread-safe.
+// Column types: how a PostgreSQL type travels (ValueKind), and how the reader selects it.
+// Domains are described by their base type, enums and unknown types as text. (A column's
+// Airbyte JSON schema is made from this description by service/airbyte/json_schema.h.)
+// Pure functions, thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +16,7 @@ namespace tsdb_source {
 inline constexpr uint32_t kMoneyOid = 790;
 inline constexpr uint32_t kMoneyArrayOid = 791;
 
-// Fills kind, element_kind, type_oid and json_schema of `column` for a column of base
+// Fills kind, element_kind, type_oid, nullable and numeric precision and scale of `column` for a column of base
 // type `base_oid` (`element_oid` for arrays, else 0) with type modifier `typmod` (the
 // column's atttypmod, a domain's typtypmod; -1 for none), nullable or not. A type without
 // a binary decoder (and arrays of such) becomes VALUE_KIND_TEXT and is read as ::text;

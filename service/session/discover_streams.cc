@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "service/airbyte/json_schema.h"
 #include "service/catalog/discover.h"
 #include "service/cdc/capturable.h"
 #include "service/common/status_macros.h"
@@ -13,6 +14,12 @@ absl::StatusOr<v1::Catalog> DiscoverStreams(pg::Connection& conn, const Resolved
                                             const std::vector<v1::StreamDescriptor>* only) {
   RelationFactsMap facts;
   ASSIGN_OR_RETURN(v1::Catalog catalog, DiscoverCatalog(conn, config, only, &facts));
+  // Each column's JSON schema, which the contract offers (Column.json_schema).
+  for (v1::Stream& stream : *catalog.mutable_streams()) {
+    for (v1::Column& column : *stream.mutable_columns()) {
+      column.set_json_schema(airbyte::JsonSchemaFor(column));
+    }
+  }
   if (config.cdc) {
     for (v1::Stream& stream : *catalog.mutable_streams()) {
       std::string why = cdc::WhyNotCapturable(

@@ -1,7 +1,9 @@
-// Unit tests of service/catalog/type_mapping: the JSON schema and wire kind of each
-// PostgreSQL type, compared with source-postgres's mapping (docs/types.md), and how the
+// Unit tests of service/catalog/type_mapping and service/airbyte/json_schema: the wire kind
+// and the JSON schema of each PostgreSQL type, compared with source-postgres's mapping (docs/types.md), and how the
 // reader selects each column.
 #include "service/catalog/type_mapping.h"
+
+#include "service/airbyte/json_schema.h"
 
 #include <string>
 
@@ -23,6 +25,7 @@ v1::Column Describe(uint32_t oid, int32_t typmod = kNoTypmod, bool nullable = fa
                     uint32_t element = 0) {
   v1::Column column;
   DescribeColumnType(oid, element, typmod, nullable, &column);
+  column.set_json_schema(airbyte::JsonSchemaFor(column));  // service/airbyte, from the description
   return column;
 }
 
@@ -74,6 +77,22 @@ TEST(TypeMapping, NumericWithPrecisionAndScaleZeroIsAnInteger) {
   EXPECT_EQ(Describe(1700, NumericTypmod(20, 0)).kind(), v1::VALUE_KIND_NUMERIC);
   // numeric(p,0)[]: elements numbers, as source-postgres's arrays (it cannot see their typmod).
   EXPECT_EQ(Describe(1231, NumericTypmod(20, 0)).json_schema().find("integer"), std::string::npos);
+}
+
+TEST(TypeMapping, NumericPrecisionAndScaleAreDescribed) {
+  v1::Column whole = Describe(1700, NumericTypmod(20, 0));
+  EXPECT_EQ(whole.numeric_precision(), 20);
+  EXPECT_EQ(whole.numeric_scale(), 0);
+  v1::Column scaled = Describe(1700, NumericTypmod(10, 2));
+  EXPECT_EQ(scaled.numeric_precision(), 10);
+  EXPECT_EQ(scaled.numeric_scale(), 2);
+  v1::Column negative = Describe(1700, NumericTypmod(3, -1));
+  EXPECT_EQ(negative.numeric_precision(), 3);
+  EXPECT_EQ(negative.numeric_scale(), -1);
+  v1::Column any = Describe(1700);
+  EXPECT_EQ(any.numeric_precision(), 0);
+  EXPECT_EQ(any.numeric_scale(), 0);
+  EXPECT_EQ(Describe(23, 4 + (20 << 16)).numeric_precision(), 0);  // only numeric has them
 }
 
 TEST(TypeMapping, MoneyIsANumberReadAsNumeric) {
