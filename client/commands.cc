@@ -132,6 +132,7 @@ int RunRead(CommandContext& context) {
     if (!state_text.ok()) return InputError(context, state_text.status());
     auto states = ParseState(*state_text, state_path->second);
     if (!states.ok()) return InputError(context, states.status());
+    for (const std::string& warning : states->warnings) context.out->Log("WARN", warning);
     for (auto& s : states->streams) *request.add_state() = std::move(s);
     if (states->global.has_value()) *request.mutable_global_state() = *states->global;
   }

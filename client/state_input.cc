@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/input_json.h"
 #include "client/state_json.h"
+#include "service/airbyte/postgres_state.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -62,10 +63,11 @@ bool IsAirbytePostgresState(const Value& stream_state) {
   return cursor != fields.end() && cursor->second.kind_case() != Value::kStructValue;
 }
 
-// One stream's state value -> StreamState. `where` locates the value in the file.
-absl::StatusOr<v1::StreamState> ParseStreamStateValue(const Value& stream_state,
-                                                      const v1::StreamDescriptor& descriptor,
-                                                      const std::string& where) {
+// One stream's state value -> StreamState, or none (an Airbyte Postgres state that cannot
+// be continued: `warnings` says so). `where` locates the value in the file.
+absl::StatusOr<std::optional<v1::StreamState>> ParseStreamStateValue(
+    const Value& stream_state, const v1::StreamDescriptor& descriptor, const std::string& where,
+    std::vector<std::string>* warnings) {
   // A state of this release: source-postgres's fields beside ours under "tsdb_source"
   // (state_json.h). Ours is exact and typed, so it wins over the text cursor.
   if (const Value* own = Field(stream_state, kTsdbSourceStateKey); own != nullptr) {
@@ -76,42 +78,43 @@ absl::StatusOr<v1::StreamState> ParseStreamStateValue(const Value& stream_state,
     if (Field(*own, kTsdbSourceStateKey) != nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(own_where, " is nested in itself"));
     }
-    return ParseStreamStateValue(*own, descriptor, own_where);
+    return ParseStreamStateValue(*own, descriptor, own_where, warnings);
   }
   v1::StreamState state;
   if (IsAirbytePostgresState(stream_state)) {
-    // Kept for the reader to migrate (version 0): cursor_based continues, the others restart.
-    v1::AirbytePostgresState* pg = state.mutable_airbyte_postgres();
-    pg->set_state_type(ScalarText(Field(stream_state, "state_type")));
-    if (pg->state_type().empty()) {
+    // Taken over as a state of ours where it can be (service/airbyte/postgres_state.h).
+    airbyte::PostgresStreamState pg;
+    pg.state_type = ScalarText(Field(stream_state, "state_type"));
+    if (pg.state_type.empty()) {
       if (Field(stream_state, "ctid") != nullptr) {
-        pg->set_state_type("ctid");
+        pg.state_type = "ctid";
       } else if (Field(stream_state, "xmin_raw_value") != nullptr ||
                  Field(stream_state, "xmin_xid_value") != nullptr) {
-        pg->set_state_type("xmin");
+        pg.state_type = "xmin";
       } else {
-        pg->set_state_type("cursor_based");  // the legacy DbStreamState layout
+        pg.state_type = "cursor_based";  // the legacy DbStreamState layout
       }
     }
-    pg->set_cursor(ScalarText(Field(stream_state, "cursor")));
-    if (pg->state_type() == "xmin") {
+    pg.cursor = ScalarText(Field(stream_state, "cursor"));
+    if (pg.state_type == "xmin") {
       // XminStatus: xmin_raw_value is the full ID; older states may only have its parts.
       uint64_t raw = 0, epoch = 0, xid = 0;
       if (WholeNumber(Field(stream_state, "xmin_raw_value"), &raw) && raw > 0) {
-        pg->set_xmin_raw_value(raw);
+        pg.xmin_raw_value = raw;
       } else if (WholeNumber(Field(stream_state, "xmin_xid_value"), &xid) && xid <= 0xffffffffu) {
         (void)WholeNumber(Field(stream_state, "num_wraparound"), &epoch);
-        if (epoch < (uint64_t{1} << 31)) pg->set_xmin_raw_value(epoch << 32 | xid);
+        if (epoch < (uint64_t{1} << 31)) pg.xmin_raw_value = epoch << 32 | xid;
       }
     }
     if (const Value* f = Field(stream_state, "cursor_field");
         f != nullptr && f->kind_case() == Value::kListValue) {
       for (const Value& name : f->list_value().values()) {
-        if (name.kind_case() == Value::kStringValue) pg->add_cursor_field(name.string_value());
+        if (name.kind_case() == Value::kStringValue) pg.cursor_field.push_back(name.string_value());
       }
     }
-    *state.mutable_stream() = descriptor;
-    return state;
+    airbyte::MigratedState migrated = airbyte::MigratePostgresState(pg, descriptor);
+    warnings->push_back(std::move(migrated.warning));
+    return std::move(migrated.state);
   }
   if (Field(stream_state, "version") == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -196,9 +199,10 @@ absl::StatusOr<ParsedState> ParseState(const std::string& json, const std::strin
       if (stream_state->kind_case() != Value::kStructValue) {
         return Bad(file, absl::StrCat(where, ".stream.stream_state must be an object"));
       }
-      auto state = ParseStreamStateValue(*stream_state, d, where + ".stream.stream_state");
+      auto state = ParseStreamStateValue(*stream_state, d, where + ".stream.stream_state",
+                                         &parsed.warnings);
       if (!state.ok()) return Bad(file, state.status().message());
-      states.push_back(*std::move(state));
+      if (state->has_value()) states.push_back(**std::move(state));
       continue;
     } else if (*type == "LEGACY" || type->empty()) {
       // A message without a type is LEGACY (the protocol's rule); a bare blob (no "data")
@@ -248,9 +252,10 @@ absl::StatusOr<ParsedState> ParseState(const std::string& json, const std::strin
         d.set_namespace_(*ns);
         const Value* stream_state = Field(entry, "stream_state");
         if (stream_state == nullptr || stream_state->kind_case() != Value::kStructValue) continue;
-        auto state = ParseStreamStateValue(*stream_state, d, ewhere + ".stream_state");
+        auto state = ParseStreamStateValue(*stream_state, d, ewhere + ".stream_state",
+                                           &parsed.warnings);
         if (!state.ok()) return Bad(file, state.status().message());
-        *out.add_streams() = *std::move(state);
+        if (state->has_value()) *out.add_streams() = **std::move(state);
       }
       parsed.global = std::move(out);
       continue;
@@ -285,12 +290,13 @@ absl::StatusOr<ParsedState> ParseState(const std::string& json, const std::strin
       }
       d.set_name(*name);
       d.set_namespace_(*ns);
-      auto state = ParseStreamStateValue(entry, d, ewhere);
+      auto state = ParseStreamStateValue(entry, d, ewhere, &parsed.warnings);
       if (!state.ok()) return Bad(file, state.status().message());
-      if (state->stream().name().empty()) {
+      if (!state->has_value()) continue;
+      if ((*state)->stream().name().empty()) {
         return Bad(file, absl::StrCat(ewhere, " names no stream"));
       }
-      states.push_back(*std::move(state));
+      states.push_back(**std::move(state));
     }
   }
   return parsed;

@@ -19,13 +19,16 @@ namespace tsdb_source::client {
 // as proto JSON (earlier releases: typed `cursor` at the top level), or a per-stream state
 // of Airbyte's Postgres source (state_type cursor_based / ctid / xmin); LEGACY `data` holds
 // {"streams": [...]} of either kind (the DbState of Airbyte's Postgres source has
-// stream_name, stream_namespace, cursor_field, cursor). Airbyte Postgres states become
-// StreamState.airbyte_postgres for the reader to migrate. A GLOBAL state (written by CDC
+// stream_name, stream_namespace, cursor_field, cursor). Airbyte Postgres states are taken
+// over as states of ours where they can be (service/airbyte/postgres_state.h), each with a
+// warning saying how. A GLOBAL state (written by CDC
 // reads) holds the shared position in shared_state and each stream's snapshot progress in
 // stream_states; it becomes `global`.
 struct ParsedState {
   std::vector<v1::StreamState> streams;
   std::optional<v1::GlobalState> global;
+  // For WARN logs: Airbyte Postgres states taken over, or why one could not be.
+  std::vector<std::string> warnings;
 };
 absl::StatusOr<ParsedState> ParseState(const std::string& json, const std::string& path);
 

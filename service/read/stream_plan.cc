@@ -116,24 +116,12 @@ absl::Status PlanStream(const v1::ConfiguredStream& cs, const v1::Stream* stream
   return absl::OkStatus();
 }
 
-// An Xmin stream's state: ours (XminState), or source-postgres's xmin state (its horizon).
+// An Xmin stream's state (XminState; a source-postgres xmin state taken over by the shim
+// is one with a horizon only).
 absl::Status ApplyXminState(const v1::StreamState& state, StreamPlan* plan,
                             std::vector<std::string>* warnings) {
   const v1::Stream& stream = *plan->stream;
   std::string name = Name(stream.stream().namespace_(), stream.stream().name());
-  if (state.has_airbyte_postgres()) {
-    const v1::AirbytePostgresState& pg = state.airbyte_postgres();
-    if (pg.state_type() == "xmin" && pg.xmin_raw_value() > 0) {
-      plan->xmin_state.set_horizon(pg.xmin_raw_value());
-      warnings->push_back(absl::StrCat("stream ", name, ": continuing from an Airbyte Postgres "
-                                       "xmin state at transaction ", pg.xmin_raw_value()));
-      return absl::OkStatus();
-    }
-    warnings->push_back(absl::StrCat("stream ", name, ": an Airbyte Postgres '", pg.state_type(),
-                                     "' state cannot be continued by an Xmin read; the stream "
-                                     "is read in full"));
-    return absl::OkStatus();
-  }
   if (state.version() != kStateVersion) {
     return Invalid(v1::ERROR_REASON_INVALID_STATE, absl::StrCat("the state of stream ", name, " has version ",
                                                  state.version(), "; this release reads version ",
@@ -158,33 +146,6 @@ absl::Status ApplyState(const v1::StreamState& state, StreamPlan* plan,
   if (plan->capture) {
     warnings->push_back(absl::StrCat("stream ", name, ": a per-stream state is ignored by change "
                                      "data capture, which continues from a GLOBAL state"));
-    return absl::OkStatus();
-  }
-  if (state.has_airbyte_postgres()) {
-    const v1::AirbytePostgresState& pg = state.airbyte_postgres();
-    if (pg.state_type() != "cursor_based") {
-      warnings->push_back(absl::StrCat("stream ", name, ": an Airbyte Postgres '", pg.state_type(),
-                                       "' state cannot be continued; the stream is read in full"));
-      return absl::OkStatus();
-    }
-    if (!plan->incremental) {
-      warnings->push_back(absl::StrCat("stream ", name, ": a cursor state is ignored by a full refresh"));
-      return absl::OkStatus();
-    }
-    const v1::Column& column = stream.columns(plan->cursor_index);
-    if (pg.cursor_field_size() != 1 || pg.cursor_field(0) != column.name()) {
-      warnings->push_back(absl::StrCat("stream ", name,
-                                       ": the Airbyte Postgres state's cursor differs from '",
-                                       column.name(), "'; the stream is read in full"));
-      return absl::OkStatus();
-    }
-    if (pg.cursor().empty()) return absl::OkStatus();
-    v1::ScalarValue cursor;
-    cursor.set_kind(column.kind());
-    cursor.set_text_value(pg.cursor());
-    plan->cursor = cursor;
-    warnings->push_back(absl::StrCat("stream ", name, ": continuing from an Airbyte Postgres cursor ",
-                                     "state at ", column.name(), " >= ", pg.cursor()));
     return absl::OkStatus();
   }
   if (state.version() != kStateVersion) {
@@ -212,6 +173,9 @@ absl::Status ApplyState(const v1::StreamState& state, StreamPlan* plan,
                                                      column.name()));
       }
       plan->cursor = state.cursor();
+      // A cursor given as text alone (a source-postgres state the shim took over) is of the
+      // column's kind: the state this read writes says so.
+      if (plan->cursor->kind() == v1::VALUE_KIND_UNSPECIFIED) plan->cursor->set_kind(column.kind());
     }
   }
   if (state.completed()) return absl::OkStatus();  // the next sync starts over (or from the cursor)

@@ -184,7 +184,7 @@ TEST(ParseState, OursWinsOverTheTextCursor) {
   auto parsed = ParseState(Message(json), "s.json");
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   ASSERT_EQ(parsed->streams.size(), 1u);
-  EXPECT_FALSE(parsed->streams[0].has_airbyte_postgres());
+  EXPECT_TRUE(parsed->warnings.empty());
   EXPECT_EQ(parsed->streams[0].cursor().int64_value(), 1704164645500000);
 }
 
@@ -198,14 +198,19 @@ TEST(ParseState, SourcePostgresStateIsMigratedFromItsTextCursor) {
                            "s.json");
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   ASSERT_EQ(parsed->streams.size(), 1u);
+  // Taken over as a state of ours: incremental, cursor id >= '6' (text, read back as the
+  // column's type), with a warning saying so.
   const v1::StreamState& s = parsed->streams[0];
-  ASSERT_TRUE(s.has_airbyte_postgres());
-  EXPECT_EQ(s.airbyte_postgres().state_type(), "cursor_based");
-  EXPECT_EQ(s.airbyte_postgres().cursor(), "6");
-  ASSERT_EQ(s.airbyte_postgres().cursor_field_size(), 1);
-  EXPECT_EQ(s.airbyte_postgres().cursor_field(0), "id");
+  EXPECT_EQ(s.version(), 1u);
+  EXPECT_EQ(s.sync_mode(), v1::SYNC_MODE_INCREMENTAL);
+  ASSERT_EQ(s.cursor_field_size(), 1);
+  EXPECT_EQ(s.cursor_field(0), "id");
+  EXPECT_EQ(s.cursor().text_value(), "6");
   EXPECT_EQ(s.stream().name(), "id_and_name");
-  EXPECT_EQ(s.version(), 0u);
+  ASSERT_EQ(parsed->warnings.size(), 1u);
+  EXPECT_NE(parsed->warnings[0].find("Airbyte Postgres cursor state is taken over (id >= 6)"),
+            std::string::npos)
+      << parsed->warnings[0];
 }
 
 TEST(ParseState, EarlierReleasesTypedTopLevelCursorIsStillRead) {
@@ -216,7 +221,7 @@ TEST(ParseState, EarlierReleasesTypedTopLevelCursorIsStillRead) {
                            "s.json");
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   ASSERT_EQ(parsed->streams.size(), 1u);
-  EXPECT_FALSE(parsed->streams[0].has_airbyte_postgres());
+  EXPECT_TRUE(parsed->warnings.empty());
   EXPECT_EQ(parsed->streams[0].cursor().int64_value(), 1704164645500000);
   EXPECT_TRUE(parsed->streams[0].completed());
 }
@@ -276,15 +281,34 @@ TEST(ParseState, SourcePostgresXminStateKeepsItsHorizon) {
                            "s.json");
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   ASSERT_EQ(parsed->streams.size(), 1u);
-  EXPECT_EQ(parsed->streams[0].airbyte_postgres().state_type(), "xmin");
-  EXPECT_EQ(parsed->streams[0].airbyte_postgres().xmin_raw_value(), 4294968076u);
+  EXPECT_EQ(parsed->streams[0].xmin().horizon(), 4294968076u);
+  EXPECT_EQ(parsed->streams[0].version(), 1u);
   // Without the raw value, from its parts.
   parsed = ParseState(R"([{"type": "STREAM", "stream": {"stream_state": {
       "state_type": "xmin", "num_wraparound": 2, "xmin_xid_value": 5},
       "stream_descriptor": {"name": "metrics", "namespace": "public"}}}])",
                       "s.json");
   ASSERT_TRUE(parsed.ok()) << parsed.status();
-  EXPECT_EQ(parsed->streams[0].airbyte_postgres().xmin_raw_value(), (uint64_t{2} << 32) | 5);
+  EXPECT_EQ(parsed->streams[0].xmin().horizon(), (uint64_t{2} << 32) | 5);
+}
+
+TEST(ParseState, SourcePostgresStatesThatCannotContinueAreDroppedWithAWarning) {
+  // A ctid state (an interrupted initial load), and a cursor over two columns.
+  auto parsed = ParseState(R"js([{"type": "STREAM", "stream": {"stream_state": {
+      "version": 2, "state_type": "ctid", "ctid": "(5,3)", "relation_filenode": 16385},
+      "stream_descriptor": {"name": "a", "namespace": "public"}}},
+      {"type": "STREAM", "stream": {"stream_state": {
+      "version": 2, "state_type": "cursor_based", "cursor_field": ["x", "y"], "cursor": "1"},
+      "stream_descriptor": {"name": "b", "namespace": "public"}}}])js",
+                           "s.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(parsed->streams.empty());
+  ASSERT_EQ(parsed->warnings.size(), 2u);
+  EXPECT_NE(parsed->warnings[0].find("public.a: an Airbyte Postgres 'ctid' state cannot be continued"),
+            std::string::npos)
+      << parsed->warnings[0];
+  EXPECT_NE(parsed->warnings[1].find("2 cursor fields (x, y)"), std::string::npos)
+      << parsed->warnings[1];
 }
 
 }  // namespace tsdb_source::client

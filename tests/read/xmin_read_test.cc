@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "service/airbyte/postgres_state.h"
 #include "service/pg/quote.h"
 #include "service/session/read_session.h"
 #include "tests/testing/databases.h"
@@ -253,7 +254,8 @@ TEST_F(XminRead, PlainAndPartitionedTablesOnPostgres) {
   EXPECT_TRUE(t3.Keys().empty());
   EXPECT_EQ(t3.Summary().chunks_skipped(), 1u);
 
-  // A state of Airbyte's Postgres source (its xmin_raw_value) continues from that point.
+  // A state of Airbyte's Postgres source (its xmin_raw_value), as the shim takes it over
+  // (service/airbyte/postgres_state.h: a horizon only), continues from that point.
   int64_t horizon = 0;
   {
     pg::Connection conn = testing::Connect(server_);
@@ -262,14 +264,16 @@ TEST_F(XminRead, PlainAndPartitionedTablesOnPostgres) {
     horizon = std::stoll(r->GetString(0, 0));
   }
   Sql("UPDATE " + T("t") + " SET v = 'y' WHERE id = 7");
-  v1::StreamState theirs;
-  theirs.mutable_stream()->set_name("t");
-  theirs.mutable_stream()->set_namespace_(schema_);
-  theirs.mutable_airbyte_postgres()->set_state_type("xmin");
-  theirs.mutable_airbyte_postgres()->set_xmin_raw_value(static_cast<uint64_t>(horizon));
-  Sync migrated = Read("t", {theirs});
+  v1::StreamDescriptor d;
+  d.set_name("t");
+  d.set_namespace_(schema_);
+  airbyte::PostgresStreamState pg;
+  pg.state_type = "xmin";
+  pg.xmin_raw_value = static_cast<uint64_t>(horizon);
+  airbyte::MigratedState theirs = airbyte::MigratePostgresState(pg, d);
+  ASSERT_TRUE(theirs.state.has_value()) << theirs.warning;
+  Sync migrated = Read("t", {*theirs.state});
   EXPECT_EQ(migrated.Keys(), (std::multiset<int64_t>{7}));
-  EXPECT_TRUE(migrated.Logged("continuing from an Airbyte Postgres xmin state"));
 }
 
 TEST_F(XminRead, ViewsAreRefusedForIncremental) {
