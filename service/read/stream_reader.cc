@@ -24,6 +24,7 @@
 #include "service/read/chunk_reader.h"
 #include "service/read/chunk_slices.h"
 #include "service/read/event_emitter.h"
+#include "service/read/retry_loop.h"
 #include "service/read/sql_values.h"
 #include "service/read/xmin_facts.h"
 #include "service/read/xmin_plan.h"
@@ -205,42 +206,34 @@ class StreamReader {
     return absl::OkStatus();
   }
 
-  // ---- retries ----
+  // ---- retries (retry_loop.h) ----
   absl::Status ReadWithRetries() {
-    const int attempts = resolved_.max_attempts;
-    auto backoff = resolved_.retry_initial_backoff;
-    absl::Status status = ReadOnce();
-    for (int attempt = 1;; ++attempt) {
-      if (status.ok() || !IsTransient(status) ||
-          (control_ != nullptr && (control_->cancelled() || control_->stop_requested()))) {
-        return status;
-      }
-      if (attempt >= attempts) {
-        return WithMessage(status, absl::StrCat(status.message(), " (gave up after ", attempt,
-                                                " attempts; resume from the last checkpoint)"));
-      }
+    RetrySteps steps;
+    steps.attempt = [this] { return ReadOnce(); };
+    steps.stopping = [this] {
+      return control_ != nullptr && (control_->cancelled() || control_->stop_requested());
+    };
+    steps.announce = [this](std::string warning) {
       summary_.set_retries(summary_.retries() + 1);
-      RETURN_IF_ERROR(Log(v1::LOG_LEVEL_WARN,
-                          absl::StrCat("transient failure (", status.message(), "); attempt ",
-                                       attempt + 1, " of ", attempts, " in ", backoff.count(),
-                                       " ms, from the last checkpoint")));
-      // Sleep in small steps so a cancellation is noticed.
-      auto until = Clock::now() + backoff;
-      while (Clock::now() < until) {
-        if (control_ != nullptr && control_->cancelled()) return absl::CancelledError("the read was cancelled");
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(30));
-      status = conn_.Reconnect();
-      if (!status.ok()) continue;  // a failed reconnection counts as an attempt
+      return Log(v1::LOG_LEVEL_WARN, std::move(warning));
+    };
+    steps.wait = [this](std::chrono::milliseconds backoff) {
+      return WaitUnlessCancelled(backoff, [this] { return control_ != nullptr && control_->cancelled(); });
+    };
+    steps.prepare = [this] {
+      RETURN_IF_ERROR(conn_.Reconnect());
       // Everything not covered by the last checkpoint is read again.
       for (size_t i = 0; i < chunks_.size(); ++i) {
         if (chunks_[i].done) continue;
         chunks_[i].scheduled = false;
         chunk_rows_.erase(i);
       }
-      status = ReadOnce();
-    }
+      return absl::OkStatus();
+    };
+    RetryPolicy policy;
+    policy.max_attempts = resolved_.max_attempts;
+    policy.initial_backoff = resolved_.retry_initial_backoff;
+    return RunWithRetries(policy, steps);
   }
 
   absl::Status ReadOnce() {
