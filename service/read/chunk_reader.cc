@@ -1,10 +1,8 @@
 #include "service/read/chunk_reader.h"
 
 #include <chrono>
-#include <mutex>
 #include <thread>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -31,21 +29,6 @@ bool SameValue(const v1::ScalarValue& a, const v1::ScalarValue& b) {
 }
 
 }  // namespace
-
-void BatchPool::Put(v1::RecordBatch&& batch) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (spare_.size() >= max_spare_) return;
-  spare_.emplace_back();
-  spare_.back().Swap(&batch);
-}
-
-bool BatchPool::Take(v1::RecordBatch* out) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (spare_.empty()) return false;
-  out->Swap(&spare_.back());
-  spare_.pop_back();
-  return true;
-}
 
 std::vector<pg::ColumnSpec> ColumnSpecsFor(const v1::Stream& stream) {
   std::vector<pg::ColumnSpec> specs;
