@@ -2,27 +2,23 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
-#include <thread>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "service/common/errors.h"
 #include "service/common/status_macros.h"
 #include "service/pg/quote.h"
 #include "service/config/read_options.h"
-#include "service/read/bounded_queue.h"
 #include "service/read/chunk_cache.h"
 #include "service/read/chunk_progress.h"
 #include "service/read/chunk_reader.h"
+#include "service/read/chunk_scheduler.h"
 #include "service/read/chunk_slices.h"
+#include "service/read/chunk_task.h"
 #include "service/read/event_emitter.h"
 #include "service/read/retry_loop.h"
 #include "service/read/sql_values.h"
@@ -44,9 +40,6 @@ int64_t FloorDiv(int64_t a, int64_t b) {
   if (a == INT64_MIN || a == INT64_MAX) return a;  // open ranges stay open
   return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
 }
-
-// Chunk events from the reader threads to the emitting thread.
-using EventQueue = BoundedQueue<ChunkEvent>;
 
 class StreamReader {
  public:
@@ -608,96 +601,30 @@ class StreamReader {
     return ReadConcurrently(pending, extra);
   }
 
+  // The pending chunks on the extra connections, one reader each (chunk_scheduler.h).
   absl::Status ReadConcurrently(const std::vector<size_t>& pending,
                                 std::vector<std::unique_ptr<pg::Connection>>& connections) {
-    const size_t queue_capacity = 2 * connections.size();
-    EventQueue queue(queue_capacity);
-    std::mutex mu;
-    std::condition_variable window_moved;  // `finished` advanced, or the read stops
-    size_t next = 0;  // guarded by mu
-    absl::Status first_error;  // guarded by mu
-    // A task starts only when it is less than `window` tasks after the first one not finished
-    // yet (in emission order): the checkpoints' list of chunks done beyond the watermark then
-    // stays below the number of readers, however unequal the chunks, as the state promises.
-    const size_t window = connections.size();
-    size_t finished = 0;  // guarded by mu: leading tasks whose end was handled
-    std::vector<bool> ended(pending.size(), false);  // emitting thread only
-    std::map<size_t, size_t> task_of_chunk;           // chunk index -> task
     std::vector<ChunkTask> tasks;
-    for (size_t i : pending) {
-      task_of_chunk[i] = tasks.size();
-      tasks.push_back(TaskFor(i));
-    }
+    for (size_t i : pending) tasks.push_back(TaskFor(i));
+    // One pool for all readers, room for every batch that can be in flight.
+    auto pool = std::make_shared<BatchPool>(ChunkEventsInFlight(connections.size()));
     std::vector<std::unique_ptr<ChunkReader>> readers;
-    // One pool for all readers, room for every batch that can be in flight: the queue's, one
-    // being pushed by each reader and the one being emitted.
-    auto pool = std::make_shared<BatchPool>(queue_capacity + connections.size() + 1);
+    std::vector<ChunkWorker> workers;
     for (auto& conn : connections) {
       ASSIGN_OR_RETURN(auto reader, ChunkReader::Create(conn.get(), plan_, options_, cursor_filter_, control_));
       reader->set_pipelined(false);  // each reader has a thread already
       reader->set_batch_pool(pool);
+      ChunkWorker worker;
+      worker.read = [r = reader.get()](const ChunkTask& task, const ChunkEventHandler& emit) {
+        return r->Read(task, emit);
+      };
+      worker.cancel = [c = conn.get()] { c->Cancel(); };
+      workers.push_back(std::move(worker));
       readers.push_back(std::move(reader));
     }
     std::vector<std::unique_ptr<AttachedConnection>> attached;
     for (auto& conn : connections) attached.push_back(std::make_unique<AttachedConnection>(control_, conn.get()));
-    std::vector<std::thread> threads;
-    for (size_t w = 0; w < readers.size(); ++w) {
-      queue.AddProducer();
-      threads.emplace_back([&, w] {
-        for (;;) {
-          size_t t;
-          {
-            std::unique_lock<std::mutex> lock(mu);
-            window_moved.wait(lock, [&] {
-              return next >= tasks.size() || !first_error.ok() || next < finished + window;
-            });
-            if (next >= tasks.size() || !first_error.ok()) break;
-            t = next++;
-          }
-          absl::Status s = readers[w]->Read(tasks[t], [&](ChunkEvent e) -> absl::Status {
-            if (!queue.Push(std::move(e))) return absl::CancelledError("the read stopped");
-            return absl::OkStatus();
-          });
-          if (!s.ok()) {
-            std::lock_guard<std::mutex> lock(mu);
-            if (first_error.ok()) first_error = s;
-            window_moved.notify_all();
-            break;
-          }
-        }
-        queue.ProducerDone();
-      });
-    }
-    absl::Status status;
-    ChunkEvent event;
-    size_t prefix = 0;
-    while (queue.Pop(&event)) {
-      const bool end = event.kind == ChunkEvent::Kind::kDone ||
-                       event.kind == ChunkEvent::Kind::kDropped;
-      const size_t chunk = event.index;
-      status = Handle(std::move(event));
-      if (!status.ok()) break;
-      if (!end) continue;
-      ended[task_of_chunk.at(chunk)] = true;
-      if (prefix >= ended.size() || !ended[prefix]) continue;
-      while (prefix < ended.size() && ended[prefix]) ++prefix;
-      std::lock_guard<std::mutex> lock(mu);
-      finished = prefix;
-      window_moved.notify_all();
-    }
-    if (!status.ok()) {
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (first_error.ok()) first_error = status;
-        window_moved.notify_all();
-      }
-      for (auto& conn : connections) conn->Cancel();
-      queue.Close();
-    }
-    for (std::thread& t : threads) t.join();
-    std::lock_guard<std::mutex> lock(mu);
-    if (!status.ok()) return status;
-    return first_error;
+    return RunChunkTasks(tasks, workers, [this](ChunkEvent e) { return Handle(std::move(e)); });
   }
 
   MainConnection& conn_;
