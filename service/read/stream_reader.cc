@@ -14,13 +14,12 @@
 #include "service/pg/quote.h"
 #include "service/config/read_options.h"
 #include "service/read/chunk_cache.h"
-#include "service/read/chunk_progress.h"
 #include "service/read/chunk_reader.h"
 #include "service/read/chunk_scheduler.h"
-#include "service/read/chunk_slices.h"
 #include "service/read/chunk_task.h"
 #include "service/read/event_emitter.h"
 #include "service/read/retry_loop.h"
+#include "service/read/stream_chunks.h"
 #include "service/read/sql_values.h"
 #include "service/read/xmin_facts.h"
 #include "service/read/xmin_plan.h"
@@ -34,20 +33,13 @@ using Clock = std::chrono::steady_clock;
 // readers (a server that serves one connection at a time makes the attempt wait).
 constexpr int kExtraConnectTimeoutSeconds = 3;
 
-constexpr int64_t kMicrosPerDay = 86400000000LL;
-
-int64_t FloorDiv(int64_t a, int64_t b) {
-  if (a == INT64_MIN || a == INT64_MAX) return a;  // open ranges stay open
-  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
-}
-
 class StreamReader {
  public:
   StreamReader(MainConnection& conn, const ResolvedConfig& config, const StreamPlan& plan,
                const v1::ReadOptions& options, ReadSink* sink, ReadControl* control)
       : conn_(conn), config_(config), plan_(plan), options_(options),
         resolved_(ResolveReadOptions(options)), sink_(sink), control_(control),
-        events_(sink, control) {
+        events_(sink, control), chunks_(plan) {
     summary_.mutable_stream()->CopyFrom(plan.stream->stream());
     if (plan.cursor.has_value()) max_cursor_ = *plan.cursor;
   }
@@ -244,8 +236,7 @@ class StreamReader {
     } else {
       // Planned from the start again after a failure while planning: the facts, the list
       // and every decision belong together.
-      chunks_.clear();
-      known_.clear();
+      chunks_.Clear();
       summary_.set_chunks_skipped(0);
       ASSIGN_OR_RETURN(xmin_start_, ReadXminStart(conn_.get(), *plan_.stream));
       if (!xmin_start_.counters_note.empty()) {
@@ -271,7 +262,7 @@ class StreamReader {
       for (const v1::XminRelation& e : plan_.xmin_state.relations()) saved[e.relation()] = &e;
       std::vector<std::string> changed_chunks;
       for (const ChunkInfo& c : listed) {
-        if (!known_.insert(c.qualified).second) continue;
+        if (chunks_.Known(c.qualified)) continue;
         XminRelationNow now;
         now.relation = c.qualified;
         auto counted = xmin_start_.relations.find(c.qualified);
@@ -290,7 +281,7 @@ class StreamReader {
                    plan_.stream->kind() == v1::RELATION_KIND_HYPERTABLE) {
           changed_chunks.push_back(c.qualified);
         }
-        chunks_.push_back(std::move(st));
+        chunks_.Append(std::move(st));
       }
       // A chunk with compressed data written since its horizon (compressed, recompressed,
       // or written compressed) is read whole: the rows' own xmins are gone.
@@ -378,56 +369,11 @@ class StreamReader {
   }
 
   // ---- chunks ----
-  struct ChunkState {
-    ChunkInfo info;
-    bool done = false;
-    bool scheduled = false;
-    std::optional<v1::ChunkPosition> position;  // where an unfinished chunk stands
-    // Xmin reads: the relation as counted now, its entry in the saved state (null: none),
-    // the decision, whether only the chunk's own rows are read, and whether it vanished.
-    XminRelationNow xmin_now;
-    const v1::XminRelation* xmin_saved = nullptr;
-    XminDecision xmin;
-    bool xmin_heap_only = false;
-    bool xmin_dropped = false;
-  };
-
-  // Merges a (re)listed set of chunks into chunks_, keeping key order. Returns how many
-  // were new.
+  // Merges a (re)listed set of chunks into chunks_. Returns how many were new.
   size_t Merge(const std::vector<ChunkInfo>& listed) {
-    size_t added = 0;
-    for (const ChunkInfo& c : listed) {
-      if (known_.count(c.qualified) > 0) continue;
-      known_.insert(c.qualified);
-      ChunkState s;
-      s.info = c;
-      if (DoneInSavedProgress(plan_.progress, c)) {
-        s.done = true;
-        summary_.set_chunks_skipped(summary_.chunks_skipped() + 1);
-      } else if (PrunedByCursor(plan_, c)) {
-        s.done = true;
-        summary_.set_chunks_skipped(summary_.chunks_skipped() + 1);
-      }
-      for (const v1::ChunkPosition& p : plan_.progress.in_flight()) {
-        if (p.chunk() == c.qualified) s.position = p;
-      }
-      chunks_.push_back(std::move(s));
-      ++added;
-    }
-    std::sort(chunks_.begin(), chunks_.end(), [](const ChunkState& a, const ChunkState& b) {
-      return ChunkKeyLess(a.info.range_start, a.info.qualified, b.info.range_start, b.info.qualified);
-    });
-    return added;
-  }
-
-  // The progress every checkpoint carries (chunk_progress.h).
-  v1::ChunkProgress Progress() const {
-    std::vector<ChunkStanding> standing;
-    standing.reserve(chunks_.size());
-    for (const ChunkState& s : chunks_) {
-      standing.push_back({&s.info, s.done, s.position.has_value() ? &*s.position : nullptr});
-    }
-    return ProgressOf(plan_.progress, standing);
+    const StreamChunks::Merged merged = chunks_.Merge(listed);
+    summary_.set_chunks_skipped(summary_.chunks_skipped() + merged.skipped);
+    return merged.added;
   }
 
   absl::Status ChunkCheckpoint() {
@@ -445,45 +391,8 @@ class StreamReader {
       *state.mutable_xmin() = XminProgress(/*final=*/false);
       return Checkpoint(std::move(state));
     }
-    *state.mutable_chunks() = Progress();
+    *state.mutable_chunks() = chunks_.Progress();
     return Checkpoint(std::move(state));
-  }
-
-  ChunkTask TaskFor(size_t index) const {
-    ChunkTask task;
-    task.index = index;
-    const ChunkState& chunk = chunks_[index];
-    task.relation = chunk.info.qualified;
-    task.label = chunk.info.qualified;
-    if (plan_.xmin) {
-      // One statement per relation: the changed rows are few, and a resume reads the
-      // relation again from its saved horizon.
-      if (chunk.xmin.action == XminAction::kReadChanged) task.filter = XminSinceCondition(chunk.xmin.since);
-      task.heap_only = chunk.xmin_heap_only;
-      return task;
-    }
-    if (plan_.slice_column < 0) return task;  // partitions, or a time column of no slicing kind
-    // Rows below the saved position were emitted; rows below a time cursor are not wanted.
-    std::optional<int64_t> read_from;
-    if (chunk.position.has_value()) read_from = chunk.position->last_key(0).int64_value();
-    if (plan_.cursor_is_time && plan_.cursor.has_value() &&
-        plan_.cursor->value_case() == v1::ScalarValue::kInt64Value) {
-      read_from = std::max(read_from.value_or(INT64_MIN), plan_.cursor->int64_value());
-    }
-    SliceRequest request;
-    request.read_from = read_from;
-    request.size_bytes = static_cast<uint64_t>(std::max<int64_t>(chunk.info.size_bytes, 0));
-    request.slice_bytes = resolved_.chunk_slice_bytes;
-    if (chunk.info.has_range) {
-      request.range_start = chunk.info.range_start;
-      request.range_end = chunk.info.range_end;
-      if (plan_.stream->columns(plan_.slice_column).kind() == v1::VALUE_KIND_DATE) {
-        request.range_start = FloorDiv(request.range_start, kMicrosPerDay);
-        request.range_end = -FloorDiv(-request.range_end, kMicrosPerDay);
-      }
-    }
-    task.slices = PlanSlices(request);
-    return task;
   }
 
   // Handles one event of chunk `event.index`, in emission order.
@@ -564,10 +473,7 @@ class StreamReader {
 
   // Reads every chunk not done yet, with as many readers as allowed and available.
   absl::Status ReadPending() {
-    std::vector<size_t> pending;
-    for (size_t i = 0; i < chunks_.size(); ++i) {
-      if (!chunks_[i].done && !chunks_[i].scheduled) pending.push_back(i);
-    }
+    const std::vector<size_t> pending = chunks_.Pending();
     if (pending.empty()) return absl::OkStatus();
     RETURN_IF_ERROR(SizeChunks(pending));
     for (size_t i : pending) chunks_[i].scheduled = true;
@@ -594,7 +500,7 @@ class StreamReader {
     if (extra.empty()) {
       ASSIGN_OR_RETURN(auto reader, ChunkReader::Create(&conn_.get(), plan_, options_, cursor_filter_, control_));
       for (size_t i : pending) {
-        RETURN_IF_ERROR(reader->Read(TaskFor(i), [&](ChunkEvent e) { return Handle(std::move(e)); }));
+        RETURN_IF_ERROR(reader->Read(chunks_.TaskFor(i, resolved_.chunk_slice_bytes), [&](ChunkEvent e) { return Handle(std::move(e)); }));
       }
       return absl::OkStatus();
     }
@@ -605,7 +511,7 @@ class StreamReader {
   absl::Status ReadConcurrently(const std::vector<size_t>& pending,
                                 std::vector<std::unique_ptr<pg::Connection>>& connections) {
     std::vector<ChunkTask> tasks;
-    for (size_t i : pending) tasks.push_back(TaskFor(i));
+    for (size_t i : pending) tasks.push_back(chunks_.TaskFor(i, resolved_.chunk_slice_bytes));
     // One pool for all readers, room for every batch that can be in flight.
     auto pool = std::make_shared<BatchPool>(ChunkEventsInFlight(connections.size()));
     std::vector<std::unique_ptr<ChunkReader>> readers;
@@ -643,8 +549,7 @@ class StreamReader {
   Clock::time_point start_;
   Clock::time_point listed_at_;
   bool listed_from_cache_ = false;
-  std::vector<ChunkState> chunks_;
-  std::set<std::string> known_;
+  StreamChunks chunks_;
   std::map<size_t, uint64_t> chunk_rows_;
   std::vector<v1::ScalarValue> checkpointed_key_;  // whole tables: the last checkpointed key
   bool xmin_planned_ = false;
