@@ -21,8 +21,7 @@
 #include "service/read/retry_loop.h"
 #include "service/read/stream_chunks.h"
 #include "service/read/sql_values.h"
-#include "service/read/xmin_facts.h"
-#include "service/read/xmin_plan.h"
+#include "service/read/xmin_read.h"
 
 namespace tsdb_source {
 namespace {
@@ -39,7 +38,7 @@ class StreamReader {
                const v1::ReadOptions& options, ReadSink* sink, ReadControl* control)
       : conn_(conn), config_(config), plan_(plan), options_(options),
         resolved_(ResolveReadOptions(options)), sink_(sink), control_(control),
-        events_(sink, control), chunks_(plan) {
+        events_(sink, control), chunks_(plan), xmin_(plan, resolved_) {
     summary_.mutable_stream()->CopyFrom(plan.stream->stream());
     if (plan.cursor.has_value()) max_cursor_ = *plan.cursor;
   }
@@ -78,7 +77,7 @@ class StreamReader {
     v1::StreamState state = BaseState();
     state.set_completed(true);
     if (plan_.xmin) {
-      *state.mutable_xmin() = XminProgress(/*final=*/true);
+      *state.mutable_xmin() = xmin_.Progress(chunks_, /*final=*/true);
     } else if (plan_.incremental && max_cursor_.has_value()) {
       *state.mutable_cursor() = *max_cursor_;
     }
@@ -226,121 +225,11 @@ class StreamReader {
     return plan_.chunked ? ReadChunks() : ReadWhole();
   }
 
-  // ---- Xmin reads (xmin_plan.h) ----
-  // The first attempt reads the facts, lists the relations and decides for each; a retry
-  // reads what is not done yet with the same decisions.
+  // ---- Xmin reads (xmin_read.h) ----
+  // The first attempt plans the read; a retry reads what is not done yet with the same plan.
   absl::Status ReadXmin() {
-    if (xmin_planned_) {
-      // A retry on a new main connection: it must see what the plan was made from.
-      RETURN_IF_ERROR(VerifyXminReader(conn_.get(), xmin_start_.facts));
-    } else {
-      // Planned from the start again after a failure while planning: the facts, the list
-      // and every decision belong together.
-      chunks_.Clear();
-      summary_.set_chunks_skipped(0);
-      ASSIGN_OR_RETURN(xmin_start_, ReadXminStart(conn_.get(), *plan_.stream));
-      if (!xmin_start_.counters_note.empty()) {
-        RETURN_IF_ERROR(Log(v1::LOG_LEVEL_INFO,
-                            absl::StrCat("stream ", plan_.stream->stream().name(),
-                                         ": every relation is read for changed rows (",
-                                         xmin_start_.counters_note,
-                                         "), none is skipped by its write counters")));
-      }
-      // Listed after the horizon was taken: a relation created later is new to the next sync.
-      std::vector<ChunkInfo> listed;
-      if (plan_.chunked) {
-        ASSIGN_OR_RETURN(listed, ListChunks(conn_.get(), *plan_.stream));
-      } else {
-        ChunkInfo self;
-        const v1::StreamDescriptor& d = plan_.stream->stream();
-        self.schema = d.namespace_();
-        self.name = d.name();
-        self.qualified = pg::QuoteQualified(d.namespace_(), d.name());
-        listed.push_back(std::move(self));
-      }
-      std::map<std::string, const v1::XminRelation*> saved;
-      for (const v1::XminRelation& e : plan_.xmin_state.relations()) saved[e.relation()] = &e;
-      std::vector<std::string> changed_chunks;
-      for (const ChunkInfo& c : listed) {
-        if (chunks_.Known(c.qualified)) continue;
-        XminRelationNow now;
-        now.relation = c.qualified;
-        auto counted = xmin_start_.relations.find(c.qualified);
-        if (counted != xmin_start_.relations.end()) now = counted->second;
-        auto entry = saved.find(c.qualified);
-        const v1::XminRelation* e = entry == saved.end() ? nullptr : entry->second;
-        ChunkState st;
-        st.info = c;
-        st.xmin_now = now;
-        st.xmin_saved = e;
-        st.xmin = DecideXmin(plan_.xmin_state, e, now, xmin_start_.facts);
-        if (st.xmin.action == XminAction::kSkip) {
-          st.done = true;
-          summary_.set_chunks_skipped(summary_.chunks_skipped() + 1);
-        } else if (st.xmin.action == XminAction::kReadChanged &&
-                   plan_.stream->kind() == v1::RELATION_KIND_HYPERTABLE) {
-          changed_chunks.push_back(c.qualified);
-        }
-        chunks_.Append(std::move(st));
-      }
-      // A chunk with compressed data written since its horizon (compressed, recompressed,
-      // or written compressed) is read whole: the rows' own xmins are gone.
-      ASSIGN_OR_RETURN(auto compressed, CompressedRelations(conn_.get(), changed_chunks));
-      for (ChunkState& st : chunks_) {
-        if (st.done || st.xmin.action != XminAction::kReadChanged) continue;
-        if (plan_.stream->kind() != v1::RELATION_KIND_HYPERTABLE) continue;
-        auto it = compressed.find(st.info.qualified);
-        if (it != compressed.end()) {
-          absl::StatusOr<bool> written = WrittenSince(conn_.get(), it->second, st.xmin.since);
-          if (!written.ok() && SqlStateOf(written.status()) == "42P01") {
-            written = true;  // dropped since the lookup (decompressed, recompressed): read whole
-          }
-          if (!written.ok() && written.status().code() == absl::StatusCode::kPermissionDenied) {
-            // A user who may read the hypertable but not its compressed data directly.
-            RETURN_IF_ERROR(Log(v1::LOG_LEVEL_INFO,
-                                absl::StrCat("chunk ", st.info.qualified, " is read whole: ",
-                                             written.status().message())));
-            written = true;
-          }
-          RETURN_IF_ERROR(written.status());
-          if (*written) {
-            st.xmin.action = XminAction::kReadAll;
-            continue;
-          }
-        }
-        st.xmin_heap_only = true;
-      }
-      xmin_planned_ = true;
-    }
+    RETURN_IF_ERROR(xmin_.Prepare(conn_.get(), events_, &chunks_, &summary_));
     return ReadPending();
-  }
-
-  // The Xmin state a checkpoint carries. Before the end, relations not read yet keep their
-  // saved entries and the horizon stays the saved one (a resume continues like a new sync);
-  // at the end, every relation listed has an entry and the horizon is this sync's.
-  v1::XminState XminProgress(bool final) const {
-    v1::XminState out;
-    // Before the end, saved entries of the previous epoch may remain beside this sync's: the
-    // state keeps the old epoch then, so that the next sync trusts neither.
-    const bool same_epoch = plan_.xmin_state.stats_epoch() == xmin_start_.facts.stats_epoch ||
-                            plan_.xmin_state.relations_size() == 0;
-    out.set_horizon(final ? xmin_start_.facts.horizon : plan_.xmin_state.horizon());
-    // Until the end, entries of another server may remain: they keep their server's mark.
-    out.set_server(final || plan_.xmin_state.server().empty() ||
-                           plan_.xmin_state.relations_size() == 0
-                       ? xmin_start_.facts.server
-                       : plan_.xmin_state.server());
-    out.set_stats_epoch(final || same_epoch ? xmin_start_.facts.stats_epoch
-                                            : plan_.xmin_state.stats_epoch());
-    for (const ChunkState& s : chunks_) {
-      if (s.xmin_dropped) continue;
-      if (s.done && s.xmin.action != XminAction::kSkip) {
-        *out.add_relations() = EntryAfterRead(s.xmin_now, xmin_start_.facts);
-      } else if (s.xmin_saved != nullptr) {
-        *out.add_relations() = *s.xmin_saved;  // skipped, or not read yet: as it was
-      }
-    }
-    return out;
   }
 
   // ---- whole relations ----
@@ -379,16 +268,8 @@ class StreamReader {
   absl::Status ChunkCheckpoint() {
     v1::StreamState state = BaseState();
     if (plan_.xmin) {
-      // The state lists every relation: after each chunk only when enough was read since
-      // the last checkpoint, so that a sync of thousands of chunks does not write thousands
-      // of states of thousands of entries.
-      const double seconds = std::chrono::duration<double>(Clock::now() - last_xmin_checkpoint_).count();
-      if (summary_.rows() - rows_at_checkpoint_ < resolved_.checkpoint_every_records &&
-          seconds < static_cast<double>(resolved_.checkpoint_every.count())) {
-        return absl::OkStatus();
-      }
-      last_xmin_checkpoint_ = Clock::now();
-      *state.mutable_xmin() = XminProgress(/*final=*/false);
+      if (!xmin_.CheckpointDue(summary_.rows() - rows_at_checkpoint_)) return absl::OkStatus();
+      *state.mutable_xmin() = xmin_.Progress(chunks_, /*final=*/false);
       return Checkpoint(std::move(state));
     }
     *state.mutable_chunks() = chunks_.Progress();
@@ -492,7 +373,7 @@ class StreamReader {
           break;
         }
         RETURN_IF_ERROR(PrepareReadingConnection(*conn));
-        if (plan_.xmin) RETURN_IF_ERROR(VerifyXminReader(*conn, xmin_start_.facts));
+        if (plan_.xmin) RETURN_IF_ERROR(xmin_.VerifyReader(*conn));
         extra.push_back(std::make_unique<pg::Connection>(*std::move(conn)));
       }
       if (extra.size() < 2) extra.clear();
@@ -552,9 +433,7 @@ class StreamReader {
   StreamChunks chunks_;
   std::map<size_t, uint64_t> chunk_rows_;
   std::vector<v1::ScalarValue> checkpointed_key_;  // whole tables: the last checkpointed key
-  bool xmin_planned_ = false;
-  XminStart xmin_start_;
-  Clock::time_point last_xmin_checkpoint_ = Clock::now();
+  XminRead xmin_;
 };
 
 }  // namespace
