@@ -9,7 +9,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "service/common/errors.h"
 #include "service/common/status_macros.h"
 #include "service/pg/quote.h"
 #include "service/config/read_options.h"
@@ -17,9 +16,9 @@
 #include "service/read/chunk_reader.h"
 #include "service/read/chunk_scheduler.h"
 #include "service/read/chunk_task.h"
-#include "service/read/event_emitter.h"
 #include "service/read/retry_loop.h"
 #include "service/read/stream_chunks.h"
+#include "service/read/stream_output.h"
 #include "service/read/sql_values.h"
 #include "service/read/xmin_read.h"
 
@@ -37,53 +36,27 @@ class StreamReader {
   StreamReader(MainConnection& conn, const ResolvedConfig& config, const StreamPlan& plan,
                const v1::ReadOptions& options, ReadSink* sink, ReadControl* control)
       : conn_(conn), config_(config), plan_(plan), options_(options),
-        resolved_(ResolveReadOptions(options)), sink_(sink), control_(control),
-        events_(sink, control), chunks_(plan), xmin_(plan, resolved_) {
-    summary_.mutable_stream()->CopyFrom(plan.stream->stream());
-    if (plan.cursor.has_value()) max_cursor_ = *plan.cursor;
-  }
+        resolved_(ResolveReadOptions(options)), control_(control), out_(plan, sink, control),
+        chunks_(plan), xmin_(plan, resolved_) {}
 
   absl::Status Run() {
-    start_ = Clock::now();
-    const v1::StreamDescriptor& d = plan_.stream->stream();
-    RETURN_IF_ERROR(Status(v1::STREAM_STATUS_KIND_STARTED));
-    {
-      v1::ReadResponse r;
-      *r.mutable_estimate()->mutable_stream() = d;
-      r.mutable_estimate()->set_row_estimate(plan_.stream->row_estimate());
-      r.mutable_estimate()->set_byte_estimate(plan_.stream->byte_estimate());
-      RETURN_IF_ERROR(Send(r));
-    }
-    {
-      v1::ReadResponse r;
-      *r.mutable_stream_start()->mutable_stream() = d;
-      *r.mutable_stream_start()->mutable_columns() = plan_.stream->columns();
-      r.mutable_stream_start()->set_changes(plan_.snapshot_changes.has_value());
-      RETURN_IF_ERROR(Send(r));
-    }
+    RETURN_IF_ERROR(out_.Start());
     absl::Status status = CursorFilter(&cursor_filter_);
     if (status.ok()) status = ReadWithRetries();
     if (!status.ok()) {
-      // Sent even when the read was cancelled: the consumer, if still there, learns why.
-      v1::ReadResponse r;
-      *r.mutable_status()->mutable_stream() = d;
-      r.mutable_status()->set_status(v1::STREAM_STATUS_KIND_INCOMPLETE);
-      r.mutable_status()->set_reason(std::string(status.message()));
-      sink_->Emit(r);
-      EmitSummary();
+      out_.Incomplete(status);
       return status;
     }
     RETURN_IF_ERROR(ReportColumnChanges());
-    v1::StreamState state = BaseState();
+    v1::StreamState state = out_.BaseState();
     state.set_completed(true);
     if (plan_.xmin) {
       *state.mutable_xmin() = xmin_.Progress(chunks_, /*final=*/true);
-    } else if (plan_.incremental && max_cursor_.has_value()) {
-      *state.mutable_cursor() = *max_cursor_;
+    } else if (plan_.incremental && out_.max_cursor().has_value()) {
+      *state.mutable_cursor() = *out_.max_cursor();
     }
-    RETURN_IF_ERROR(Checkpoint(std::move(state)));
-    RETURN_IF_ERROR(Status(v1::STREAM_STATUS_KIND_COMPLETE));
-    return EmitSummary();
+    RETURN_IF_ERROR(out_.Checkpoint(std::move(state)));
+    return out_.Complete();
   }
 
   // A column added while the stream was read is not in this sync (every chunk was read with
@@ -109,78 +82,9 @@ class StreamReader {
   }
 
  private:
-  // ---- emitting ----
-  absl::Status Send(const v1::ReadResponse& r) { return events_.Send(r); }
-  absl::Status Status(v1::StreamStatusKind kind) { return events_.Status(plan_.stream->stream(), kind); }
-  absl::Status Log(v1::LogLevel level, std::string message) { return events_.Log(level, std::move(message)); }
-  absl::Status EmitSummary() {
-    summary_.set_seconds(std::chrono::duration<double>(Clock::now() - start_).count());
-    v1::ReadResponse r;
-    *r.mutable_summary() = summary_;
-    return Send(r);
-  }
-  v1::StreamState BaseState() const {
-    v1::StreamState state;
-    state.set_version(kStateVersion);
-    *state.mutable_stream() = plan_.stream->stream();
-    state.set_sync_mode(plan_.incremental ? v1::SYNC_MODE_INCREMENTAL : v1::SYNC_MODE_FULL_REFRESH);
-    if (plan_.incremental && !plan_.xmin) {
-      state.add_cursor_field(plan_.stream->columns(plan_.cursor_index).name());
-      // Until the stream completes, the cursor stays where this read started.
-      if (plan_.cursor.has_value()) *state.mutable_cursor() = *plan_.cursor;
-    }
-    return state;
-  }
-  absl::Status Checkpoint(v1::StreamState state) {
-    v1::ReadResponse r;
-    v1::Checkpoint* c = r.mutable_checkpoint();
-    *c->mutable_state() = std::move(state);
-    c->set_records_since_last_checkpoint(summary_.rows() - rows_at_checkpoint_);
-    c->set_records_total(summary_.rows());
-    rows_at_checkpoint_ = summary_.rows();
-    bool final_checkpoint = c->state().completed();
-    RETURN_IF_ERROR(Send(r));
-    if (!final_checkpoint && control_ != nullptr && control_->stop_requested()) {
-      return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_SERVER_SHUTTING_DOWN,
-                       "the server is shutting down; resume from the last checkpoint");
-    }
-    return absl::OkStatus();
-  }
-  absl::Status EmitBatch(v1::RecordBatch&& batch) {
-    if (!running_) {
-      running_ = true;
-      RETURN_IF_ERROR(Status(v1::STREAM_STATUS_KIND_RUNNING));
-    }
-    if (plan_.incremental && !plan_.xmin) TrackCursor(batch);
-    if (plan_.snapshot_changes.has_value()) {
-      // A capture stream's snapshot: every row at the snapshot's position (one entry).
-      v1::ChangeMetadata* changes = batch.mutable_changes();
-      changes->Clear();
-      changes->add_lsn(plan_.snapshot_changes->lsn);
-      changes->add_commit_time(plan_.snapshot_changes->time_micros);
-    }
-    summary_.set_rows(summary_.rows() + batch.row_count());
-    v1::ReadResponse r;
-    r.mutable_records()->Swap(&batch);
-    absl::Status sent = Send(r);
-    batch.Swap(r.mutable_records());  // the storage goes back to the reader for reuse
-    return sent;
-  }
-  void TrackCursor(const v1::RecordBatch& batch) {
-    const v1::ColumnValues& column = batch.columns(plan_.cursor_index);
-    for (uint32_t i = 0; i < batch.row_count(); ++i) {
-      if (IsNullAt(column, i) || static_cast<int>(i) >= column.int64s().values_size()) continue;
-      int64_t v = column.int64s().values(i);
-      // A migrated text cursor gives way to the first value read (every row read is >= it).
-      if (!max_cursor_.has_value() || max_cursor_->value_case() != v1::ScalarValue::kInt64Value ||
-          v > max_cursor_->int64_value()) {
-        v1::ScalarValue value;
-        value.set_kind(plan_.stream->columns(plan_.cursor_index).kind());
-        value.set_int64_value(v);
-        max_cursor_ = value;
-      }
-    }
-  }
+  absl::Status Log(v1::LogLevel level, std::string message) { return out_.Log(level, std::move(message)); }
+  v1::StreamSummary& summary() { return out_.summary(); }
+
   absl::Status CursorFilter(std::string* out) {
     out->clear();
     if (!plan_.incremental || plan_.xmin || !plan_.cursor.has_value()) return absl::OkStatus();
@@ -198,7 +102,7 @@ class StreamReader {
       return control_ != nullptr && (control_->cancelled() || control_->stop_requested());
     };
     steps.announce = [this](std::string warning) {
-      summary_.set_retries(summary_.retries() + 1);
+      summary().set_retries(summary().retries() + 1);
       return Log(v1::LOG_LEVEL_WARN, std::move(warning));
     };
     steps.wait = [this](std::chrono::milliseconds backoff) {
@@ -228,7 +132,7 @@ class StreamReader {
   // ---- Xmin reads (xmin_read.h) ----
   // The first attempt plans the read; a retry reads what is not done yet with the same plan.
   absl::Status ReadXmin() {
-    RETURN_IF_ERROR(xmin_.Prepare(conn_.get(), events_, &chunks_, &summary_));
+    RETURN_IF_ERROR(xmin_.Prepare(conn_.get(), out_.events(), &chunks_, &summary()));
     return ReadPending();
   }
 
@@ -242,16 +146,16 @@ class StreamReader {
     return reader->Read(task, [&](ChunkEvent event) -> absl::Status {
       switch (event.kind) {
         case ChunkEvent::Kind::kBatch:
-          return EmitBatch(std::move(event.batch));
+          return out_.Batch(std::move(event.batch));
         case ChunkEvent::Kind::kPosition: {
           if (!plan_.strict_order) return absl::OkStatus();  // no unique key: no resume point
-          v1::StreamState state = BaseState();
+          v1::StreamState state = out_.BaseState();
           *state.mutable_last_primary_key() = event.position.last_key();
           checkpointed_key_.assign(event.position.last_key().begin(), event.position.last_key().end());
-          return Checkpoint(std::move(state));
+          return out_.Checkpoint(std::move(state));
         }
         default:
-          summary_.set_bytes(summary_.bytes() + event.bytes);
+          summary().set_bytes(summary().bytes() + event.bytes);
           return absl::OkStatus();
       }
     });
@@ -261,19 +165,19 @@ class StreamReader {
   // Merges a (re)listed set of chunks into chunks_. Returns how many were new.
   size_t Merge(const std::vector<ChunkInfo>& listed) {
     const StreamChunks::Merged merged = chunks_.Merge(listed);
-    summary_.set_chunks_skipped(summary_.chunks_skipped() + merged.skipped);
+    summary().set_chunks_skipped(summary().chunks_skipped() + merged.skipped);
     return merged.added;
   }
 
   absl::Status ChunkCheckpoint() {
-    v1::StreamState state = BaseState();
+    v1::StreamState state = out_.BaseState();
     if (plan_.xmin) {
-      if (!xmin_.CheckpointDue(summary_.rows() - rows_at_checkpoint_)) return absl::OkStatus();
+      if (!xmin_.CheckpointDue(out_.records_since_checkpoint())) return absl::OkStatus();
       *state.mutable_xmin() = xmin_.Progress(chunks_, /*final=*/false);
-      return Checkpoint(std::move(state));
+      return out_.Checkpoint(std::move(state));
     }
     *state.mutable_chunks() = chunks_.Progress();
-    return Checkpoint(std::move(state));
+    return out_.Checkpoint(std::move(state));
   }
 
   // Handles one event of chunk `event.index`, in emission order.
@@ -282,7 +186,7 @@ class StreamReader {
     switch (event.kind) {
       case ChunkEvent::Kind::kBatch:
         chunk_rows_[event.index] += event.batch.row_count();
-        return EmitBatch(std::move(event.batch));
+        return out_.Batch(std::move(event.batch));
       case ChunkEvent::Kind::kPosition:
         chunk.position = event.position;
         return ChunkCheckpoint();
@@ -290,15 +194,15 @@ class StreamReader {
         chunk.done = true;
         chunk.xmin_dropped = true;
         chunk.position.reset();
-        summary_.set_chunks_skipped(summary_.chunks_skipped() + 1);
+        summary().set_chunks_skipped(summary().chunks_skipped() + 1);
         RETURN_IF_ERROR(Log(v1::LOG_LEVEL_WARN, absl::StrCat("chunk ", chunk.info.qualified,
                                                              " was dropped during the read; skipped")));
         return ChunkCheckpoint();
       case ChunkEvent::Kind::kDone:
         chunk.done = true;
         chunk.position.reset();
-        summary_.set_chunks_read(summary_.chunks_read() + 1);
-        summary_.set_bytes(summary_.bytes() + event.bytes);
+        summary().set_chunks_read(summary().chunks_read() + 1);
+        summary().set_bytes(summary().bytes() + event.bytes);
         RETURN_IF_ERROR(Log(v1::LOG_LEVEL_INFO,
                             absl::StrCat("chunk ", chunk.info.qualified,
                                          chunk.info.compressed ? " (compressed)" : "", ": ",
@@ -381,7 +285,8 @@ class StreamReader {
     if (extra.empty()) {
       ASSIGN_OR_RETURN(auto reader, ChunkReader::Create(&conn_.get(), plan_, options_, cursor_filter_, control_));
       for (size_t i : pending) {
-        RETURN_IF_ERROR(reader->Read(chunks_.TaskFor(i, resolved_.chunk_slice_bytes), [&](ChunkEvent e) { return Handle(std::move(e)); }));
+        RETURN_IF_ERROR(reader->Read(chunks_.TaskFor(i, resolved_.chunk_slice_bytes),
+                                     [&](ChunkEvent e) { return Handle(std::move(e)); }));
       }
       return absl::OkStatus();
     }
@@ -419,15 +324,9 @@ class StreamReader {
   const StreamPlan& plan_;
   const v1::ReadOptions& options_;
   const ResolvedReadOptions resolved_;
-  ReadSink* sink_;
   ReadControl* control_;
-  const EventEmitter events_;
+  StreamOutput out_;
   std::string cursor_filter_;
-  v1::StreamSummary summary_;
-  uint64_t rows_at_checkpoint_ = 0;
-  bool running_ = false;
-  std::optional<v1::ScalarValue> max_cursor_;
-  Clock::time_point start_;
   Clock::time_point listed_at_;
   bool listed_from_cache_ = false;
   StreamChunks chunks_;
