@@ -7,6 +7,10 @@
 // hand batches to this thread through a bounded queue, so memory stays bounded and a slow
 // consumer pauses the readers. A checkpoint claims only what was emitted before it: chunks
 // finished out of order are listed beside the watermark until the chunks before them finish.
+//
+// The reader orchestrates (plan, list, schedule, checkpoint); its parts are files of their
+// own: stream_output.h (the events and the summary), stream_chunks.h (the chunks and their
+// tasks), chunk_scheduler.h (concurrent readers), retry_loop.h and xmin_read.h.
 #pragma once
 
 #include "absl/status/status.h"
