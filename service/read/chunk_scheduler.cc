@@ -53,7 +53,8 @@ class Schedule {
 
   // The calling thread: handles every event until the workers are done or the handler
   // fails; then the workers are cancelled and the queue closed. Returns the handler's error.
-  absl::Status HandleEvents(const ChunkEventHandler& handle, const std::vector<ChunkWorker>& workers) {
+  absl::Status HandleEvents(const ChunkEventHandler& handle,
+                            const std::vector<ChunkWorker>& workers) {
     std::vector<bool> ended(tasks_.size(), false);
     absl::Status status;
     ChunkEvent event;

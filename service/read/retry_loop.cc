@@ -18,9 +18,10 @@ absl::Status RunWithRetries(const RetryPolicy& policy, const RetrySteps& steps) 
       return WithMessage(status, absl::StrCat(status.message(), " (gave up after ", attempt,
                                               " attempts; resume from the last checkpoint)"));
     }
-    RETURN_IF_ERROR(steps.announce(
-        absl::StrCat("transient failure (", status.message(), "); attempt ", attempt + 1, " of ",
-                     policy.max_attempts, " in ", backoff.count(), " ms, from the last checkpoint")));
+    RETURN_IF_ERROR(steps.announce(absl::StrCat("transient failure (", status.message(),
+                                                "); attempt ", attempt + 1, " of ",
+                                                policy.max_attempts, " in ", backoff.count(),
+                                                " ms, from the last checkpoint")));
     RETURN_IF_ERROR(steps.wait(backoff));
     backoff = std::min<std::chrono::milliseconds>(backoff * 2, policy.max_backoff);
     status = steps.prepare();

@@ -72,7 +72,9 @@ ChunkTask StreamChunks::TaskFor(size_t index, uint64_t slice_bytes) const {
   if (plan_.xmin) {
     // One statement per relation: the changed rows are few, and a resume reads the
     // relation again from its saved horizon.
-    if (chunk.xmin.action == XminAction::kReadChanged) task.filter = XminSinceCondition(chunk.xmin.since);
+    if (chunk.xmin.action == XminAction::kReadChanged) {
+      task.filter = XminSinceCondition(chunk.xmin.since);
+    }
     task.heap_only = chunk.xmin_heap_only;
     return task;
   }

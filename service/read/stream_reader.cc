@@ -10,16 +10,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "service/common/status_macros.h"
-#include "service/pg/quote.h"
 #include "service/config/read_options.h"
+#include "service/pg/quote.h"
 #include "service/read/chunk_cache.h"
 #include "service/read/chunk_reader.h"
 #include "service/read/chunk_scheduler.h"
 #include "service/read/chunk_task.h"
 #include "service/read/retry_loop.h"
+#include "service/read/sql_values.h"
 #include "service/read/stream_chunks.h"
 #include "service/read/stream_output.h"
-#include "service/read/sql_values.h"
 #include "service/read/xmin_read.h"
 
 namespace tsdb_source {
@@ -31,7 +31,10 @@ using Clock = std::chrono::steady_clock;
 // readers (a server that serves one connection at a time makes the attempt wait).
 constexpr int kExtraConnectTimeoutSeconds = 3;
 
-class StreamReader {
+// One stream's read, orchestrated: plan (the cursor filter, an Xmin plan), list the chunks,
+// schedule their reading (one reader on the main connection, or several), checkpoint after
+// each chunk, retry from the last checkpoint.
+class StreamReader final {
  public:
   StreamReader(MainConnection& conn, const ResolvedConfig& config, const StreamPlan& plan,
                const v1::ReadOptions& options, ReadSink* sink, ReadControl* control)
@@ -82,7 +85,9 @@ class StreamReader {
   }
 
  private:
-  absl::Status Log(v1::LogLevel level, std::string message) { return out_.Log(level, std::move(message)); }
+  absl::Status Log(v1::LogLevel level, std::string message) {
+    return out_.Log(level, std::move(message));
+  }
   v1::StreamSummary& summary() { return out_.summary(); }
 
   absl::Status CursorFilter(std::string* out) {
@@ -106,7 +111,8 @@ class StreamReader {
       return Log(v1::LOG_LEVEL_WARN, std::move(warning));
     };
     steps.wait = [this](std::chrono::milliseconds backoff) {
-      return WaitUnlessCancelled(backoff, [this] { return control_ != nullptr && control_->cancelled(); });
+      return WaitUnlessCancelled(backoff,
+                                 [this] { return control_ != nullptr && control_->cancelled(); });
     };
     steps.prepare = [this] {
       RETURN_IF_ERROR(conn_.Reconnect());

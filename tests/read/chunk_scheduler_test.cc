@@ -57,7 +57,10 @@ absl::Status ReadFake(const ChunkTask& task, const ChunkEventHandler& emit, uint
   return emit(End(task));
 }
 
-std::vector<ChunkWorker> Workers(size_t n, const std::function<absl::Status(const ChunkTask&, const ChunkEventHandler&)>& read) {
+using ReadFn = std::function<absl::Status(const ChunkTask&, const ChunkEventHandler&)>;
+
+// `n` workers that read with `read` and whose cancel does nothing.
+std::vector<ChunkWorker> Workers(size_t n, const ReadFn& read) {
   std::vector<ChunkWorker> workers(n);
   for (ChunkWorker& w : workers) {
     w.read = read;
@@ -201,8 +204,11 @@ TEST(ChunkScheduler, TheFirstFailingTaskStopsTheRestAndItsErrorIsReturned) {
   });
   EXPECT_EQ(status, absl::DataLossError("chunk 3 is broken"));
   std::sort(ended.begin(), ended.end());
-  EXPECT_EQ(ended, (std::vector<size_t>{0, 1, 2, 4})) << "tasks 0 to 2 and 4 ended, the end of 4 after the failure";
-  for (size_t t = 0; t < tasks.size(); ++t) EXPECT_EQ(runs[t].load(), t <= 4 ? 1 : 0) << "task " << t;
+  EXPECT_EQ(ended, (std::vector<size_t>{0, 1, 2, 4}))
+      << "tasks 0 to 2 and 4 ended, the end of 4 after the failure";
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    EXPECT_EQ(runs[t].load(), t <= 4 ? 1 : 0) << "task " << t;
+  }
 }
 
 // A read cancelled from outside (ReadControl::Cancel): each reader returns CANCELLED.
