@@ -8,9 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "service/cdc/cdc_checkpoints.h"
 #include "service/cdc/change_reader.h"
-#include "service/cdc/replication_stream.h"
 #include "service/common/errors.h"
 #include "service/common/status_macros.h"
+#include "service/pg/lsn.h"
 #include "service/read/event_emitter.h"
 #include "service/read/stream_reader.h"
 
@@ -87,7 +87,7 @@ absl::Status RunCdcRead(MainConnection& conn, const ResolvedConfig& config,
                      absl::StrCat("replication slot '", config.replication_slot,
                                   "' must use pgoutput in database '", config.connect.database, "'"));
   }
-  ASSIGN_OR_RETURN(uint64_t slot_lsn, ParseLsn(slot.Get(0, 0)));
+  ASSIGN_OR_RETURN(uint64_t slot_lsn, pg::ParseLsn(slot.Get(0, 0)));
 
   // The saved position, unless it is unusable.
   const v1::GlobalState& saved = request.global_state();
@@ -99,8 +99,8 @@ absl::Status RunCdcRead(MainConnection& conn, const ResolvedConfig& config,
   }
   if (use_saved && saved.lsn() > 0 && slot_lsn > saved.lsn()) {
     std::string problem = absl::StrCat(
-        "replication slot '", config.replication_slot, "' is at ", FormatLsn(slot_lsn),
-        ", past the saved position ", FormatLsn(saved.lsn()),
+        "replication slot '", config.replication_slot, "' is at ", pg::FormatLsn(slot_lsn),
+        ", past the saved position ", pg::FormatLsn(saved.lsn()),
         ": the changes between them are gone from the slot");
     if (!config.resync_on_invalid_cdc_position) {
       return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_INVALID_CDC_POSITION,
@@ -159,7 +159,7 @@ absl::Status RunCdcRead(MainConnection& conn, const ResolvedConfig& config,
              absl::StrCat("change data capture: ", stats.changes, " changes emitted, ",
                           stats.compression_dropped, " rows of TimescaleDB (de)compression dropped, ",
                           stats.unrelated, " changes of other relations skipped; position ",
-                          FormatLsn(checkpoints.lsn())));
+                          pg::FormatLsn(checkpoints.lsn())));
 }
 
 }  // namespace tsdb_source::cdc

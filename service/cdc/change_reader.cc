@@ -21,6 +21,7 @@
 #include "service/config/read_options.h"
 #include "service/pg/copy/batch_builder.h"
 #include "service/pg/copy/wire_reader.h"
+#include "service/pg/lsn.h"
 #include "service/read/chunk_reader.h"
 #include "service/read/event_emitter.h"
 
@@ -76,7 +77,7 @@ class ChangeReader {
     RETURN_IF_ERROR(LoadMoneyScale());
     // Where "caught up" is: the server's WAL position now.
     ASSIGN_OR_RETURN(pg::Result now, conn_.Exec("SELECT pg_catalog.pg_current_wal_lsn()::text"));
-    ASSIGN_OR_RETURN(uint64_t target, ParseLsn(now.Get(0, 0)));
+    ASSIGN_OR_RETURN(uint64_t target, pg::ParseLsn(now.Get(0, 0)));
 
     ReplicationOptions options;
     options.connect = config_.connect;

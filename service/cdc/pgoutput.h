@@ -69,7 +69,7 @@ enum class OldTupleKind : uint8_t {
 
 // One decoded pgoutput message. Which fields are meaningful depends on `kind` (listed per
 // field); the others are zero or empty. LSNs are WAL positions as uint64 (format them with
-// FormatLsn from replication_stream.h).
+// pg::FormatLsn from service/pg/lsn.h).
 struct Change {
   enum class Kind : uint8_t {
     kBegin,     // 'B'

@@ -11,7 +11,6 @@
 #include <limits>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -20,6 +19,7 @@
 #include "service/common/errors.h"
 #include "service/pg/copy/pg_epoch.h"
 #include "service/pg/copy/wire_reader.h"
+#include "service/pg/lsn.h"
 #include "service/pg/quote.h"
 
 namespace tsdb_source::cdc {
@@ -116,33 +116,6 @@ absl::Status ClassifyReplicationError(pg::Connection& conn, const PGresult* resu
 
 }  // namespace
 
-absl::StatusOr<uint64_t> ParseLsn(absl::string_view text) {
-  auto invalid = [&] {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid LSN '", text, "': expected two hexadecimal numbers of 1 to 8 "
-                     "digits separated by '/', like 16/B374D848"));
-  };
-  size_t slash = text.find('/');
-  if (slash == absl::string_view::npos) return invalid();
-  absl::string_view parts[2] = {text.substr(0, slash), text.substr(slash + 1)};
-  uint64_t values[2];
-  for (int i = 0; i < 2; ++i) {
-    if (parts[i].empty() || parts[i].size() > 8) return invalid();
-    uint64_t v = 0;
-    for (char c : parts[i]) {
-      if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return invalid();
-      int digit = c <= '9' ? c - '0' : (absl::ascii_tolower(static_cast<unsigned char>(c)) - 'a' + 10);
-      v = v * 16 + static_cast<uint64_t>(digit);
-    }
-    values[i] = v;
-  }
-  return (values[0] << 32) | values[1];
-}
-
-std::string FormatLsn(uint64_t lsn) {
-  return absl::StrFormat("%X/%X", static_cast<uint32_t>(lsn >> 32), static_cast<uint32_t>(lsn));
-}
-
 absl::StatusOr<std::string> StartReplicationCommand(absl::string_view slot,
                                                     const std::vector<std::string>& publications,
                                                     uint64_t start_lsn, bool messages,
@@ -164,7 +137,7 @@ absl::StatusOr<std::string> StartReplicationCommand(absl::string_view slot,
     quoted.push_back(pg::QuoteIdent(publication));
   }
   return absl::StrCat("START_REPLICATION SLOT ", pg::QuoteIdent(slot), " LOGICAL ",
-                      FormatLsn(start_lsn), " (proto_version '1', publication_names ",
+                      pg::FormatLsn(start_lsn), " (proto_version '1', publication_names ",
                       pg::QuoteLiteral(absl::StrJoin(quoted, ",")), ", messages '",
                       messages ? "true" : "false", "', binary '", binary ? "true" : "false",
                       "')");
@@ -247,7 +220,7 @@ absl::StatusOr<std::unique_ptr<ReplicationStream>> ReplicationStream::Start(
                                   "removed); drop and re-create it, then resync"));
   }
   if (!slot->IsNull(0, 5)) {
-    absl::StatusOr<uint64_t> confirmed = ParseLsn(slot->Get(0, 5));
+    absl::StatusOr<uint64_t> confirmed = pg::ParseLsn(slot->Get(0, 5));
     if (!confirmed.ok()) return confirmed.status();
     stream->slot_confirmed_flush_ = *confirmed;
   }
@@ -264,7 +237,7 @@ absl::StatusOr<std::unique_ptr<ReplicationStream>> ReplicationStream::Start(
     if (!absl::SimpleAtoi(identity->Get(0, 1), &system.timeline)) {
       return ProtocolError(absl::StrCat("IDENTIFY_SYSTEM timeline '", identity->Get(0, 1), "'"));
     }
-    absl::StatusOr<uint64_t> flush = ParseLsn(identity->Get(0, 2));
+    absl::StatusOr<uint64_t> flush = pg::ParseLsn(identity->Get(0, 2));
     if (!flush.ok()) return flush.status();
     system.wal_flush_lsn = *flush;
     system.database = identity->GetString(0, 3);

@@ -42,11 +42,6 @@
 
 namespace tsdb_source::cdc {
 
-// "16/B374D848" -> 0x16B374D848, as pg_lsn_in reads it (1-8 hex digits on each side).
-absl::StatusOr<uint64_t> ParseLsn(absl::string_view text);
-// 0x16B374D848 -> "16/B374D848", as pg_lsn_out prints it (uppercase, no padding).
-std::string FormatLsn(uint64_t lsn);
-
 // The replication command text for these arguments (exposed for tests): the slot is quoted
 // as an identifier, each publication as a double-quoted identifier inside one single-quoted
 // literal. InvalidArgument for an invalid slot name (PostgreSQL allows [a-z0-9_], at most

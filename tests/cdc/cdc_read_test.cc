@@ -7,8 +7,8 @@
 #include <thread>
 
 #include "gtest/gtest.h"
-#include "service/cdc/replication_stream.h"
 #include "service/common/errors.h"
+#include "service/pg/lsn.h"
 #include "service/session/read_session.h"
 #include "tests/cdc/cdc_collector.h"
 #include "tests/testing/databases.h"
@@ -59,7 +59,7 @@ class CdcRead : public ::testing::Test {
   uint64_t ConfirmedFlush() {
     auto r = admin_.Exec("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '" + slot_ + "'");
     EXPECT_TRUE(r.ok());
-    return *cdc::ParseLsn(r->Get(0, 0));
+    return *pg::ParseLsn(r->Get(0, 0));
   }
   v1::ReadRequest Request(std::vector<std::string> tables = {"items", "events"}) {
     v1::ReadRequest request;

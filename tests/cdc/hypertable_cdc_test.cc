@@ -21,9 +21,9 @@
 #include <thread>
 
 #include "gtest/gtest.h"
-#include "service/cdc/replication_stream.h"
-#include "service/session/check.h"
+#include "service/pg/lsn.h"
 #include "service/pg/quote.h"
+#include "service/session/check.h"
 #include "service/session/read_session.h"
 #include "tests/cdc/cdc_collector.h"
 #include "tests/testing/databases.h"
@@ -96,7 +96,7 @@ class HypertableCdc : public ::testing::Test {
     return out;
   }
   int64_t SlotPosition() {
-    auto lsn = cdc::ParseLsn(Value("SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
+    auto lsn = pg::ParseLsn(Value("SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
                                    "WHERE slot_name = " + L(slot_)));
     EXPECT_TRUE(lsn.ok()) << lsn.status();
     return lsn.ok() ? static_cast<int64_t>(*lsn) : 0;

@@ -13,10 +13,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
-#include "service/cdc/replication_stream.h"
 #include "service/common/errors.h"
 #include "service/pg/copy/batch_builder.h"
 #include "service/pg/copy/binary_values.h"
+#include "service/pg/lsn.h"
 #include "tests/cdc/pgoutput_fixtures.h"
 
 namespace tsdb_source::cdc {
@@ -116,7 +116,7 @@ void ExpectTransactionsPair(const Decoded& d) {
       ASSERT_NE(begin, nullptr) << "Commit without Begin at message " << i;
       EXPECT_EQ(c.commit_lsn, begin->final_lsn);
       EXPECT_EQ(c.commit_time_micros, begin->commit_time_micros);
-      EXPECT_EQ(FormatLsn(c.end_lsn), d.captured(i).lsn);
+      EXPECT_EQ(pg::FormatLsn(c.end_lsn), d.captured(i).lsn);
       EXPECT_GT(c.end_lsn, c.commit_lsn);
       EXPECT_EQ(c.commit_flags, 0);
       begin = nullptr;
@@ -399,7 +399,7 @@ TEST(PgoutputTest, LogicalMessages) {
   EXPECT_TRUE(start.transactional);
   EXPECT_EQ(start.prefix, "::timescaledb-compression-start");
   EXPECT_TRUE(start.content.empty());
-  EXPECT_EQ(FormatLsn(start.message_lsn), d.captured(1).lsn);
+  EXPECT_EQ(pg::FormatLsn(start.message_lsn), d.captured(1).lsn);
   EXPECT_EQ(d[4].prefix, "::timescaledb-compression-end");
   EXPECT_GT(d[4].message_lsn, start.message_lsn);
 

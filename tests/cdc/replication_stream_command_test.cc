@@ -1,5 +1,5 @@
-// Unit tests of the replication stream's text helpers: LSN parsing and formatting, and the
-// START_REPLICATION command (quoting). No server needed.
+// Unit tests of the replication stream's command text: START_REPLICATION (quoting). No
+// server needed.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -10,33 +10,6 @@
 
 namespace tsdb_source::cdc {
 namespace {
-
-TEST(LsnTest, ParsesWhatPostgresPrints) {
-  EXPECT_EQ(*ParseLsn("0/0"), 0u);
-  EXPECT_EQ(*ParseLsn("16/B374D848"), 0x16B374D848u);
-  EXPECT_EQ(*ParseLsn("16/b374d848"), 0x16B374D848u);
-  EXPECT_EQ(*ParseLsn("0/2490C10"), 0x2490C10u);
-  EXPECT_EQ(*ParseLsn("FFFFFFFF/FFFFFFFF"), UINT64_MAX);
-  EXPECT_EQ(*ParseLsn("00000001/00000002"), 0x100000002u);
-}
-
-TEST(LsnTest, RejectsEverythingElse) {
-  for (const char* bad : {"", "/", "0/", "/0", "0", "123456789/0", "0/123456789", "g/0",
-                          "0/0/0", " 0/0", "0/0 ", "-1/0", "0x1/0", "+1/0"}) {
-    absl::StatusOr<uint64_t> lsn = ParseLsn(bad);
-    EXPECT_EQ(lsn.status().code(), absl::StatusCode::kInvalidArgument) << "'" << bad << "'";
-  }
-}
-
-TEST(LsnTest, FormatsLikePgLsnOut) {
-  EXPECT_EQ(FormatLsn(0), "0/0");
-  EXPECT_EQ(FormatLsn(0x16B374D848u), "16/B374D848");
-  EXPECT_EQ(FormatLsn(0x100000000u), "1/0");
-  EXPECT_EQ(FormatLsn(UINT64_MAX), "FFFFFFFF/FFFFFFFF");
-  for (uint64_t v : {uint64_t{1}, uint64_t{0xABCDEF}, uint64_t{0x123456789ABCDEF0}}) {
-    EXPECT_EQ(*ParseLsn(FormatLsn(v)), v);
-  }
-}
 
 TEST(StartReplicationCommandTest, QuotesSlotAndPublications) {
   absl::StatusOr<std::string> command = StartReplicationCommand(

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "service/cdc/pgoutput.h"
 #include "service/common/errors.h"
+#include "service/pg/lsn.h"
 #include "service/pg/quote.h"
 #include "tests/testing/databases.h"
 
@@ -91,7 +92,7 @@ class ReplicationStreamTest : public ::testing::Test {
   }
 
   static uint64_t Lsn(const std::string& text) {
-    absl::StatusOr<uint64_t> lsn = ParseLsn(text);
+    absl::StatusOr<uint64_t> lsn = pg::ParseLsn(text);
     EXPECT_TRUE(lsn.ok()) << text;
     return lsn.ok() ? *lsn : 0;
   }
@@ -183,9 +184,9 @@ class ReplicationStreamTest : public ::testing::Test {
   // is `expected`; fails after 10 s.
   void AwaitConfirmedFlush(ReplicationStream& stream, uint64_t expected) {
     absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (ConfirmedFlush() != FormatLsn(expected)) {
+    while (ConfirmedFlush() != pg::FormatLsn(expected)) {
       ASSERT_LT(absl::Now(), deadline) << "confirmed_flush_lsn is " << ConfirmedFlush()
-                                       << ", expected " << FormatLsn(expected);
+                                       << ", expected " << pg::FormatLsn(expected);
       auto data = stream.Next(absl::Milliseconds(50));
       ASSERT_TRUE(data.ok()) << data.status();
       ASSERT_FALSE(data->has_value()) << "unexpected data";
@@ -265,7 +266,7 @@ TEST_F(ReplicationStreamTest, StreamsDecodesAndConfirmsExactlyTheGivenPosition) 
   EXPECT_GT(received[0]->send_time_micros, 1577836800000000);  // after 2020
 
   // Nothing is confirmed before the caller says so.
-  EXPECT_EQ(ConfirmedFlush(), FormatLsn(slot_created_lsn_));
+  EXPECT_EQ(ConfirmedFlush(), pg::FormatLsn(slot_created_lsn_));
 
   // Confirm the first transaction: the slot moves to exactly its end.
   const uint64_t first_end = received[3]->change.end_lsn;
@@ -289,13 +290,13 @@ TEST_F(ReplicationStreamTest, StreamsDecodesAndConfirmsExactlyTheGivenPosition) 
     ASSERT_FALSE(data->has_value());
   }
   EXPECT_GE(stream->received_lsn(), more[2]->change.end_lsn);
-  EXPECT_EQ(ConfirmedFlush(), FormatLsn(first_end));
+  EXPECT_EQ(ConfirmedFlush(), pg::FormatLsn(first_end));
 
   // A clean end releases the slot at once and leaves the position where it was.
   ASSERT_TRUE(stream->Close().ok());
   EXPECT_TRUE(stream->Close().ok());  // idempotent
   EXPECT_FALSE(SlotActive());
-  EXPECT_EQ(ConfirmedFlush(), FormatLsn(first_end));
+  EXPECT_EQ(ConfirmedFlush(), pg::FormatLsn(first_end));
   EXPECT_EQ(stream->Next(absl::ZeroDuration()).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(stream->SendStatus(1, 1, 1).code(), absl::StatusCode::kFailedPrecondition);
@@ -317,7 +318,7 @@ TEST_F(ReplicationStreamTest, StreamsDecodesAndConfirmsExactlyTheGivenPosition) 
   ASSERT_TRUE(again->SendStatus(slot_created_lsn_, slot_created_lsn_, slot_created_lsn_).ok());
   EXPECT_EQ(again->sent_flush_lsn(), first_end);
   ASSERT_TRUE(again->Close().ok());
-  EXPECT_EQ(ConfirmedFlush(), FormatLsn(first_end));
+  EXPECT_EQ(ConfirmedFlush(), pg::FormatLsn(first_end));
 }
 
 TEST_F(ReplicationStreamTest, StartingAtAnLsnSkipsEarlierTransactions) {
