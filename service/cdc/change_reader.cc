@@ -20,7 +20,7 @@
 #include "service/common/status_macros.h"
 #include "service/config/read_options.h"
 #include "service/pg/copy/batch_builder.h"
-#include "service/pg/copy/wire_reader.h"
+#include "service/pg/copy/big_endian.h"
 #include "service/pg/lsn.h"
 #include "service/read/chunk_reader.h"
 #include "service/read/event_emitter.h"

@@ -17,8 +17,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "service/common/errors.h"
+#include "service/pg/copy/big_endian.h"
 #include "service/pg/copy/pg_epoch.h"
-#include "service/pg/copy/wire_reader.h"
 #include "service/pg/lsn.h"
 #include "service/pg/quote.h"
 
@@ -53,15 +53,6 @@ absl::Status ValidateSlotName(absl::string_view slot) {
     }
   }
   return absl::OkStatus();
-}
-
-void PutBigEndian64(uint64_t value, char* out) {
-  unsigned char bytes[8];
-  for (int i = 7; i >= 0; --i) {
-    bytes[i] = static_cast<unsigned char>(value & 0xff);
-    value >>= 8;
-  }
-  std::memcpy(out, bytes, 8);
 }
 
 int64_t NowPgMicros() { return absl::ToUnixMicros(absl::Now()) - pg::kPgEpochOffsetMicros; }
@@ -402,10 +393,10 @@ absl::Status ReplicationStream::SendStatus(uint64_t written, uint64_t flushed, u
 absl::Status ReplicationStream::SendStatusMessage(bool reply_requested) {
   char message[kStatusSize];
   message[0] = 'r';
-  PutBigEndian64(std::max(written_, received_lsn_), message + 1);
-  PutBigEndian64(sent_flushed_, message + 9);
-  PutBigEndian64(applied_, message + 17);
-  PutBigEndian64(static_cast<uint64_t>(NowPgMicros()), message + 25);
+  pg::StoreBigEndian64(message + 1, std::max(written_, received_lsn_));
+  pg::StoreBigEndian64(message + 9, sent_flushed_);
+  pg::StoreBigEndian64(message + 17, applied_);
+  pg::StoreBigEndian64(message + 25, static_cast<uint64_t>(NowPgMicros()));
   message[33] = reply_requested ? 1 : 0;
   if (PQputCopyData(conn_->raw(), message, static_cast<int>(kStatusSize)) != 1 ||
       PQflush(conn_->raw()) != 0) {

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "service/pg/copy/big_endian.h"
 #include "service/pg/copy/wire_reader.h"
 
 namespace tsdb_source::pg {

@@ -1,35 +1,18 @@
 // Bounds-checked big-endian reads over a byte range, for PostgreSQL's binary wire formats.
 // A WireReader never touches memory outside the string_view it was given: a read that does
-// not fit returns false and leaves the position unchanged. Integers are decoded from bytes
-// copied with std::memcpy and assembled with shifts (no pointer casts), so unaligned input
-// is fine and the result does not depend on the host's byte order. Does not own the bytes;
+// not fit returns false and leaves the position unchanged. Integers are decoded with the
+// loads of big_endian.h (std::memcpy and shifts, no pointer casts), so unaligned input is
+// fine and the result does not depend on the host's byte order. Does not own the bytes;
 // cheap to copy; not thread-safe.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 #include "absl/strings/string_view.h"
+#include "service/pg/copy/big_endian.h"
 
 namespace tsdb_source::pg {
-
-inline uint16_t LoadBigEndian16(const char* p) {
-  unsigned char b[2];
-  std::memcpy(b, p, 2);
-  return static_cast<uint16_t>((uint16_t{b[0]} << 8) | uint16_t{b[1]});
-}
-
-inline uint32_t LoadBigEndian32(const char* p) {
-  unsigned char b[4];
-  std::memcpy(b, p, 4);
-  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) |
-         uint32_t{b[3]};
-}
-
-inline uint64_t LoadBigEndian64(const char* p) {
-  return (uint64_t{LoadBigEndian32(p)} << 32) | uint64_t{LoadBigEndian32(p + 4)};
-}
 
 class WireReader final {
  public:
