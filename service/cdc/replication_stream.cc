@@ -1,12 +1,10 @@
 #include "service/cdc/replication_stream.h"
 
-#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -21,6 +19,7 @@
 #include "service/pg/copy/pg_epoch.h"
 #include "service/pg/lsn.h"
 #include "service/pg/quote.h"
+#include "service/pg/socket_wait.h"
 
 namespace tsdb_source::cdc {
 namespace {
@@ -258,30 +257,6 @@ void ReplicationStream::Cancel() {
   }
 }
 
-absl::StatusOr<ReplicationStream::WaitResult> ReplicationStream::WaitReadable(
-    absl::Time deadline) {
-  for (;;) {
-    absl::Duration left = deadline - absl::Now();
-    int timeout_ms = 0;
-    if (left > absl::ZeroDuration()) {
-      timeout_ms = static_cast<int>(
-          std::min<int64_t>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
-                            INT_MAX));
-    }
-    pollfd fds[2] = {{PQsocket(conn_->raw()), POLLIN, 0}, {cancel_fd_, POLLIN, 0}};
-    int ready = poll(fds, 2, timeout_ms);
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_CONNECTION_LOST,
-                       absl::StrCat("polling the replication connection failed: ",
-                                    std::strerror(errno)));
-    }
-    if (fds[1].revents != 0) return WaitResult::kCancelled;
-    if (fds[0].revents != 0) return WaitResult::kReadable;
-    if (absl::Now() >= deadline) return WaitResult::kTimeout;
-  }
-}
-
 absl::Status ReplicationStream::StreamEnded() {
   streaming_ = false;
   absl::Status status = MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_STREAM_ENDED,
@@ -363,12 +338,18 @@ absl::StatusOr<std::optional<XLogData>> ReplicationStream::Next(absl::Duration t
     if (status_interval_ > absl::ZeroDuration()) {
       wake = std::min(wake, last_status_ + status_interval_);
     }
-    absl::StatusOr<WaitResult> waited = WaitReadable(wake);
-    if (!waited.ok()) return waited.status();
-    if (*waited == WaitResult::kCancelled) {
+    // Cancel() makes cancel_fd_ readable.
+    absl::StatusOr<pg::SocketWait> waited =
+        pg::WaitForReadable(PQsocket(conn_->raw()), wake - absl::Now(), cancel_fd_);
+    if (!waited.ok()) {
+      return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_CONNECTION_LOST,
+                       absl::StrCat("polling the replication connection failed: ",
+                                    waited.status().message()));
+    }
+    if (*waited == pg::SocketWait::kCancelled) {
       return absl::CancelledError("the replication stream was cancelled");
     }
-    if (*waited == WaitResult::kTimeout) {
+    if (*waited == pg::SocketWait::kTimeout) {
       if (absl::Now() >= deadline) return std::optional<XLogData>();
       continue;
     }
@@ -418,17 +399,11 @@ absl::Status ReplicationStream::Close(absl::Duration timeout) {
     PGconn* conn = conn_->raw();
     // Waits for input without the cancel event (it may stay signalled).
     auto wait = [&]() -> bool {
-      for (;;) {
-        absl::Duration left = deadline - absl::Now();
-        if (left <= absl::ZeroDuration()) return false;
-        pollfd fd{PQsocket(conn), POLLIN, 0};
-        int ms = static_cast<int>(std::min<int64_t>(
-            absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))), INT_MAX));
-        int ready = poll(&fd, 1, ms);
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready <= 0) return false;
-        return PQconsumeInput(conn) == 1;
-      }
+      absl::Duration left = deadline - absl::Now();
+      if (left <= absl::ZeroDuration()) return false;
+      absl::StatusOr<pg::SocketWait> waited = pg::WaitForReadable(PQsocket(conn), left);
+      if (!waited.ok() || *waited != pg::SocketWait::kReadable) return false;
+      return PQconsumeInput(conn) == 1;
     };
     if (PQputCopyEnd(conn, nullptr) != 1 || PQflush(conn) != 0) {
       status = conn_->CommandError(nullptr, "ending the replication stream failed");

@@ -153,11 +153,7 @@ class ReplicationStream final {
 
   absl::Status SendStatusMessage(bool reply_requested);
   absl::Status HandleKeepalive(absl::string_view message);
-  // Waits until the socket is readable, `deadline` passes or Cancel() is called.
-  enum class WaitResult { kReadable, kTimeout, kCancelled };
-  absl::StatusOr<WaitResult> WaitReadable(absl::Time deadline);
   absl::Status StreamEnded();
-  void DrainCancelEvent();
 
   std::optional<pg::Connection> conn_;  // empty after Close
   int server_version_num_ = 0;

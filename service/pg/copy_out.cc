@@ -1,14 +1,12 @@
 #include "service/pg/copy_out.h"
 
-#include <poll.h>
-
-#include <cerrno>
-
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "service/common/errors.h"
+#include "service/pg/socket_wait.h"
 
 namespace tsdb_source::pg {
 namespace {
@@ -38,13 +36,15 @@ absl::Status WaitForInput(Connection& conn, const CopyOutOptions& options) {
                                         options.idle_timeout).count(),
                                     " s; the connection is considered lost"));
     }
-    pollfd fd{PQsocket(conn.raw()), POLLIN, 0};
     auto wait = std::min<Clock::duration>(kPollStep, options.idle_timeout - (now - *last_data));
-    int ready = poll(&fd, 1, static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(wait).count()) + 1);
-    if (ready < 0 && errno != EINTR) {
-      return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_CONNECTION_LOST, "polling the connection failed");
+    absl::StatusOr<SocketWait> waited = WaitForReadable(
+        PQsocket(conn.raw()),
+        absl::Milliseconds(std::chrono::duration_cast<std::chrono::milliseconds>(wait).count() + 1));
+    if (!waited.ok()) {
+      return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_CONNECTION_LOST,
+                       "polling the connection failed");
     }
-    if (ready > 0) {
+    if (*waited == SocketWait::kReadable) {
       if (PQconsumeInput(conn.raw()) != 1) return conn.CommandError(nullptr, "COPY failed");
       return absl::OkStatus();
     }
