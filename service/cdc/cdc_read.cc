@@ -3,11 +3,13 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "service/cdc/cdc_checkpoints.h"
 #include "service/cdc/change_reader.h"
+#include "service/cdc/slot_info.h"
 #include "service/common/errors.h"
 #include "service/common/status_macros.h"
 #include "service/pg/lsn.h"
@@ -71,23 +73,19 @@ absl::Status RunCdcRead(MainConnection& conn, const ResolvedConfig& config,
     }
   }
   // The slot decides where changes start; it must exist before any snapshot.
-  ASSIGN_OR_RETURN(pg::Result slot,
-                   conn.get().ExecParams("SELECT confirmed_flush_lsn::text, plugin, "
-                                         "database = current_database() "
-                                         "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
-                                         {config.replication_slot}));
-  if (slot.rows() == 0 || slot.IsNull(0, 0)) {
+  ASSIGN_OR_RETURN(std::optional<SlotInfo> slot, LookupSlot(conn.get(), config.replication_slot));
+  if (!slot.has_value() || !slot->confirmed_flush_lsn.has_value()) {
     return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_SLOT_NOT_FOUND,
                      absl::StrCat("replication slot '", config.replication_slot,
                                   "' does not exist (SELECT pg_create_logical_replication_slot('",
                                   config.replication_slot, "', 'pgoutput');)"));
   }
-  if (slot.Get(0, 1) != "pgoutput" || slot.Get(0, 2) != "t") {
+  if (slot->plugin != "pgoutput" || !slot->InCurrentDatabase()) {
     return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_SLOT_UNUSABLE,
                      absl::StrCat("replication slot '", config.replication_slot,
                                   "' must use pgoutput in database '", config.connect.database, "'"));
   }
-  ASSIGN_OR_RETURN(uint64_t slot_lsn, pg::ParseLsn(slot.Get(0, 0)));
+  const uint64_t slot_lsn = *slot->confirmed_flush_lsn;
 
   // The saved position, unless it is unusable.
   const v1::GlobalState& saved = request.global_state();

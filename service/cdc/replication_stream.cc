@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "service/cdc/slot_info.h"
 #include "service/common/errors.h"
 #include "service/pg/copy/big_endian.h"
 #include "service/pg/copy/pg_epoch.h"
@@ -163,56 +164,48 @@ absl::StatusOr<std::unique_ptr<ReplicationStream>> ReplicationStream::Start(
 
   // The slot, checked first so each problem gets its own clear error (START_REPLICATION
   // would fail too, but for a slot of another plugin only with an unrelated option error).
-  // The name was validated as [a-z0-9_], so the literal is safe whatever the settings.
-  absl::StatusOr<pg::Result> slot = ExecSimple(
-      c,
-      absl::StrCat("SELECT slot_type, plugin, database, current_database(), active_pid, "
-                   "confirmed_flush_lsn, wal_status FROM pg_catalog.pg_replication_slots "
-                   "WHERE slot_name = ",
-                   pg::QuoteLiteral(options.slot)),
-      PGRES_TUPLES_OK, "checking the replication slot failed");
-  if (!slot.ok()) return slot.status();
-  if (slot->rows() == 0) {
+  absl::StatusOr<std::optional<SlotInfo>> found = LookupSlotOverReplication(c, options.slot);
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) {
     return MakeError(absl::StatusCode::kNotFound, v1::ERROR_REASON_SLOT_NOT_FOUND,
                      absl::StrCat("replication slot \"", options.slot,
                                   "\" does not exist (create it with SELECT "
                                   "pg_create_logical_replication_slot('",
                                   options.slot, "', 'pgoutput'))"));
   }
-  if (slot->Get(0, 0) != "logical") {
+  const SlotInfo& slot = **found;
+  if (slot.slot_type != "logical") {
     return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_SLOT_UNUSABLE,
                      absl::StrCat("replication slot \"", options.slot, "\" is a ",
-                                  slot->Get(0, 0), " slot; CDC needs a logical slot of plugin "
+                                  slot.slot_type, " slot; CDC needs a logical slot of plugin "
                                   "pgoutput"));
   }
-  if (slot->Get(0, 1) != "pgoutput") {
+  if (slot.plugin != "pgoutput") {
     return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_SLOT_UNUSABLE,
                      absl::StrCat("replication slot \"", options.slot, "\" uses plugin ",
-                                  slot->Get(0, 1), "; CDC needs a slot of plugin pgoutput"));
+                                  slot.plugin, "; CDC needs a slot of plugin pgoutput"));
   }
-  if (slot->Get(0, 2) != slot->Get(0, 3)) {
+  if (!slot.InCurrentDatabase()) {
     return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_SLOT_UNUSABLE,
                      absl::StrCat("replication slot \"", options.slot,
-                                  "\" belongs to database \"", slot->Get(0, 2),
-                                  "\", not to \"", slot->Get(0, 3), "\""));
+                                  "\" belongs to database \"", slot.database.value_or(""),
+                                  "\", not to \"", slot.current_database, "\""));
   }
-  if (!slot->IsNull(0, 4)) {
+  if (slot.active_pid.has_value()) {
     return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_SLOT_IN_USE,
                      absl::StrCat("replication slot \"", options.slot,
                                   "\" is in use by the server process with PID ",
-                                  slot->Get(0, 4),
+                                  *slot.active_pid,
                                   " (another replication connection streams from it)"));
   }
-  if (slot->Get(0, 6) == "lost") {
+  if (slot.wal_status == "lost") {
     return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_SLOT_UNUSABLE,
                      absl::StrCat("replication slot \"", options.slot,
                                   "\" was invalidated (wal_status lost: the WAL it needs was "
                                   "removed); drop and re-create it, then resync"));
   }
-  if (!slot->IsNull(0, 5)) {
-    absl::StatusOr<uint64_t> confirmed = pg::ParseLsn(slot->Get(0, 5));
-    if (!confirmed.ok()) return confirmed.status();
-    stream->slot_confirmed_flush_ = *confirmed;
+  if (slot.confirmed_flush_lsn.has_value()) {
+    stream->slot_confirmed_flush_ = *slot.confirmed_flush_lsn;
   }
 
   if (options.identify_system) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "service/catalog/internal_schemas.h"
 #include "service/catalog/schemas.h"
+#include "service/cdc/slot_info.h"
 #include "service/common/errors.h"
 #include "service/config/source_config.h"
 #include "service/pg/connection.h"
@@ -234,18 +235,15 @@ v1::CheckResponse RunCheck(const v1::SourceConfig& config, ReadControl* control)
                                      response.wal_level(),
                                      "' (ALTER SYSTEM SET wal_level = logical; then restart)"));
     }
-    auto slot = conn->ExecParams(
-        "SELECT plugin, database = current_database() FROM pg_catalog.pg_replication_slots "
-        "WHERE slot_name = $1",
-        {resolved->replication_slot});
+    auto slot = cdc::LookupSlot(*conn, resolved->replication_slot);
     if (!slot.ok()) return Failed(response, slot.status());
-    if (slot->rows() == 0) {
+    if (!slot->has_value()) {
       return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, v1::ERROR_REASON_SLOT_NOT_FOUND,
                         absl::StrCat("replication slot '", resolved->replication_slot,
                                      "' does not exist (SELECT pg_create_logical_replication_slot("
                                      "'", resolved->replication_slot, "', 'pgoutput');)"));
     }
-    if (slot->Get(0, 0) != "pgoutput" || slot->Get(0, 1) != "t") {
+    if ((*slot)->plugin != "pgoutput" || !(*slot)->InCurrentDatabase()) {
       return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, v1::ERROR_REASON_SLOT_UNUSABLE,
                         absl::StrCat("replication slot '", resolved->replication_slot,
                                      "' must use the pgoutput plugin in database '",

@@ -240,7 +240,38 @@ TEST_F(CdcRead, MissingSlotIsAClearError) {
   Collector sink;
   absl::Status status = RunRead(request, &sink);
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
-  EXPECT_NE(status.message().find("pg_create_logical_replication_slot"), std::string::npos);
+  EXPECT_EQ(ReasonOf(status), "SLOT_NOT_FOUND");
+  EXPECT_EQ(status.message(),
+            "replication slot 'no_such_slot' does not exist (SELECT "
+            "pg_create_logical_replication_slot('no_such_slot', 'pgoutput');)");
+}
+
+// A slot of another plugin is refused before any snapshot; a physical slot, which has no
+// confirmed position, counts as missing.
+TEST_F(CdcRead, SlotOfAnotherPluginOrKindIsAClearError) {
+  const std::string decoding = testing::UniqueName("slot_decoding");
+  const std::string physical = testing::UniqueName("slot_physical");
+  Sql("SELECT pg_create_logical_replication_slot('" + decoding + "', 'test_decoding')");
+  Sql("SELECT pg_create_physical_replication_slot('" + physical + "')");
+  v1::ReadRequest request = Request({"items"});
+  request.mutable_config()->mutable_replication_method()->set_replication_slot(decoding);
+  Collector sink;
+  absl::Status status = RunRead(request, &sink);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_EQ(ReasonOf(status), "SLOT_UNUSABLE");
+  EXPECT_EQ(status.message(), "replication slot '" + decoding + "' must use pgoutput in database '" +
+                                  request.config().database() + "'");
+  EXPECT_TRUE(sink.Ids("items").empty());
+
+  request.mutable_config()->mutable_replication_method()->set_replication_slot(physical);
+  status = RunRead(request, &sink);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_EQ(ReasonOf(status), "SLOT_NOT_FOUND");
+  EXPECT_EQ(status.message(), "replication slot '" + physical +
+                                  "' does not exist (SELECT pg_create_logical_replication_slot('" +
+                                  physical + "', 'pgoutput');)");
+  Sql("SELECT pg_drop_replication_slot('" + decoding + "')");
+  Sql("SELECT pg_drop_replication_slot('" + physical + "')");
 }
 
 TEST_F(CdcRead, FollowStreamsUntilCancelled) {

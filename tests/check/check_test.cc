@@ -197,7 +197,12 @@ TEST(Check, CdcPrerequisites) {
   config.mutable_replication_method()->set_method("CDC");
   config.mutable_replication_method()->set_replication_slot(slot);
   config.mutable_replication_method()->set_publication(publication);
-  EXPECT_EQ(RunCheck(config).reason(), "SLOT_NOT_FOUND");
+  v1::CheckResponse missing = RunCheck(config);
+  EXPECT_EQ(missing.reason(), "SLOT_NOT_FOUND");
+  EXPECT_EQ(missing.failure_type(), v1::FAILURE_TYPE_CONFIG_ERROR);
+  EXPECT_EQ(missing.message(), "replication slot '" + slot +
+                                   "' does not exist (SELECT pg_create_logical_replication_slot('" +
+                                   slot + "', 'pgoutput');)");
   testing::Exec(admin, "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
   EXPECT_EQ(RunCheck(config).reason(), "PUBLICATION_NOT_FOUND");
   // A publication that misses a table of the configured schema names it and the fix.
@@ -219,6 +224,40 @@ TEST(Check, CdcPrerequisites) {
   testing::Exec(admin, "DROP PUBLICATION " + publication);
   testing::Exec(admin, "DROP SCHEMA " + schema + " CASCADE");
   testing::Exec(admin, "SELECT pg_drop_replication_slot('" + slot + "')");
+}
+
+// A slot of another plugin, a physical slot and a slot of another database are each refused
+// with the same message.
+TEST(Check, CdcSlotOfAnotherPluginKindOrDatabase) {
+  pg::Connection admin = testing::Connect(Server::kPostgres);
+  pg::ConnectOptions other_database = testing::ConnectOptionsFor(Server::kPostgres);
+  other_database.database = "postgres";
+  absl::StatusOr<pg::Connection> other = pg::Connection::Open(other_database);
+  ASSERT_TRUE(other.ok()) << other.status();
+  const std::string decoding = testing::UniqueName("slot_decoding");
+  const std::string physical = testing::UniqueName("slot_physical");
+  const std::string elsewhere = testing::UniqueName("slot_elsewhere");
+  testing::Exec(admin, "SELECT pg_create_logical_replication_slot('" + decoding +
+                           "', 'test_decoding')");
+  testing::Exec(admin, "SELECT pg_create_physical_replication_slot('" + physical + "')");
+  testing::Exec(*other, "SELECT pg_create_logical_replication_slot('" + elsewhere +
+                            "', 'pgoutput')");
+  v1::SourceConfig config = testing::ConfigFor(Server::kPostgres);
+  config.mutable_replication_method()->set_method("CDC");
+  config.mutable_replication_method()->set_publication(testing::UniqueName("pub"));
+  for (const std::string& slot : {decoding, physical, elsewhere}) {
+    config.mutable_replication_method()->set_replication_slot(slot);
+    v1::CheckResponse r = RunCheck(config);
+    EXPECT_FALSE(r.succeeded());
+    EXPECT_EQ(r.reason(), "SLOT_UNUSABLE") << slot;
+    EXPECT_EQ(r.failure_type(), v1::FAILURE_TYPE_CONFIG_ERROR);
+    EXPECT_EQ(r.message(), "replication slot '" + slot +
+                               "' must use the pgoutput plugin in database '" +
+                               config.database() + "'");
+  }
+  testing::Exec(admin, "SELECT pg_drop_replication_slot('" + decoding + "')");
+  testing::Exec(admin, "SELECT pg_drop_replication_slot('" + physical + "')");
+  testing::Exec(admin, "SELECT pg_drop_replication_slot('" + elsewhere + "')");
 }
 
 // jdbc_url_params as Airbyte's Postgres source takes them: an unknown parameter fails the
