@@ -76,9 +76,7 @@ absl::Status RunCdcRead(MainConnection& conn, const ResolvedConfig& config,
   ASSIGN_OR_RETURN(std::optional<SlotInfo> slot, LookupSlot(conn.get(), config.replication_slot));
   if (!slot.has_value() || !slot->confirmed_flush_lsn.has_value()) {
     return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_SLOT_NOT_FOUND,
-                     absl::StrCat("replication slot '", config.replication_slot,
-                                  "' does not exist (SELECT pg_create_logical_replication_slot('",
-                                  config.replication_slot, "', 'pgoutput');)"));
+                     MissingSlotMessage(config.replication_slot));
   }
   if (slot->plugin != "pgoutput" || !slot->InCurrentDatabase()) {
     return MakeError(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_SLOT_UNUSABLE,

@@ -25,8 +25,6 @@
 namespace tsdb_source::cdc {
 namespace {
 
-// Microseconds between 2000-01-01 (PostgreSQL's epoch) and 1970-01-01.
-
 // Sizes of the CopyBoth messages: 'w' header, 'k' keepalive, 'r' status update.
 constexpr size_t kXLogDataHeader = 1 + 8 + 8 + 8;
 constexpr size_t kKeepaliveSize = 1 + 8 + 8 + 1;
@@ -35,24 +33,6 @@ constexpr size_t kStatusSize = 1 + 8 + 8 + 8 + 8 + 1;
 absl::Status ProtocolError(absl::string_view what) {
   return MakeError(absl::StatusCode::kDataLoss, v1::ERROR_REASON_REPLICATION_PROTOCOL,
                    absl::StrCat("malformed replication stream message: ", what));
-}
-
-// PostgreSQL's ReplicationSlotValidateName: [a-z0-9_], 1 to NAMEDATALEN-1 bytes.
-absl::Status ValidateSlotName(absl::string_view slot) {
-  if (slot.empty() || slot.size() > 63) {
-    return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_SLOT_NAME_INVALID,
-                     absl::StrCat("replication slot name must have 1 to 63 characters, got ",
-                                  slot.size()));
-  }
-  for (char c : slot) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
-      return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_SLOT_NAME_INVALID,
-                       absl::StrCat("replication slot name '", slot,
-                                    "' may contain only lower case letters, digits and "
-                                    "underscores"));
-    }
-  }
-  return absl::OkStatus();
 }
 
 int64_t NowPgMicros() { return absl::ToUnixMicros(absl::Now()) - pg::kPgEpochOffsetMicros; }

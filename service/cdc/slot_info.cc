@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "service/common/errors.h"
 #include "service/pg/lsn.h"
 #include "service/pg/quote.h"
 
@@ -42,10 +43,30 @@ absl::StatusOr<std::optional<SlotInfo>> FromResult(const pg::Result& result,
   return std::optional<SlotInfo>(std::move(slot));
 }
 
-// PostgreSQL's ReplicationSlotValidateName allows these bytes only.
-bool IsSlotNameByte(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
-
 }  // namespace
+
+absl::Status ValidateSlotName(absl::string_view slot) {
+  if (slot.empty() || slot.size() > 63) {
+    return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_SLOT_NAME_INVALID,
+                     absl::StrCat("replication slot name must have 1 to 63 characters, got ",
+                                  slot.size()));
+  }
+  for (char c : slot) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+      return MakeError(absl::StatusCode::kInvalidArgument, v1::ERROR_REASON_SLOT_NAME_INVALID,
+                       absl::StrCat("replication slot name '", slot,
+                                    "' may contain only lower case letters, digits and "
+                                    "underscores"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string MissingSlotMessage(absl::string_view name) {
+  return absl::StrCat("replication slot '", name,
+                      "' does not exist (SELECT pg_create_logical_replication_slot('", name,
+                      "', 'pgoutput');)");
+}
 
 absl::StatusOr<std::optional<SlotInfo>> LookupSlot(pg::Connection& conn, absl::string_view name) {
   absl::StatusOr<pg::Result> result =
@@ -56,9 +77,7 @@ absl::StatusOr<std::optional<SlotInfo>> LookupSlot(pg::Connection& conn, absl::s
 
 absl::StatusOr<std::optional<SlotInfo>> LookupSlotOverReplication(pg::Connection& conn,
                                                                   absl::string_view name) {
-  for (char c : name) {
-    if (!IsSlotNameByte(c)) return std::optional<SlotInfo>();
-  }
+  if (!ValidateSlotName(name).ok()) return std::optional<SlotInfo>();
   // Only [a-z0-9_]: the literal is the same whatever standard_conforming_strings says.
   const std::string sql = absl::StrCat(kSlotQuery, pg::QuoteLiteral(name));
   pg::Result result(PQexec(conn.raw(), sql.c_str()));

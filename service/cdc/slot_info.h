@@ -1,14 +1,15 @@
-// A replication slot as pg_catalog.pg_replication_slots describes it: the one query of that
-// view, for the check (session/check.cc), the CDC read (cdc_read.cc) and the replication
-// client (replication_stream.cc), each of which judges the slot with its own errors. Needs
-// PostgreSQL 13 or later (wal_status). Reads only; the connection is used by the calling
-// thread for one query.
+// Replication slots: the one query of pg_catalog.pg_replication_slots, for the check
+// (session/check.cc), the CDC read (cdc_read.cc) and the replication client
+// (replication_stream.cc), each of which judges the slot with its own errors; the rule for
+// slot names; the message for a missing slot. Needs PostgreSQL 13 or later (wal_status).
+// Reads only; the connection is used by the calling thread for one query.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "service/pg/connection.h"
@@ -28,14 +29,21 @@ struct SlotInfo {
   bool InCurrentDatabase() const { return database.has_value() && *database == current_database; }
 };
 
+// PostgreSQL's ReplicationSlotValidateName: [a-z0-9_], 1 to NAMEDATALEN-1 (63) bytes.
+// InvalidArgument (reason SLOT_NAME_INVALID) saying which rule the name breaks.
+absl::Status ValidateSlotName(absl::string_view name);
+
+// "replication slot 'name' does not exist (SELECT pg_create_logical_replication_slot(...);)":
+// what the check and the CDC read say when LookupSlot finds nothing.
+std::string MissingSlotMessage(absl::string_view name);
+
 // The slot named `name` (bound as a parameter), or std::nullopt when there is none. A failed
 // query is the connection's error for "query failed".
 absl::StatusOr<std::optional<SlotInfo>> LookupSlot(pg::Connection& conn, absl::string_view name);
 
 // The same on a replication connection (replication=database), whose walsender speaks only
 // the simple query protocol: the name goes into the query as a literal instead, and a name
-// PostgreSQL would not allow for a slot (anything but [a-z0-9_]) finds nothing without a
-// query. A failed query is the connection's error for "checking the replication slot failed".
+// ValidateSlotName refuses finds nothing without a query. A failed query is the connection's error for "checking the replication slot failed".
 absl::StatusOr<std::optional<SlotInfo>> LookupSlotOverReplication(pg::Connection& conn,
                                                                   absl::string_view name);
 

@@ -239,9 +239,7 @@ v1::CheckResponse RunCheck(const v1::SourceConfig& config, ReadControl* control)
     if (!slot.ok()) return Failed(response, slot.status());
     if (!slot->has_value()) {
       return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, v1::ERROR_REASON_SLOT_NOT_FOUND,
-                        absl::StrCat("replication slot '", resolved->replication_slot,
-                                     "' does not exist (SELECT pg_create_logical_replication_slot("
-                                     "'", resolved->replication_slot, "', 'pgoutput');)"));
+                        cdc::MissingSlotMessage(resolved->replication_slot));
     }
     if ((*slot)->plugin != "pgoutput" || !(*slot)->InCurrentDatabase()) {
       return FailedWith(response, v1::FAILURE_TYPE_CONFIG_ERROR, v1::ERROR_REASON_SLOT_UNUSABLE,
