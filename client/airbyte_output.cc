@@ -88,11 +88,22 @@ void AirbyteOutput::LineDone() {
 }
 
 void AirbyteOutput::Flush() {
+  if (write_) {
+    if (size_ > 0) write_(std::string_view(buffer_.get(), size_));
+    size_ = 0;
+    return;
+  }
   if (size_ > 0) {
     std::fwrite(buffer_.get(), 1, size_, out_);
     size_ = 0;
   }
   std::fflush(out_);
+}
+
+void AirbyteOutput::Line(std::string_view json) {
+  std::string* line = BeginLine();
+  line->append(json);
+  EndLine();
 }
 
 void AirbyteOutput::Spec(const v1::SpecResponse& spec) {
@@ -286,7 +297,12 @@ void AirbyteOutput::TraceError(std::string_view message, std::string_view intern
 }
 
 void AirbyteOutput::StreamStatus(const v1::StreamDescriptor& stream, std::string_view status) {
-  JsonWriter w(BeginLine());
+  Line(StreamStatusJson(stream, status));
+}
+
+std::string StreamStatusJson(const v1::StreamDescriptor& stream, std::string_view status) {
+  std::string out;
+  JsonWriter w(&out);
   w.BeginObject();
   w.Key("type");
   w.String("TRACE");
@@ -305,7 +321,7 @@ void AirbyteOutput::StreamStatus(const v1::StreamDescriptor& stream, std::string
   w.EndObject();
   w.EndObject();
   w.EndObject();
-  EndLine();
+  return out;
 }
 
 void AirbyteOutput::Estimate(const v1::Estimate& estimate) {
@@ -339,8 +355,16 @@ void AirbyteOutput::Estimate(const v1::Estimate& estimate) {
   EndLine();
 }
 
-void AirbyteOutput::State(const v1::Checkpoint& checkpoint, uint64_t cursor_record_count) {
-  JsonWriter w(BeginLine());
+void AirbyteOutput::State(const v1::Checkpoint& checkpoint, uint64_t cursor_record_count,
+                          const StateExtras* extras) {
+  Line(StateMessageJson(checkpoint, cursor_record_count, extras));
+  Flush();
+}
+
+std::string StateMessageJson(const v1::Checkpoint& checkpoint, uint64_t cursor_record_count,
+                             const StateExtras* extras) {
+  std::string out;
+  JsonWriter w(&out);
   w.BeginObject();
   w.Key("type");
   w.String("STATE");
@@ -382,12 +406,18 @@ void AirbyteOutput::State(const v1::Checkpoint& checkpoint, uint64_t cursor_reco
   w.Key("sourceStats");
   w.BeginObject();
   w.Key("recordCount");
-  w.Double(static_cast<double>(checkpoint.records_since_last_checkpoint()));
+  w.Double(static_cast<double>(extras != nullptr ? extras->record_count
+                                                 : checkpoint.records_since_last_checkpoint()));
+  w.EndObject();
+  if (extras != nullptr) {
+    w.Key("id");
+    w.Int64(extras->id);
+    w.Key("partition_id");
+    w.String(extras->partition_id);
+  }
   w.EndObject();
   w.EndObject();
-  w.EndObject();
-  EndLine();
-  Flush();
+  return out;
 }
 
 std::string_view AirbyteLogLevel(v1::LogLevel level) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,9 +23,21 @@ inline constexpr std::string_view kTransientError = "transient_error";
 // Milliseconds since the Unix epoch, now.
 int64_t NowMillis();
 
+// What speed mode adds to a STATE (docs/design/speed-mode.md): its id, the partition it
+// closes and that partition's record count (sourceStats.recordCount).
+struct StateExtras {
+  int64_t id = 0;
+  std::string_view partition_id;
+  uint64_t record_count = 0;
+};
+
 class AirbyteOutput final {
  public:
   explicit AirbyteOutput(FILE* out) : out_(out) {}
+  // Output handed to `write` instead of a file (a socket of the data channel): whole lines,
+  // when the buffer is full enough and at each Flush.
+  explicit AirbyteOutput(std::function<void(std::string_view)> write)
+      : out_(nullptr), write_(std::move(write)) {}
   AirbyteOutput(const AirbyteOutput&) = delete;
   AirbyteOutput& operator=(const AirbyteOutput&) = delete;
   ~AirbyteOutput() { Flush(); }
@@ -40,7 +53,11 @@ class AirbyteOutput final {
   void Estimate(const v1::Estimate& estimate);
   // A STATE message of type STREAM (its stream_state as state_json.h describes, with
   // `cursor_record_count`) or GLOBAL (CDC), with sourceStats.recordCount.
-  void State(const v1::Checkpoint& checkpoint, uint64_t cursor_record_count = 0);
+  // With `extras`, speed mode's fields: recordCount is then the partition's.
+  void State(const v1::Checkpoint& checkpoint, uint64_t cursor_record_count = 0,
+             const StateExtras* extras = nullptr);
+  // Appends a line of JSON already written (a message this output wrote for another).
+  void Line(std::string_view json);
   // A line (without the newline) for the caller to format; EndLine adds it to the buffer.
   std::string* BeginLine();
   void EndLine();
@@ -57,6 +74,7 @@ class AirbyteOutput final {
   void Append(std::string_view text);
 
   FILE* out_;
+  std::function<void(std::string_view)> write_;
   std::string line_;  // the line BeginLine hands out
   // The buffer: bytes [0, size_) are to be written, capacity_ are allocated. Not a
   // std::string: growing one fills the new room with zeros, for every line.
@@ -64,6 +82,13 @@ class AirbyteOutput final {
   size_t size_ = 0;
   size_t capacity_ = 0;
 };
+
+// The JSON of a STATE message (no newline), as AirbyteOutput::State writes it.
+std::string StateMessageJson(const v1::Checkpoint& checkpoint, uint64_t cursor_record_count,
+                             const StateExtras* extras);
+// The JSON of a STREAM_STATUS trace message (no newline), as AirbyteOutput::StreamStatus
+// writes it.
+std::string StreamStatusJson(const v1::StreamDescriptor& stream, std::string_view status);
 
 // The Airbyte JSON of one stream (AirbyteStream), TimescaleDB metadata under "timescaledb".
 // `cdc`: a CDC connection's stream (service/airbyte/cdc_columns.h).

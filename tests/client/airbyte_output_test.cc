@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -73,6 +75,46 @@ TEST(AirbyteOutput, ReserveWithoutCommitWritesNothing) {
   }
   EXPECT_EQ(ReadAll(f), "first\nsecond\n");
   std::fclose(f);
+}
+
+TEST(AirbyteOutput, AWriterGetsWholeLinesAtEachFlush) {
+  std::vector<std::string> writes;
+  {
+    AirbyteOutput out([&](std::string_view bytes) { writes.emplace_back(bytes); });
+    out.Line(R"({"a":1})");
+    WriteInPlace(out, R"({"b":2})");
+    EXPECT_TRUE(writes.empty());
+    out.Flush();
+    ASSERT_EQ(writes.size(), 1u);
+    EXPECT_EQ(writes[0], "{\"a\":1}\n{\"b\":2}\n");
+    out.Flush();  // nothing more to write: no empty write
+    EXPECT_EQ(writes.size(), 1u);
+    out.Line("{}");
+  }  // the destructor flushes
+  ASSERT_EQ(writes.size(), 2u);
+  EXPECT_EQ(writes[1], "{}\n");
+}
+
+TEST(AirbyteOutput, SpeedModesStateNamesItsIdPartitionAndThePartitionsCount) {
+  v1::Checkpoint checkpoint;
+  checkpoint.mutable_state()->mutable_stream()->set_name("conditions");
+  checkpoint.set_records_since_last_checkpoint(500);
+  const std::string plain = StateMessageJson(checkpoint, 0, nullptr);
+  EXPECT_NE(plain.find(R"("sourceStats":{"recordCount":500})"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("partition_id"), std::string::npos);
+  StateExtras extras;
+  extras.id = 7;
+  extras.partition_id = "Ab3dE6gH";
+  extras.record_count = 120;
+  const std::string speed = StateMessageJson(checkpoint, 0, &extras);
+  EXPECT_NE(speed.find(R"("sourceStats":{"recordCount":120},"id":7,"partition_id":"Ab3dE6gH"})"),
+            std::string::npos)
+      << speed;
+  // Only those fields differ.
+  std::string back = speed;
+  back.replace(back.find(R"(120},"id":7,"partition_id":"Ab3dE6gH")"),
+               std::string(R"(120},"id":7,"partition_id":"Ab3dE6gH")").size(), "500}");
+  EXPECT_EQ(back, plain);
 }
 
 }  // namespace
