@@ -114,7 +114,17 @@ void ReadConverter::Handle(const v1::ReadResponse& response) {
       Records(response.records());
       break;
     case v1::ReadResponse::kCheckpoint:
+      if (speed_ != nullptr) {
+        SpeedCheckpoint(response.checkpoint());
+        break;
+      }
       out_->State(response.checkpoint(), CursorRecordCount(response.checkpoint()));
+      break;
+    case v1::ReadResponse::kChunkEnd:
+      if (speed_ != nullptr) {
+        speed_->router.ChunkEnded(KeyOf(response.chunk_end().stream()),
+                                  response.chunk_end().chunk());
+      }
       break;
     case v1::ReadResponse::kStatus: {
       const v1::StreamStatus& status = response.status();
@@ -136,6 +146,9 @@ void ReadConverter::Handle(const v1::ReadResponse& response) {
         out_->Log("WARN", absl::StrCat("stream ", status.stream().name(), ": ", status.reason()));
       }
       out_->StreamStatus(status.stream(), name);
+      if (speed_ != nullptr && status.status() != v1::STREAM_STATUS_KIND_INCOMPLETE) {
+        SpeedStatus(status.stream(), name);
+      }
       break;
     }
     case v1::ReadResponse::kEstimate:
@@ -177,6 +190,24 @@ void ReadConverter::Records(const v1::RecordBatch& batch) {
                                     std::string(status.message())));
     return;
   }
+  // Where the lines go, and how each ends after its data (and meta): "}}", or in speed
+  // mode with the partition id inside the record.
+  AirbyteOutput* out = out_;
+  std::string_view close = "}}";
+  if (speed_ != nullptr) {
+    if (batch.row_count() == 0) return;
+    auto route = speed_->router.Records(KeyOf(batch.stream()), batch.chunk(), batch.row_count(),
+                                        speed_->outputs.sockets().Usable());
+    if (!route.ok()) {
+      if (speed_->error.ok()) speed_->error = route.status();
+      return;
+    }
+    out = &speed_->outputs.out(route->socket);
+    speed_->record_close.assign(R"(,"partition_id":)");
+    AppendJsonString(route->partition_id, &speed_->record_close);
+    speed_->record_close.append("}}");
+    close = speed_->record_close;
+  }
   // What every RECORD line of the batch starts with, up to its data object.
   std::string prefix = info.record_prefix;
   AppendJsonInt64(NowMillis(), &prefix);
@@ -189,36 +220,39 @@ void ReadConverter::Records(const v1::RecordBatch& batch) {
       if (k != 0) line->push_back(',');
       line->append(info.columns[nulled_[k]].change);
     }
-    line->append("]}}}");
+    line->append("]}");
+    line->append(close);
   };
   for (uint32_t row = 0; row < batch.row_count(); ++row) {
     nulled_.clear();
     // StartBatch validated the batch, so writing row < row_count cannot fail.
     if (formatter.has_row_writer()) {
-      // In place: the prefix, the data object, and "}}\n" when nothing was nulled.
-      char* const begin = out_->Reserve(prefix.size() + formatter.RowBound(row) + 3);
+      // In place: the prefix, the data object, and the close and newline when nothing was
+      // nulled.
+      char* const begin = out->Reserve(prefix.size() + formatter.RowBound(row) + close.size() + 1);
       std::memcpy(begin, prefix.data(), prefix.size());
       char* p = formatter.WriteRow(row, begin + prefix.size(), &nulled_);
       if (nulled_.empty()) {
-        std::memcpy(p, "}}\n", 3);
-        out_->Commit(p + 3);
-        out_->LineDone();
+        std::memcpy(p, close.data(), close.size());
+        p[close.size()] = '\n';
+        out->Commit(p + close.size() + 1);
+        out->LineDone();
         continue;
       }
-      out_->Commit(p);
-      append_changes(out_->BeginLine());  // the rest of the line
-      out_->EndLine();
+      out->Commit(p);
+      append_changes(out->BeginLine());  // the rest of the line
+      out->EndLine();
     } else {
-      std::string* line = out_->BeginLine();
+      std::string* line = out->BeginLine();
       line->append(prefix);
       (void)formatter.AppendRow(row, line, &nulled_);
       if (nulled_.empty()) {
-        line->append("}}");
-        out_->EndLine();
+        line->append(close);
+        out->EndLine();
         continue;
       }
       append_changes(line);
-      out_->EndLine();
+      out->EndLine();
     }
     for (int column : nulled_) {
       ColumnNote& note = info.columns[column];
@@ -261,6 +295,97 @@ uint64_t ReadConverter::CursorRecordCount(const v1::Checkpoint& checkpoint) cons
   auto it = streams_.find(KeyOf(checkpoint.state().stream()));
   if (it == streams_.end() || !it->second.cursor_seen) return 0;
   return it->second.cursor_max == cursor.int64_value() ? it->second.at_cursor_max : 0;
+}
+
+void ReadConverter::UseSockets(data_channel::SocketSet* sockets, bool protobuf,
+                               const v1::ReadRequest& request, bool xmin) {
+  // The StreamState.version this release writes (service/read/stream_plan.h).
+  constexpr uint32_t kStateVersion = 1;
+  speed_ = std::make_unique<Speed>(sockets);
+  speed_->protobuf = protobuf;
+  // The states the read starts from are the states before its first checkpoints; a stream
+  // without one starts from an empty state of its sync mode, which reads it from the start.
+  for (const v1::ConfiguredStream& configured : request.catalog().streams()) {
+    v1::Checkpoint checkpoint;
+    v1::StreamState* state = checkpoint.mutable_state();
+    state->set_version(kStateVersion);
+    *state->mutable_stream() = configured.stream();
+    state->set_sync_mode(configured.sync_mode());
+    for (const std::string& field : configured.cursor_field()) state->add_cursor_field(field);
+    if (xmin) state->mutable_xmin();
+    speed_->previous[KeyOf(configured.stream())] = {std::move(checkpoint), 0};
+  }
+  for (const v1::StreamState& state : request.state()) {
+    v1::Checkpoint checkpoint;
+    *checkpoint.mutable_state() = state;
+    speed_->previous[KeyOf(state.stream())] = {std::move(checkpoint), 0};
+  }
+  v1::Checkpoint global;
+  if (request.has_global_state()) {
+    *global.mutable_global() = request.global_state();
+  } else {
+    global.mutable_global()->set_version(kStateVersion);
+  }
+  speed_->previous[Key{}] = {std::move(global), 0};
+}
+
+absl::Status ReadConverter::status() const {
+  if (speed_ == nullptr) return absl::OkStatus();
+  if (!speed_->error.ok()) return speed_->error;
+  return speed_->outputs.status();
+}
+
+void ReadConverter::Finish() {
+  if (speed_ != nullptr) speed_->outputs.FlushAll();
+  out_->Flush();
+}
+
+const v1::Checkpoint& ReadConverter::PreviousCheckpoint(const Key& key, bool global) {
+  return speed_->previous[global ? Key{} : key].first;
+}
+
+void ReadConverter::SendMessage(int socket, std::string_view json) {
+  AirbyteOutput& out = speed_->outputs.out(socket);
+  out.Line(json);
+  out.Flush();  // as the Bulk CDK: a message other than a record goes at once
+}
+
+void ReadConverter::SpeedCheckpoint(const v1::Checkpoint& checkpoint) {
+  const bool global = checkpoint.has_global();
+  const Key key = global ? Key{} : KeyOf(checkpoint.state().stream());
+  std::vector<data_channel::ChunkCoverage> chunks;
+  chunks.reserve(checkpoint.chunks_size());
+  for (const v1::ChunkRecords& c : checkpoint.chunks()) {
+    chunks.push_back({KeyOf(c.stream()), c.chunk(), c.records(), c.ended()});
+  }
+  auto states = speed_->router.Checkpoint(key, global, chunks);
+  if (!states.ok()) {
+    if (speed_->error.ok()) speed_->error = states.status();
+    return;
+  }
+  const uint64_t cursor_count = CursorRecordCount(checkpoint);
+  auto& previous = speed_->previous[key];
+  for (const data_channel::PartitionRouter::State& s : *states) {
+    StateExtras extras;
+    extras.id = s.id;
+    extras.partition_id = s.partition_id;
+    extras.record_count = s.records;
+    const std::string json =
+        s.current ? StateMessageJson(checkpoint, cursor_count, &extras)
+                  : StateMessageJson(previous.first, previous.second, &extras);
+    // On the socket after its partition's records, then on stdout: the platform holds a
+    // state only once the records it covers were handed to the destination's socket.
+    SendMessage(speed_->outputs.Pick(s.socket >= 0 ? s.socket : speed_->router.LastSocketOf(key)),
+                json);
+    out_->Line(json);
+  }
+  out_->Flush();
+  previous = {checkpoint, cursor_count};
+}
+
+void ReadConverter::SpeedStatus(const v1::StreamDescriptor& stream, std::string_view status) {
+  SendMessage(speed_->outputs.Pick(speed_->router.LastSocketOf(KeyOf(stream))),
+              StreamStatusJson(stream, status));
 }
 
 void ReadConverter::MarkIncomplete(std::string_view reason) {

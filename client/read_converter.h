@@ -8,6 +8,11 @@
 // For incremental streams whose cursor column is named (SetCursorColumns), it counts the
 // records at the highest cursor value seen, for the cursor_record_count of STATE
 // (state_json.h).
+// Speed mode (UseSockets, docs/design/speed-mode.md): RECORDs go to the data channel's
+// sockets instead, each with the partition id of its chunk (client/data_channel/
+// partition_router.h); a checkpoint becomes one STATE per partition it closes, with its id,
+// partition id and record count, on stdout and on the partition's socket; statuses go to
+// stdout and (but INCOMPLETE) to a socket; logs and errors stay on stdout.
 #pragma once
 
 #include <map>
@@ -17,7 +22,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "client/airbyte_output.h"
+#include "client/data_channel/partition_router.h"
+#include "client/data_channel/socket_outputs.h"
 #include "client/json/record_json.h"
 #include "service/airbyte/cdc_columns.h"
 #include "tsdb_source/v1/source_service.pb.h"
@@ -34,12 +42,23 @@ class ReadConverter final {
     cursor_columns_ = std::move(columns);
   }
 
+  // Speed mode: records to `sockets` (which must outlive this) as JSON lines, or PROTOBUF
+  // frames when `protobuf`. `request` gives the states the read starts from and its
+  // catalog: a STATE that closes an earlier partition of a checkpoint carries the state
+  // before that checkpoint, which for a stream's first checkpoint is the one the read
+  // started from (or an empty one of its sync mode; `xmin`: of replication method Xmin).
+  void UseSockets(data_channel::SocketSet* sockets, bool protobuf, const v1::ReadRequest& request,
+                  bool xmin);
+  // Speed mode's first failure: a socket, or a checkpoint whose counts differ from the
+  // records sent. The read must stop; ok otherwise.
+  absl::Status status() const;
+
   // Converts one event; a malformed event (a batch of an unknown stream) becomes an ERROR LOG.
   void Handle(const v1::ReadResponse& response);
   // The read failed: every started, unfinished stream gets an INCOMPLETE status.
   void MarkIncomplete(std::string_view reason);
   // The read ended normally.
-  void Finish() { out_->Flush(); }
+  void Finish();
 
   uint64_t records() const { return records_; }
 
@@ -73,6 +92,28 @@ class ReadConverter final {
     uint64_t at_cursor_max = 0;
   };
   void CountCursor(const v1::RecordBatch& batch, StreamInfo* info);
+  // Speed mode's parts of Handle.
+  void SpeedCheckpoint(const v1::Checkpoint& checkpoint);
+  void SpeedStatus(const v1::StreamDescriptor& stream, std::string_view status);
+  // A message (STATE, status) on a socket, after what the socket was sent before.
+  void SendMessage(int socket, std::string_view json);
+  // The state before a stream's (or, `global`, the read's) next checkpoint.
+  const v1::Checkpoint& PreviousCheckpoint(const Key& key, bool global);
+
+  // What speed mode keeps.
+  struct Speed {
+    explicit Speed(data_channel::SocketSet* sockets)
+        : outputs(sockets),
+          router(sockets->size(), data_channel::RandomPartitionId) {}
+    data_channel::SocketOutputs outputs;
+    data_channel::PartitionRouter router;
+    bool protobuf = false;
+    absl::Status error;  // a failure of the partitions
+    // The latest checkpoint (and its cursor_record_count) per stream, {} for GLOBAL.
+    std::map<Key, std::pair<v1::Checkpoint, uint64_t>> previous;
+    std::string record_close;  // scratch: ,"partition_id":"<id>"}}
+  };
+  std::unique_ptr<Speed> speed_;
   // Records of this read whose cursor equals the checkpoint's cursor; 0 when unknown.
   uint64_t CursorRecordCount(const v1::Checkpoint& checkpoint) const;
   void SetColumns(const v1::StreamDescriptor& stream,
