@@ -27,8 +27,8 @@ int64_t NowMicros() {
 
 // Turns a snapshot read (the stream read as a full refresh whose batches carry the
 // snapshot's position, stream_plan.h SnapshotPlan) into CDC output: checkpoints become
-// global, and the stream is not declared COMPLETE until its changes have been streamed too.
-// Every other event passes through as it is (no copy).
+// global (with the chunks they cover), and the stream is not declared COMPLETE until its
+// changes have been streamed too. Every other event passes through as it is (no copy).
 class SnapshotSink final : public ReadSink {
  public:
   SnapshotSink(ReadSink* sink, CdcCheckpoints* checkpoints) : sink_(sink), checkpoints_(checkpoints) {}
@@ -40,6 +40,7 @@ class SnapshotSink final : public ReadSink {
         return sink_->Emit(response);
       case v1::ReadResponse::kCheckpoint:
         checkpoints_->SetStream(response.checkpoint().state());
+        checkpoints_->AddCovered(response.checkpoint().chunks());
         return checkpoints_->Emit();
       case v1::ReadResponse::kStatus:
         if (response.status().status() == v1::STREAM_STATUS_KIND_COMPLETE) return true;

@@ -253,6 +253,8 @@ class ChangeReader {
   absl::Status Finish() {
     RETURN_IF_ERROR(FlushAll());
     checkpoints_->set_lsn(std::max(checkpoints_->lsn(), pending_lsn_));
+    // No more changes in this read: each chunk the batches named has ended.
+    if (!checkpoints_->EndChanges()) return absl::CancelledError("the read was cancelled");
     if (!checkpoints_->Emit()) return absl::CancelledError("the read was cancelled");
     return absl::OkStatus();
   }
@@ -269,10 +271,10 @@ class ChangeReader {
       RETURN_IF_ERROR(events_.Status(out.stream->stream(),
                                                           v1::STREAM_STATUS_KIND_RUNNING));
     }
-    checkpoints_->AddRecords(out.builder->row_count());
     stats_->changes += out.builder->row_count();
     v1::ReadResponse r;
     out.builder->Release(r.mutable_records());
+    checkpoints_->AddChanges(out.stream->stream(), r.records().chunk(), r.records().row_count());
     out.builder->Reset();
     if (!out.any_deleted) out.changes.clear_deleted();
     r.mutable_records()->mutable_changes()->Swap(&out.changes);

@@ -11,7 +11,7 @@ namespace tsdb_source {
 using Clock = std::chrono::steady_clock;
 
 StreamOutput::StreamOutput(const StreamPlan& plan, ReadSink* sink, ReadControl* control)
-    : plan_(plan), control_(control), events_(sink, control) {
+    : plan_(plan), control_(control), events_(sink, control), coverage_(plan.stream->stream()) {
   summary_.mutable_stream()->CopyFrom(plan.stream->stream());
   if (plan.cursor.has_value()) max_cursor_ = *plan.cursor;
 }
@@ -48,6 +48,7 @@ absl::Status StreamOutput::Batch(v1::RecordBatch&& batch) {
     changes->add_commit_time(plan_.snapshot_changes->time_micros);
   }
   summary_.set_rows(summary_.rows() + batch.row_count());
+  coverage_.Emitted(batch.chunk(), batch.row_count());
   v1::ReadResponse r;
   r.mutable_records()->Swap(&batch);
   absl::Status sent = events_.Send(r);
@@ -92,12 +93,20 @@ absl::Status StreamOutput::Checkpoint(v1::StreamState state) {
   c->set_records_total(summary_.rows());
   rows_at_checkpoint_ = summary_.rows();
   bool final_checkpoint = c->state().completed();
+  if (final_checkpoint) coverage_.CoverAll();
+  coverage_.TakeCovered(c->mutable_chunks());
   RETURN_IF_ERROR(events_.Send(r));
   if (!final_checkpoint && control_ != nullptr && control_->stop_requested()) {
     return MakeError(absl::StatusCode::kUnavailable, v1::ERROR_REASON_SERVER_SHUTTING_DOWN,
                      "the server is shutting down; resume from the last checkpoint");
   }
   return absl::OkStatus();
+}
+
+absl::Status StreamOutput::ChunkEnd(const std::string& chunk) {
+  v1::ReadResponse r;
+  *r.mutable_chunk_end() = coverage_.End(chunk);
+  return events_.Send(r);
 }
 
 absl::Status StreamOutput::Complete() {

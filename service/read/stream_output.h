@@ -1,9 +1,11 @@
 // What one stream read sends, and the counts behind it: STARTED, the estimate and the
-// columns; each batch (RUNNING before the first, its rows counted, an incremental cursor's
-// highest value kept, a CDC snapshot's position set on it); checkpoints (with the records since the last one; a stop requested
-// ends the read right after any but the final one); the end (COMPLETE, or INCOMPLETE with
-// the reason) and the stream's summary. Events go through an EventEmitter (event_emitter.h).
-// Used by one thread, the stream reader's.
+// columns; each batch (RUNNING before the first, its rows counted, per chunk too, an
+// incremental cursor's highest value kept, a CDC snapshot's position set on it); the end of
+// each chunk's read (ChunkEnd); checkpoints (with the records since the last one and the
+// chunks they cover, chunk_coverage.h; a stop requested ends the read right after any but the
+// final one); the end (COMPLETE, or INCOMPLETE with the reason) and the stream's summary.
+// Events go through an EventEmitter (event_emitter.h). Used by one thread, the stream
+// reader's.
 #pragma once
 
 #include <chrono>
@@ -12,6 +14,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "service/read/chunk_coverage.h"
 #include "service/read/event_emitter.h"
 #include "service/read/read_control.h"
 #include "service/read/read_sink.h"
@@ -36,10 +39,19 @@ class StreamOutput final {
   // and for a cursor read its field and the cursor this read started from.
   v1::StreamState BaseState() const;
 
-  // Sends a checkpoint of `state` with the records since the last one. After one that does
+  // Sends a checkpoint of `state` with the records since the last one and the chunks covered
+  // since (Cover; a state that completes the stream covers every chunk). After one that does
   // not complete the stream, a stop requested ends the read: UNAVAILABLE
   // (SERVER_SHUTTING_DOWN).
   absl::Status Checkpoint(v1::StreamState state);
+
+  // Sends the ChunkEnd of `chunk` (as its batches name it): its read is over. Call Cover too
+  // once the state to be checkpointed says so.
+  absl::Status ChunkEnd(const std::string& chunk);
+
+  // The next checkpoint's state includes `chunk`'s progress (a position in it, or its end):
+  // the checkpoint lists the chunk's records emitted so far (chunk_coverage.h).
+  void Cover(const std::string& chunk) { coverage_.Cover(chunk); }
 
   // COMPLETE, then the summary.
   absl::Status Complete();
@@ -67,6 +79,7 @@ class StreamOutput final {
   const StreamPlan& plan_;
   ReadControl* control_;
   const EventEmitter events_;
+  ChunkCoverage coverage_;
   v1::StreamSummary summary_;
   uint64_t rows_at_checkpoint_ = 0;
   bool running_ = false;

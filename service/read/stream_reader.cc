@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -158,8 +159,13 @@ class StreamReader final {
           v1::StreamState state = out_.BaseState();
           *state.mutable_last_primary_key() = event.position.last_key();
           checkpointed_key_.assign(event.position.last_key().begin(), event.position.last_key().end());
+          out_.Cover(task.label);  // every row emitted so far is at or before the key
           return out_.Checkpoint(std::move(state));
         }
+        case ChunkEvent::Kind::kDone:
+          summary().set_bytes(summary().bytes() + event.bytes);
+          // The final checkpoint (completed) covers what no key position did.
+          return out_.ChunkEnd(task.label);
         default:
           summary().set_bytes(summary().bytes() + event.bytes);
           return absl::OkStatus();
@@ -186,21 +192,28 @@ class StreamReader final {
     return out_.Checkpoint(std::move(state));
   }
 
-  // Handles one event of chunk `event.index`, in emission order.
+  // Handles one event of chunk `event.index`, in emission order. The chunk is covered
+  // (Checkpoint.chunks) once the state says where it stands: at a position (not under Xmin,
+  // whose state knows only finished relations) and at its end. Its ChunkEnd goes out at its
+  // end, before any later event of the same reader (the scheduler keeps each reader's order).
   absl::Status Handle(ChunkEvent event) {
     ChunkState& chunk = chunks_[event.index];
+    const std::string& label = chunk.info.qualified;  // its batches' RecordBatch.chunk
     switch (event.kind) {
       case ChunkEvent::Kind::kBatch:
         chunk_rows_[event.index] += event.batch.row_count();
         return out_.Batch(std::move(event.batch));
       case ChunkEvent::Kind::kPosition:
         chunk.position = event.position;
+        if (!plan_.xmin) out_.Cover(label);
         return ChunkCheckpoint();
       case ChunkEvent::Kind::kDropped:
         chunk.done = true;
         chunk.xmin_dropped = true;
         chunk.position.reset();
         summary().set_chunks_skipped(summary().chunks_skipped() + 1);
+        RETURN_IF_ERROR(out_.ChunkEnd(label));
+        out_.Cover(label);
         RETURN_IF_ERROR(Log(v1::LOG_LEVEL_WARN, absl::StrCat("chunk ", chunk.info.qualified,
                                                              " was dropped during the read; skipped")));
         return ChunkCheckpoint();
@@ -209,6 +222,8 @@ class StreamReader final {
         chunk.position.reset();
         summary().set_chunks_read(summary().chunks_read() + 1);
         summary().set_bytes(summary().bytes() + event.bytes);
+        RETURN_IF_ERROR(out_.ChunkEnd(label));
+        out_.Cover(label);
         RETURN_IF_ERROR(Log(v1::LOG_LEVEL_INFO,
                             absl::StrCat("chunk ", chunk.info.qualified,
                                          chunk.info.compressed ? " (compressed)" : "", ": ",

@@ -1,16 +1,20 @@
 // Change data capture end to end on PostgreSQL 15 (the TimescaleDB dev server has no
 // logical replication): snapshot then changes with no gap, deletes as records, partition
 // changes under their parent's stream, compression markers dropped, acknowledgement only of
-// positions handed back, and a slot past the saved position.
+// positions handed back, a slot past the saved position, and every record covered once by
+// the GLOBAL checkpoints' chunks.
 #include <map>
 #include <set>
+#include <string>
 #include <thread>
 
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "service/common/errors.h"
 #include "service/pg/lsn.h"
 #include "service/session/read_session.h"
 #include "tests/cdc/cdc_collector.h"
+#include "tests/testing/chunk_records_check.h"
 #include "tests/testing/databases.h"
 
 namespace tsdb_source {
@@ -133,6 +137,20 @@ TEST_F(CdcRead, SnapshotThenChangesWithDeletesPartitionsAndAcknowledgement) {
   const v1::GlobalState* global2 = second.LastGlobal();
   ASSERT_NE(global2, nullptr);
   EXPECT_GT(global2->lsn(), global->lsn());
+  // Every record (snapshot and changes) is covered exactly once by a GLOBAL checkpoint's
+  // chunks, each chunk ends once and its end is covered (tests/testing/chunk_records_check.h).
+  for (const Collector* read : {&first, &second}) {
+    testing::ChunkRecordsCheck check = testing::CheckChunkRecords(read->events, /*completed=*/true);
+    EXPECT_TRUE(check.violations.empty()) << absl::StrJoin(check.violations, "\n");
+    EXPECT_GT(check.ended_entries, 0u);
+  }
+  // The change batches' chunks: the table, and the partition the insert landed in.
+  std::set<std::string> changed_chunks;
+  for (const v1::ReadResponse& e : second.events) {
+    if (e.has_chunk_end()) changed_chunks.insert(e.chunk_end().stream().name() + " " + e.chunk_end().chunk());
+  }
+  EXPECT_EQ(changed_chunks, (std::set<std::string>{"items " + schema_ + ".items",
+                                                   "events " + schema_ + ".events_jan"}));
   // The slot moved only to the position the client handed back (the first read's).
   EXPECT_EQ(ConfirmedFlushSettled(std::max(global->lsn(), slot_at_start)),
             std::max(global->lsn(), slot_at_start));

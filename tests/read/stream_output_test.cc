@@ -3,7 +3,7 @@
 // records since the last checkpoint and in all; a stop requested ends the read after a
 // checkpoint that does not complete the stream; the highest cursor kept (NULLs ignored, a
 // migrated text cursor replaced); a CDC snapshot's position on its batches; INCOMPLETE even
-// for a cancelled read, then the summary.
+// for a cancelled read, then the summary; the chunks a checkpoint covers and chunk ends.
 #include "service/read/stream_output.h"
 
 #include <vector>
@@ -92,6 +92,57 @@ TEST_F(StreamOutputTest, CheckpointsCountTheRecordsSinceTheLastOneAndInAll) {
   EXPECT_EQ(last.state().version(), kStateVersion);
   EXPECT_EQ(last.state().stream().name(), "events");
   EXPECT_EQ(last.state().sync_mode(), v1::SYNC_MODE_FULL_REFRESH);
+}
+
+TEST_F(StreamOutputTest, CheckpointsListTheChunksCoveredAndChunkEndsSayWhatIsLeft) {
+  StreamOutput out(plan_, &sink_, nullptr);
+  v1::RecordBatch a = Batch({1, 2, 3});
+  a.set_chunk("\"s\".\"a\"");
+  v1::RecordBatch b = Batch({4, 5});
+  b.set_chunk("\"s\".\"b\"");
+  ASSERT_TRUE(out.Batch(v1::RecordBatch(a)).ok());
+  ASSERT_TRUE(out.Batch(v1::RecordBatch(b)).ok());
+  out.Cover("\"s\".\"a\"");  // a slice of a done; b still being read
+  ASSERT_TRUE(out.Checkpoint(out.BaseState()).ok());
+  const v1::Checkpoint& first = sink_.events.back().checkpoint();
+  ASSERT_EQ(first.chunks_size(), 1);
+  EXPECT_EQ(first.chunks(0).chunk(), "\"s\".\"a\"");
+  EXPECT_EQ(first.chunks(0).records(), 3u);
+  EXPECT_FALSE(first.chunks(0).ended());
+  EXPECT_EQ(first.chunks(0).stream().name(), "events");
+  EXPECT_EQ(first.chunks(0).stream().namespace_(), "public");
+  EXPECT_EQ(first.records_since_last_checkpoint(), 5u) << "b's records are emitted, not covered";
+
+  ASSERT_TRUE(out.ChunkEnd("\"s\".\"b\"").ok());
+  const v1::ChunkEnd& end = sink_.events.back().chunk_end();
+  EXPECT_EQ(end.chunk(), "\"s\".\"b\"");
+  EXPECT_EQ(end.records(), 2u);
+  EXPECT_EQ(end.stream().name(), "events");
+  ASSERT_TRUE(out.Checkpoint(out.BaseState()).ok());
+  EXPECT_EQ(sink_.events.back().checkpoint().chunks_size(), 0) << "b not covered yet";
+  out.Cover("\"s\".\"b\"");
+  ASSERT_TRUE(out.Checkpoint(out.BaseState()).ok());
+  const v1::Checkpoint& third = sink_.events.back().checkpoint();
+  ASSERT_EQ(third.chunks_size(), 1);
+  EXPECT_EQ(third.chunks(0).records(), 2u);
+  EXPECT_TRUE(third.chunks(0).ended());
+}
+
+TEST_F(StreamOutputTest, AStateThatCompletesTheStreamCoversEveryChunk) {
+  StreamOutput out(plan_, &sink_, nullptr);
+  ASSERT_TRUE(out.Batch(Batch({1, 2})).ok());  // a whole table: chunk ""
+  ASSERT_TRUE(out.ChunkEnd("").ok());
+  EXPECT_EQ(sink_.events.back().chunk_end().records(), 2u);
+  v1::StreamState state = out.BaseState();
+  state.set_completed(true);
+  ASSERT_TRUE(out.Checkpoint(state).ok());
+  const v1::Checkpoint& last = sink_.events.back().checkpoint();
+  ASSERT_EQ(last.chunks_size(), 1);
+  EXPECT_EQ(last.chunks(0).chunk(), "");
+  EXPECT_EQ(last.chunks(0).records(), 2u);
+  EXPECT_TRUE(last.chunks(0).ended());
+  ASSERT_TRUE(out.Checkpoint(state).ok());
+  EXPECT_EQ(sink_.events.back().checkpoint().chunks_size(), 0) << "nothing new";
 }
 
 TEST_F(StreamOutputTest, AStopRequestedEndsTheReadAfterACheckpointThatIsNotFinal) {
