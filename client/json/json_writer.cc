@@ -169,6 +169,52 @@ void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
+namespace {
+
+// Bytes from `p` on that are plain ASCII, 8 at a time (then byte by byte).
+inline const unsigned char* SkipAscii(const unsigned char* p, const unsigned char* end) {
+  while (end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, sizeof(w));
+    if ((w & kHighBits) != 0) break;
+    p += 8;
+  }
+  while (p < end && *p < 0x80) ++p;
+  return p;
+}
+
+}  // namespace
+
+bool IsWellFormedUtf8(std::string_view s) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
+  const unsigned char* const end = p + s.size();
+  while ((p = SkipAscii(p, end)) < end) {
+    int ill_formed = 0;
+    const int length = Utf8SequenceLength(p, end, &ill_formed);
+    if (length == 0) return false;
+    p += length;
+  }
+  return true;
+}
+
+void AppendUtf8Replacing(std::string_view s, std::string* out) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
+  const unsigned char* const end = p + s.size();
+  const unsigned char* run = p;  // start of the bytes not yet copied
+  while ((p = SkipAscii(p, end)) < end) {
+    int ill_formed = 0;
+    const int length = Utf8SequenceLength(p, end, &ill_formed);
+    if (length != 0) {
+      p += length;
+      continue;
+    }
+    out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+    out->append(kReplacementChar, 3);
+    run = p += ill_formed;
+  }
+  out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(end - run));
+}
+
 void AppendJsonInt64(int64_t value, std::string* out) {
   char buffer[24];
   const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof(buffer), value);

@@ -37,6 +37,15 @@ void AppendJsonString(std::string_view s, std::string* out);
 // Appends `s` escaped as described above, without quotes (to build a string from parts).
 void AppendJsonStringContents(std::string_view s, std::string* out);
 
+// Appends `s` with every ill-formed UTF-8 subpart replaced by U+FFFD exactly as
+// AppendJsonString replaces it, and nothing escaped: the text a JSON reader gets back from
+// AppendJsonString's output. For formats that carry text as UTF-8 without JSON (the
+// socket data channel's protobuf strings, which readers reject when ill-formed).
+void AppendUtf8Replacing(std::string_view s, std::string* out);
+
+// True when `s` is well-formed UTF-8 (AppendUtf8Replacing would copy it unchanged).
+bool IsWellFormedUtf8(std::string_view s);
+
 // Appends the decimal digits of `value`.
 void AppendJsonInt64(int64_t value, std::string* out);
 void AppendJsonUint64(uint64_t value, std::string* out);

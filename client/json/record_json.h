@@ -81,6 +81,15 @@ class RecordFormatter final {
   absl::Status AppendRow(uint32_t row, std::string* out,
                          std::vector<int>* nulled = nullptr) const;
 
+  // Appends the JSON value of column `column` of `row` of the bound batch, as AppendRow
+  // writes it after the column's key, and returns true when it or an element of it was
+  // nulled (null* above). For writers of other formats that carry some values as JSON text
+  // (the socket data channel's arrays). Requires a bound batch, 0 <= column < num_columns()
+  // and row < row_count() (unchecked: the caller's loop is bounded by them).
+  bool AppendColumnValue(int column, uint32_t row, std::string* out) const {
+    return AppendValue(levels_[column], row, out);
+  }
+
   int num_columns() const { return static_cast<int>(columns_.size()); }
 
   // Rows whose columns are all of scalar kinds (not ARRAY, BYTES or JSON) are written by a

@@ -159,6 +159,28 @@ int64_t DaysFromCivil(int64_t year, int month, int day) {
   return era * 146097 + doe - 719468;
 }
 
+namespace {
+
+// The first and last day of the representable years, as days since 1970-01-01:
+// DaysFromCivil(kMinYear, 1, 1) and DaysFromCivil(kMaxYear, 12, 31) (value_format_test).
+constexpr int64_t kFirstRepresentableDay = -4'371'222;
+constexpr int64_t kLastRepresentableDay = 2'932'896;
+
+}  // namespace
+
+bool IsRepresentableDate(int64_t days) {
+  // Infinity (INT32_MAX / INT32_MIN) lies far outside the representable years.
+  return days >= kFirstRepresentableDay && days <= kLastRepresentableDay;
+}
+
+bool IsRepresentableTimestamp(int64_t micros) {
+  if (micros == kTimestampPlusInfinity || micros == kTimestampMinusInfinity) return false;
+  int64_t days;
+  int64_t time_of_day;
+  SplitMicros(micros, &days, &time_of_day);
+  return IsRepresentableDate(days);
+}
+
 char* WriteDateText(int64_t days, char* buffer) {
   if (days >= kDatePlusInfinity || days <= kDateMinusInfinity) return nullptr;
   bool bc;

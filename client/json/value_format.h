@@ -72,6 +72,15 @@ int64_t DaysFromCivil(int64_t year, int month, int day);
 // which PostgreSQL allows) inclusive.
 [[nodiscard]] bool AppendTime(int64_t micros, std::string* out);
 
+// True exactly when AppendDate(days) appends (and WriteDateText writes) a date: not
+// infinity, year within [kMinYear, kMaxYear]. For formats that carry dates as numbers but
+// null what the JSON text would null (the socket data channel's protobuf values).
+bool IsRepresentableDate(int64_t days);
+
+// True exactly when AppendTimestamp(micros) and AppendTimestampTz(micros) append a
+// timestamp: not infinity, its (UTC) date's year within [kMinYear, kMaxYear].
+bool IsRepresentableTimestamp(int64_t micros);
+
 // Raw writers for a caller that made room for kMaxTimestampLength bytes: each writes at `p`
 // what its Append twin appends (no quotes) and returns the end, or nullptr (nothing
 // usable written) where the Append twin returns false.

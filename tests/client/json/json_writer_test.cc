@@ -267,6 +267,48 @@ TEST(JsonStringTest, AppendsWithoutClearing) {
   EXPECT_EQ(out, "prefix:\"x\"y\\\"");
 }
 
+std::string Replacing(std::string_view s) {
+  std::string out = "kept:";
+  AppendUtf8Replacing(s, &out);
+  return out.substr(5);
+}
+
+TEST(Utf8ReplacingTest, ReplacesPerMaximalSubpartWithoutEscaping) {
+  EXPECT_EQ(Replacing("plain \"text\"\n\\"), "plain \"text\"\n\\");
+  EXPECT_EQ(Replacing("a\x80z"), "a" + Repl(1) + "z");
+  EXPECT_EQ(Replacing("\xED\xA0\xBD\xED\xB8\x80"), Repl(6));
+  EXPECT_EQ(Replacing("ab\xF0\x9F\x98"), "ab" + Repl(1));
+  EXPECT_EQ(Replacing("\xE2\x82\xC3\xA9"), Repl(1) + "\xC3\xA9");
+  EXPECT_EQ(Replacing("0123456789\x80" "0123456789"), "0123456789" + Repl(1) + "0123456789");
+  EXPECT_EQ(Replacing("\xE2\x80\xA8 \xF0\x9F\x98\x80"), "\xE2\x80\xA8 \xF0\x9F\x98\x80");
+  EXPECT_EQ(Replacing(""), "");
+  EXPECT_TRUE(IsWellFormedUtf8(""));
+  EXPECT_TRUE(IsWellFormedUtf8("0123456789abcdef\xC3\xA9\xF0\x9F\x98\x80"));
+  EXPECT_FALSE(IsWellFormedUtf8("0123456789abcdef\xC3"));
+  EXPECT_FALSE(IsWellFormedUtf8("\xED\xA0\x80"));
+}
+
+// The text a JSON reader gets from AppendJsonString, byte for byte, for any input.
+TEST(Utf8ReplacingTest, RandomBytesGiveWhatTheJsonStringDecodesTo) {
+  std::mt19937 rng(4242);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_int_distribution<int> length(0, 40);
+  for (int iteration = 0; iteration < 20000; ++iteration) {
+    std::string input(length(rng), '\0');
+    for (char& c : input) {
+      // Mostly ASCII and continuation or lead bytes, so sequences are often almost valid.
+      const int b = byte(rng);
+      c = static_cast<char>(b < 96 ? 'a' + b % 26 : b);
+    }
+    std::string decoded;
+    ASSERT_TRUE(DecodeJsonString(Quote(input), &decoded));
+    const std::string replaced = Replacing(input);
+    ASSERT_EQ(replaced, decoded) << "iteration " << iteration;
+    ASSERT_TRUE(IsValidUtf8(replaced));
+    ASSERT_EQ(IsWellFormedUtf8(input), IsValidUtf8(input)) << "iteration " << iteration;
+  }
+}
+
 TEST(JsonNumberTest, Int64Extremes) {
   std::string out;
   AppendJsonInt64(std::numeric_limits<int64_t>::min(), &out);

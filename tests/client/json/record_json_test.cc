@@ -452,6 +452,24 @@ TEST(RecordFormatterTest, ByteaIsHexTextAndItsArrayElementsBase64) {
   EXPECT_EQ(FormatRow(with_array, batch, 1), R"({"by":"\\x","j":"\"\\u00e9\"","ba":[]})");
 }
 
+TEST(RecordFormatterTest, AppendColumnValueWritesOneValueOfTheRow) {
+  RepeatedPtrField<Column> columns;
+  AddColumn(&columns, "i", tsdb_source::v1::VALUE_KIND_INT64);
+  AddColumn(&columns, "a", tsdb_source::v1::VALUE_KIND_ARRAY, tsdb_source::v1::VALUE_KIND_DOUBLE);
+  RecordBatch batch;
+  batch.set_row_count(2);
+  Int64s(batch.add_columns(), {7, 8});
+  Doubles(Lists(batch.add_columns(), {2, 1}), {1.5, kNaN, 2});
+  absl::StatusOr<RecordFormatter> formatter = RecordFormatter::Create(columns);
+  ASSERT_TRUE(formatter.ok()) << formatter.status();
+  ASSERT_TRUE(formatter->StartBatch(batch).ok());
+  std::string out = "kept";
+  EXPECT_FALSE(formatter->AppendColumnValue(0, 1, &out));
+  EXPECT_TRUE(formatter->AppendColumnValue(1, 0, &out));  // NaN nulled
+  EXPECT_FALSE(formatter->AppendColumnValue(1, 1, &out));
+  EXPECT_EQ(out, "kept8[1.5,null][2]");
+}
+
 TEST(RecordFormatterTest, NoColumns) {
   RepeatedPtrField<Column> columns;
   RecordBatch batch;

@@ -7,6 +7,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -239,6 +240,44 @@ TEST(TimeTest, OutOfRangeIsNotRepresentable) {
   EXPECT_FALSE(AppendTime(std::numeric_limits<int64_t>::max(), &out));
   EXPECT_FALSE(AppendTime(std::numeric_limits<int64_t>::min(), &out));
   EXPECT_EQ(out, "");
+}
+
+// The predicates agree with the Append functions, value for value, around every boundary.
+TEST(RepresentableTest, AgreesWithTheTextAtEveryBoundary) {
+  const int64_t first_day = DaysFromCivil(kMinYear, 1, 1);
+  const int64_t last_day = DaysFromCivil(kMaxYear, 12, 31);
+  EXPECT_TRUE(IsRepresentableDate(first_day));
+  EXPECT_FALSE(IsRepresentableDate(first_day - 1));
+  EXPECT_TRUE(IsRepresentableDate(last_day));
+  EXPECT_FALSE(IsRepresentableDate(last_day + 1));
+  std::vector<int64_t> days = {0, -1, 1, kDatePlusInfinity, kDateMinusInfinity,
+                               kDatePlusInfinity - 1, kDateMinusInfinity + 1,
+                               std::numeric_limits<int64_t>::max() / kMicrosPerDay};
+  for (int64_t d = -3; d <= 3; ++d) {
+    days.push_back(first_day + d);
+    days.push_back(last_day + d);
+  }
+  for (int64_t d : days) {
+    std::string text;
+    EXPECT_EQ(IsRepresentableDate(d), AppendDate(d, &text)) << "day " << d;
+  }
+  std::vector<int64_t> micros = {0, -1, 1, kTimestampPlusInfinity, kTimestampMinusInfinity,
+                                 kTimestampPlusInfinity - 1, kTimestampMinusInfinity + 1};
+  for (int64_t d : {first_day, last_day + 1}) {
+    for (int64_t us : {int64_t{-1}, int64_t{0}, int64_t{1}}) {
+      micros.push_back(d * kMicrosPerDay + us);
+    }
+  }
+  for (int64_t us : micros) {
+    std::string text;
+    const bool representable = IsRepresentableTimestamp(us);
+    EXPECT_EQ(representable, AppendTimestamp(us, &text)) << "micros " << us;
+    EXPECT_EQ(representable, AppendTimestampTz(us, &text)) << "micros " << us;
+  }
+  EXPECT_TRUE(IsRepresentableTimestamp(first_day * kMicrosPerDay));
+  EXPECT_FALSE(IsRepresentableTimestamp(first_day * kMicrosPerDay - 1));
+  EXPECT_TRUE(IsRepresentableTimestamp((last_day + 1) * kMicrosPerDay - 1));
+  EXPECT_FALSE(IsRepresentableTimestamp((last_day + 1) * kMicrosPerDay));
 }
 
 TEST(WellKnownTypesTest, FourDigitYearsMatchTheStrictPatterns) {
