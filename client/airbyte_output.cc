@@ -100,6 +100,11 @@ void AirbyteOutput::Flush() {
   std::fflush(out_);
 }
 
+void AirbyteOutput::Bytes(std::string_view bytes) {
+  Append(bytes);
+  LineDone();
+}
+
 void AirbyteOutput::Line(std::string_view json) {
   std::string* line = BeginLine();
   line->append(json);

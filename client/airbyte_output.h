@@ -58,6 +58,9 @@ class AirbyteOutput final {
              const StateExtras* extras = nullptr);
   // Appends a line of JSON already written (a message this output wrote for another).
   void Line(std::string_view json);
+  // Appends bytes as they are (whole PROTOBUF frames of the data channel, no newline);
+  // flushes when the buffer is full enough, as LineDone.
+  void Bytes(std::string_view bytes);
   // A line (without the newline) for the caller to format; EndLine adds it to the buffer.
   std::string* BeginLine();
   void EndLine();

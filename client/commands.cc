@@ -1,5 +1,6 @@
 #include "client/commands.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -9,6 +10,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "client/data_channel/channel_config.h"
+#include "client/data_channel/channel_sockets.h"
+#include "client/data_channel/data_channel.h"
 #include "client/inputs.h"
 #include "client/progress_display.h"
 #include "client/read_converter.h"
@@ -36,6 +41,33 @@ int RpcError(CommandContext& context, const char* what, const grpc::Status& stat
                                                 status.error_message()),
                           FailureTypeFor(status.error_code()));
   return 1;
+}
+
+// A read that speed mode stopped (a socket failed, the destination did not connect, or
+// the records could not be sent as promised): a TRACE ERROR, transient when the channel
+// failed, and the exit code. The states on stdout so far cover only records handed to the
+// sockets before them, so the next sync resumes from the last one the destination took.
+int ChannelError(CommandContext& context, const absl::Status& status) {
+  std::string message = absl::StrCat("speed mode (socket data channel): ", status.message());
+  std::fprintf(stderr, "tsdb-source: %s\n", message.c_str());
+  context.out->TraceError(message, status.ToString(),
+                          absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)
+                              ? kTransientError
+                              : kSystemError);
+  return 1;
+}
+
+// The most chunk readers a socket read runs at once: one per socket, within the config's
+// limit when it sets one, within 10 (the config's bound) otherwise. A value out of 1-10 is
+// left as it is, for the service to refuse.
+int SocketConcurrency(const v1::SourceConfig& config, size_t sockets) {
+  constexpr int kMaxConcurrentChunks = 10;
+  int limit = kMaxConcurrentChunks;
+  if (config.has_timescaledb_max_concurrent_chunks()) {
+    limit = config.timescaledb_max_concurrent_chunks();
+    if (limit < 1 || limit > kMaxConcurrentChunks) return limit;
+  }
+  return static_cast<int>(std::min<size_t>(static_cast<size_t>(limit), sockets));
 }
 
 absl::StatusOr<v1::SourceConfig> LoadConfig(CommandContext& context) {
@@ -137,6 +169,10 @@ int RunRead(CommandContext& context) {
     if (states->global.has_value()) *request.mutable_global_state() = *states->global;
   }
 
+  // Speed mode's sockets, declared before the converter, which flushes into them when it
+  // goes.
+  std::unique_ptr<DataChannel> channel;
+  std::unique_ptr<data_channel::ChannelSockets> sockets;
   ReadConverter converter(context.out);
   {
     std::map<std::pair<std::string, std::string>, std::string> cursors;
@@ -147,6 +183,40 @@ int RunRead(CommandContext& context) {
     }
     converter.SetCursorColumns(std::move(cursors));
   }
+  // Speed mode: the environment the platform sets chooses the data channel.
+  auto channel_config = ParseChannelConfig(ProcessEnvironment());
+  if (!channel_config.ok()) return InputError(context, channel_config.status());
+  if (channel_config->protobuf_on_stdio_ignored) {
+    context.out->Log("WARN",
+                     "DATA_CHANNEL_FORMAT=PROTOBUF with the STDIO medium: records go to stdout as "
+                     "JSON lines");
+  }
+  if (channel_config->medium == ChannelMedium::kSocket) {
+    auto opened = DataChannel::Open(channel_config->socket_paths, SocketOptionsFor(*channel_config));
+    if (!opened.ok()) return InputError(context, opened.status());
+    channel = *std::move(opened);
+    const int concurrency = SocketConcurrency(request.config(), channel->size());
+    request.mutable_config()->set_timescaledb_max_concurrent_chunks(concurrency);
+    context.out->Log(
+        "INFO", absl::StrCat("speed mode: ", FormatName(channel_config->format), " records over ",
+                             channel->size(), " socket(s), up to ", concurrency,
+                             " chunk(s) read at once"));
+    sockets = std::make_unique<data_channel::ChannelSockets>(channel.get());
+    converter.UseSockets(sockets.get(), channel_config->format == ChannelFormat::kProtobuf,
+                         request, request.config().replication_method().method() == "Xmin");
+    // Nothing is read before the destination is there to take it.
+    absl::Status connected = channel->WaitForAnyConnected(absl::InfiniteFuture());
+    if (!connected.ok()) {
+      channel->Abort();
+      return ChannelError(context, connected);
+    }
+  }
+  // The read stopped by speed mode: streams INCOMPLETE, the channel dropped, a TRACE ERROR.
+  auto channel_failed = [&](const absl::Status& status) {
+    converter.MarkIncomplete(std::string(status.message()));
+    if (channel != nullptr) channel->Abort();
+    return ChannelError(context, status);
+  };
   // A progress line on stderr when a person watches it (a terminal); null otherwise.
   std::unique_ptr<ProgressDisplay> progress =
       ProgressDisplay::ForStderr(request.catalog().streams_size());
@@ -155,12 +225,20 @@ int RunRead(CommandContext& context) {
     if (progress != nullptr) progress->Observe(response);
   };
   auto failed = [&](const grpc::Status& status) {
+    if (!converter.status().ok()) return channel_failed(converter.status());
     converter.MarkIncomplete(status.error_message());
+    if (channel != nullptr) channel->Abort();
     if (progress != nullptr) progress->Finish(/*completed=*/false);
     return RpcError(context, "read", status);
   };
   auto done = [&] {
+    if (!converter.status().ok()) return channel_failed(converter.status());
     converter.Finish();
+    if (channel != nullptr) {
+      // Flushed and closed: a socket that fails now lost what it held.
+      absl::Status closed = channel->Close();
+      if (!closed.ok()) return channel_failed(closed);
+    }
     if (progress != nullptr) progress->Finish(/*completed=*/true);
     return 0;
   };
@@ -168,12 +246,14 @@ int RunRead(CommandContext& context) {
     // The core's responses reach the converter as they are: no gRPC serialisation.
     struct HandlingSink : ReadSink {
       std::function<void(const v1::ReadResponse&)> handle;
+      const ReadConverter* converter = nullptr;
       bool Emit(const v1::ReadResponse& response) override {
         handle(response);
-        return true;
+        return converter->status().ok();  // speed mode failed: the read stops
       }
     } sink;
     sink.handle = handle;
+    sink.converter = &converter;
     grpc::Status status = service->ReadInProcess(request, &sink);
     if (!status.ok()) return failed(status);
     return done();
@@ -195,6 +275,10 @@ int RunRead(CommandContext& context) {
     if (!reader->Read(response)) break;
     handle(*response);
     arena.Reset();
+    if (!converter.status().ok()) {
+      call.TryCancel();
+      break;
+    }
   }
   grpc::Status status = reader->Finish();
   if (!status.ok()) return failed(status);

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "client/data_channel/protobuf_frames.h"
 #include "client/json/json_writer.h"
 #include "service/airbyte/cdc_columns.h"
 
@@ -108,6 +109,21 @@ void ReadConverter::Handle(const v1::ReadResponse& response) {
       }
       info.record_prefix += R"(,"emitted_at":)";
       SetColumns(start.stream(), columns, &info);
+      info.encoder.reset();
+      if (speed_ != nullptr && speed_->protobuf) {
+        auto encoder = ProtobufRecordEncoder::Create(start.stream(), start.columns(),
+                                                     start.changes(), NowMillis());
+        if (!encoder.ok()) {
+          // The read cannot go on without losing this stream's records.
+          if (speed_->error.ok()) {
+            speed_->error = absl::InvalidArgumentError(
+                absl::StrCat("cannot encode stream ", start.stream().name(), " as PROTOBUF: ",
+                             encoder.status().message()));
+          }
+          break;
+        }
+        info.encoder = std::make_unique<ProtobufRecordEncoder>(*std::move(encoder));
+      }
       break;
     }
     case v1::ReadResponse::kRecords:
@@ -178,6 +194,13 @@ void ReadConverter::Records(const v1::RecordBatch& batch) {
     return;
   }
   StreamInfo& info = it->second;
+  if (speed_ != nullptr && speed_->protobuf) {
+    // The encoder validates the batch itself (protobuf_records.h).
+    auto route = RouteBatch(batch);
+    if (!route.has_value()) return;
+    ProtobufRecords(batch, route->partition_id, &speed_->outputs.out(route->socket), &info);
+    return;
+  }
   absl::Status status;
   if (info.changes) {
     status = info.cdc_values->Fill(batch);
@@ -195,13 +218,8 @@ void ReadConverter::Records(const v1::RecordBatch& batch) {
   AirbyteOutput* out = out_;
   std::string_view close = "}}";
   if (speed_ != nullptr) {
-    if (batch.row_count() == 0) return;
-    auto route = speed_->router.Records(KeyOf(batch.stream()), batch.chunk(), batch.row_count(),
-                                        speed_->outputs.sockets().Usable());
-    if (!route.ok()) {
-      if (speed_->error.ok()) speed_->error = route.status();
-      return;
-    }
+    auto route = RouteBatch(batch);
+    if (!route.has_value()) return;
     out = &speed_->outputs.out(route->socket);
     speed_->record_close.assign(R"(,"partition_id":)");
     AppendJsonString(route->partition_id, &speed_->record_close);
@@ -263,6 +281,43 @@ void ReadConverter::Records(const v1::RecordBatch& batch) {
   }
   records_ += batch.row_count();
   if (info.cursor_column >= 0) CountCursor(batch, &info);
+}
+
+std::optional<data_channel::PartitionRouter::Route> ReadConverter::RouteBatch(
+    const v1::RecordBatch& batch) {
+  if (batch.row_count() == 0) return std::nullopt;
+  auto route = speed_->router.Records(KeyOf(batch.stream()), batch.chunk(), batch.row_count(),
+                                      speed_->outputs.sockets().Usable());
+  if (!route.ok()) {
+    if (speed_->error.ok()) speed_->error = route.status();
+    return std::nullopt;
+  }
+  return *std::move(route);
+}
+
+void ReadConverter::ProtobufRecords(const v1::RecordBatch& batch,
+                                    std::string_view partition_id, AirbyteOutput* out,
+                                    StreamInfo* info) {
+  if (info->encoder == nullptr) return;  // its Create failed: the error is speed_->error
+  speed_->frames.clear();
+  absl::Status status = info->encoder->AppendBatch(batch, partition_id, &speed_->frames, &nulled_);
+  if (!status.ok()) {
+    // The router counted these records: the read must stop rather than lose them.
+    if (speed_->error.ok()) {
+      speed_->error = absl::InvalidArgumentError(absl::StrCat(
+          "malformed batch of stream ", batch.stream().name(), ": ", status.message()));
+    }
+    return;
+  }
+  out->Bytes(speed_->frames);
+  for (int column : nulled_) {
+    ColumnNote& note = info->columns[column];
+    if (note.warned) continue;
+    note.warned = true;
+    WarnNulled(*info, note);
+  }
+  records_ += batch.row_count();
+  if (info->cursor_column >= 0) CountCursor(batch, info);
 }
 
 void ReadConverter::CountCursor(const v1::RecordBatch& batch, StreamInfo* info) {
@@ -346,7 +401,13 @@ const v1::Checkpoint& ReadConverter::PreviousCheckpoint(const Key& key, bool glo
 
 void ReadConverter::SendMessage(int socket, std::string_view json) {
   AirbyteOutput& out = speed_->outputs.out(socket);
-  out.Line(json);
+  if (speed_->protobuf) {
+    speed_->frames.clear();
+    AppendProtocolMessageFrame(json, &speed_->frames);
+    out.Bytes(speed_->frames);
+  } else {
+    out.Line(json);
+  }
   out.Flush();  // as the Bulk CDK: a message other than a record goes at once
 }
 

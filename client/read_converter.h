@@ -17,6 +17,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,6 +26,7 @@
 #include "absl/status/status.h"
 #include "client/airbyte_output.h"
 #include "client/data_channel/partition_router.h"
+#include "client/data_channel/protobuf_records.h"
 #include "client/data_channel/socket_outputs.h"
 #include "client/json/record_json.h"
 #include "service/airbyte/cdc_columns.h"
@@ -49,8 +51,9 @@ class ReadConverter final {
   // started from (or an empty one of its sync mode; `xmin`: of replication method Xmin).
   void UseSockets(data_channel::SocketSet* sockets, bool protobuf, const v1::ReadRequest& request,
                   bool xmin);
-  // Speed mode's first failure: a socket, or a checkpoint whose counts differ from the
-  // records sent. The read must stop; ok otherwise.
+  // Speed mode's first failure: a socket (Unavailable), a checkpoint whose counts differ
+  // from the records sent (Internal), a stream PROTOBUF cannot encode or a malformed batch
+  // (InvalidArgument). The read must stop; ok otherwise.
   absl::Status status() const;
 
   // Converts one event; a malformed event (a batch of an unknown stream) becomes an ERROR LOG.
@@ -83,6 +86,8 @@ class ReadConverter final {
     // StreamStart.changes: the rows gain Airbyte's CDC columns (service/airbyte).
     bool changes = false;
     std::unique_ptr<airbyte::CdcValues> cdc_values;
+    // Speed mode with PROTOBUF: the stream's records as frames.
+    std::unique_ptr<ProtobufRecordEncoder> encoder;
     bool finished = false;
     // The cursor column (integer-encoded kinds only), -1 when none; the highest value seen
     // in this read and how many records had it.
@@ -92,6 +97,12 @@ class ReadConverter final {
     uint64_t at_cursor_max = 0;
   };
   void CountCursor(const v1::RecordBatch& batch, StreamInfo* info);
+  // Speed mode: the socket and partition of a batch's records; nullopt for an empty batch
+  // or after a failure (speed_->error).
+  std::optional<data_channel::PartitionRouter::Route> RouteBatch(const v1::RecordBatch& batch);
+  // Speed mode's PROTOBUF records of a batch routed to `out` with `partition_id`.
+  void ProtobufRecords(const v1::RecordBatch& batch, std::string_view partition_id,
+                       AirbyteOutput* out, StreamInfo* info);
   // Speed mode's parts of Handle.
   void SpeedCheckpoint(const v1::Checkpoint& checkpoint);
   void SpeedStatus(const v1::StreamDescriptor& stream, std::string_view status);
@@ -112,6 +123,7 @@ class ReadConverter final {
     // The latest checkpoint (and its cursor_record_count) per stream, {} for GLOBAL.
     std::map<Key, std::pair<v1::Checkpoint, uint64_t>> previous;
     std::string record_close;  // scratch: ,"partition_id":"<id>"}}
+    std::string frames;        // scratch: PROTOBUF frames on their way to a socket's output
   };
   std::unique_ptr<Speed> speed_;
   // Records of this read whose cursor equals the checkpoint's cursor; 0 when unknown.

@@ -171,6 +171,14 @@ class Metadata(unittest.TestCase):
         self.assertRegex(self.data["dockerRepository"], r"^[a-z0-9-]+/source-[a-z0-9-]+$")
         self.assertTrue(self.data["documentationUrl"].startswith("https://"))
 
+    def test_data_channel(self):
+        # The platform compares the version as a string with the destination's (current
+        # destinations declare "0.0.2") and picks from the serializations and transports.
+        channel = self.data["connectorIPCOptions"]["dataChannel"]
+        self.assertEqual(channel["version"], "0.0.2")
+        self.assertEqual(sorted(channel["supportedSerialization"]), ["JSONL", "PROTOBUF"])
+        self.assertEqual(sorted(channel["supportedTransport"]), ["SOCKET", "STDIO"])
+
     def test_documentation_url_is_the_specs(self):
         out = subprocess.run([str(SHIM), "spec"], capture_output=True, text=True, check=True)
         spec = json.loads(out.stdout)["spec"]
