@@ -32,12 +32,17 @@ absl::StatusOr<PartitionRouter::Route> PartitionRouter::Records(const StreamKey&
       return absl::InternalError(absl::StrCat("records of ", Describe(stream, chunk),
                                               " after the end of its read"));
     }
+    // The least loaded usable socket; among equals the next after the last one chosen, so
+    // that one chunk reader at a time still spreads its chunks over the sockets.
     int best = -1;
-    for (size_t i = 0; i < load_.size(); ++i) {
+    const size_t n = load_.size();
+    for (size_t k = 0; k < n; ++k) {
+      const size_t i = (next_socket_ + k) % n;
       if (i >= usable.size() || !usable[i]) continue;
       if (best < 0 || load_[i] < load_[best]) best = static_cast<int>(i);
     }
     if (best < 0) return absl::UnavailableError("no socket of the data channel is connected");
+    next_socket_ = (static_cast<size_t>(best) + 1) % n;
     Partition p;
     p.id = new_id_();
     p.socket = best;

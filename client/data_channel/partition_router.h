@@ -10,8 +10,9 @@
 //   last carries the checkpoint's own state, the others the state before it (committing
 //   them early then commits nothing their records do not cover);
 // - a checkpoint that closes none becomes one STATE of a fresh, empty partition.
-// Which socket a new chunk gets: the usable one with the fewest open chunks, the first on
-// ties. No sockets, no I/O here (docs/design/speed-mode.md section 2.3).
+// Which socket a new chunk gets: the usable one with the fewest open chunks; on ties the
+// next after the socket chosen last (round robin), so one reader at a time still spreads
+// its chunks. No sockets, no I/O here (docs/design/speed-mode.md section 2.3).
 #pragma once
 
 #include <cstdint>
@@ -85,6 +86,7 @@ class PartitionRouter final {
 
   std::function<std::string()> new_id_;
   std::vector<int> load_;  // open (reading) chunks per socket
+  size_t next_socket_ = 0;  // where the search for a new partition's socket starts
   std::map<ChunkKey, Partition> partitions_;
   std::map<StreamKey, int64_t> stream_ids_;
   int64_t global_id_ = 0;

@@ -4,11 +4,20 @@ tools/test counts Python test cases like GoogleTest ones: one <testcase> per tes
 expectedFailure, and a <skipped> when it was skipped or is an expected failure (which
 tools/count-results counts as failed: no test may be skipped silently). Exits non-zero on any
 failure or skip, and when no test ran."""
+import fnmatch
 import importlib.util
 import os
 import sys
 import unittest
 import xml.etree.ElementTree as ET
+
+
+def _tests(suite):
+    for item in suite:
+        if isinstance(item, unittest.TestSuite):
+            yield from _tests(item)
+        else:
+            yield item
 
 
 def main():
@@ -21,6 +30,15 @@ def main():
     sys.modules[name] = module
     spec.loader.exec_module(module)
     suite = unittest.defaultTestLoader.loadTestsFromModule(module)
+    # bazel test --test_filter=F (TESTBRIDGE_TEST_ONLY): the tests whose id
+    # (module.Class.method) ends with one of F's ':'-separated patterns, as GoogleTest reads
+    # them ("Class.*"). tools/test-native picks the TimescaleDB classes so.
+    only = os.environ.get("TESTBRIDGE_TEST_ONLY")
+    if only:
+        patterns = ["*" + p for p in only.split(":") if p]
+        chosen = [t for t in _tests(suite)
+                  if any(fnmatch.fnmatchcase(t.id(), p) for p in patterns)]
+        suite = unittest.TestSuite(chosen)
     # One outcome per test id, the worst wins: "failure" > "skipped" > "passed". A failed
     # subTest fails its test (unittest reports it through addSubTest only).
     outcomes = {}

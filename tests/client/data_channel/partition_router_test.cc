@@ -44,6 +44,23 @@ TEST(PartitionRouter, EachChunkTakesTheLeastLoadedSocketAndKeepsIt) {
   EXPECT_EQ(c->socket, 0);
 }
 
+TEST(PartitionRouter, OneReaderAtATimeSpreadsItsChunksRoundRobin) {
+  PartitionRouter router = MakeRouter(3);
+  const std::vector<bool> all{true, true, true};
+  std::vector<int> sockets;
+  for (const char* chunk : {"A", "B", "C", "D"}) {
+    auto route = router.Records(kStream, chunk, 1, all);
+    ASSERT_TRUE(route.ok()) << route.status();
+    sockets.push_back(route->socket);
+    router.ChunkEnded(kStream, chunk);
+  }
+  EXPECT_EQ(sockets, (std::vector<int>{0, 1, 2, 0}));
+  // A socket that is not usable is passed over.
+  auto e = router.Records(kStream, "E", 1, {true, false, true});
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->socket, 2);
+}
+
 TEST(PartitionRouter, OnlyUsableSocketsAreChosen) {
   PartitionRouter router = MakeRouter(3);
   auto a = router.Records(kStream, "A", 1, {false, false, true});
