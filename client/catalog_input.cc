@@ -1,5 +1,7 @@
 #include "client/catalog_input.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "client/input_json.h"
 #include "google/protobuf/struct.pb.h"
@@ -47,7 +49,8 @@ absl::Status ColumnPaths(const Value* v, bool nested, const std::string& where,
 }  // namespace
 
 absl::StatusOr<v1::ConfiguredCatalog> ParseConfiguredCatalog(const std::string& json,
-                                                             const std::string& path) {
+                                                             const std::string& path,
+                                                             ConfiguredFields* fields) {
   const InputFile file{"catalog", path};
   auto root = ParseJson(json, file);
   if (!root.ok()) return root.status();
@@ -70,6 +73,15 @@ absl::StatusOr<v1::ConfiguredCatalog> ParseConfiguredCatalog(const std::string& 
     if (!ns.ok()) return Bad(file, ns.status().message());
     out->mutable_stream()->set_name(*name);
     out->mutable_stream()->set_namespace_(*ns);
+    if (fields != nullptr) {
+      const Value* schema = Field(*stream, "json_schema");
+      const Value* properties = schema == nullptr ? nullptr : Field(*schema, "properties");
+      if (properties != nullptr && properties->kind_case() == Value::kStructValue) {
+        std::vector<std::string>& names = (*fields)[{*ns, *name}];
+        for (const auto& [key, value] : properties->struct_value().fields()) names.push_back(key);
+        std::sort(names.begin(), names.end());
+      }
+    }
     auto sync_mode = StringField(item, "sync_mode", where, true);
     if (!sync_mode.ok()) return Bad(file, sync_mode.status().message());
     if (*sync_mode == "full_refresh") {

@@ -50,10 +50,12 @@ int RpcError(CommandContext& context, const char* what, const grpc::Status& stat
 int ChannelError(CommandContext& context, const absl::Status& status) {
   std::string message = absl::StrCat("speed mode (socket data channel): ", status.message());
   std::fprintf(stderr, "tsdb-source: %s\n", message.c_str());
-  context.out->TraceError(message, status.ToString(),
-                          absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)
-                              ? kTransientError
-                              : kSystemError);
+  // The destination went away or was too slow: transient. The configured catalog names a
+  // field the table lacks (NotFound): the connection's config. Anything else: ours.
+  std::string_view type = kSystemError;
+  if (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)) type = kTransientError;
+  if (absl::IsNotFound(status)) type = kConfigError;
+  context.out->TraceError(message, status.ToString(), type);
   return 1;
 }
 
@@ -151,7 +153,8 @@ int RunRead(CommandContext& context) {
   }
   auto catalog_text = ReadInputFile(catalog_path->second, "catalog");
   if (!catalog_text.ok()) return InputError(context, catalog_text.status());
-  auto catalog = ParseConfiguredCatalog(*catalog_text, catalog_path->second);
+  ConfiguredFields fields;
+  auto catalog = ParseConfiguredCatalog(*catalog_text, catalog_path->second, &fields);
   if (!catalog.ok()) return InputError(context, catalog.status());
   v1::ReadRequest request;
   *request.mutable_config() = *config;
@@ -182,6 +185,7 @@ int RunRead(CommandContext& context) {
       }
     }
     converter.SetCursorColumns(std::move(cursors));
+    converter.SetConfiguredFields(std::move(fields));
   }
   // Speed mode: the environment the platform sets chooses the data channel.
   auto channel_config = ParseChannelConfig(ProcessEnvironment());

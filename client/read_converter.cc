@@ -111,12 +111,18 @@ void ReadConverter::Handle(const v1::ReadResponse& response) {
       SetColumns(start.stream(), columns, &info);
       info.encoder.reset();
       if (speed_ != nullptr && speed_->protobuf) {
-        auto encoder = ProtobufRecordEncoder::Create(start.stream(), start.columns(),
-                                                     start.changes(), NowMillis());
+        auto fields = configured_fields_.find(KeyOf(start.stream()));
+        if (fields == configured_fields_.end()) {
+          fields = configured_fields_.find({"", start.stream().name()});
+        }
+        auto encoder = ProtobufRecordEncoder::Create(
+            start.stream(), start.columns(), start.changes(), NowMillis(),
+            fields == configured_fields_.end() ? nullptr : &fields->second);
         if (!encoder.ok()) {
           // The read cannot go on without losing this stream's records.
           if (speed_->error.ok()) {
-            speed_->error = absl::InvalidArgumentError(
+            speed_->error = absl::Status(
+                encoder.status().code(),
                 absl::StrCat("cannot encode stream ", start.stream().name(), " as PROTOBUF: ",
                              encoder.status().message()));
           }

@@ -44,6 +44,13 @@ class ReadConverter final {
     cursor_columns_ = std::move(columns);
   }
 
+  // The fields of each stream the configured catalog lists (its json_schema's properties),
+  // by (namespace, name); an empty namespace matches the stream of that name in any
+  // namespace. Speed mode's PROTOBUF records hold exactly these (protobuf_records.h).
+  void SetConfiguredFields(std::map<std::pair<std::string, std::string>, std::vector<std::string>> fields) {
+    configured_fields_ = std::move(fields);
+  }
+
   // Speed mode: records to `sockets` (which must outlive this) as JSON lines, or PROTOBUF
   // frames when `protobuf`. `request` gives the states the read starts from and its
   // catalog: a STATE that closes an earlier partition of a checkpoint carries the state
@@ -135,6 +142,7 @@ class ReadConverter final {
   AirbyteOutput* out_;
   std::map<Key, StreamInfo> streams_;
   std::map<Key, std::string> cursor_columns_;
+  std::map<Key, std::vector<std::string>> configured_fields_;
   uint64_t records_ = 0;
   std::vector<int> nulled_;  // columns nulled in the current row (capacity reused)
 };

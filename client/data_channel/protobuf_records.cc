@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <set>
+#include <string>
 #include <system_error>
 #include <utility>
 
@@ -143,7 +145,7 @@ std::string ValidUtf8(std::string_view s) {
 absl::StatusOr<ProtobufRecordEncoder> ProtobufRecordEncoder::Create(
     const v1::StreamDescriptor& stream,
     const google::protobuf::RepeatedPtrField<v1::Column>& columns, bool changes,
-    uint64_t emitted_at_ms) {
+    uint64_t emitted_at_ms, const std::vector<std::string>* fields) {
   ProtobufRecordEncoder encoder;
   encoder.columns_ = columns;
   if (changes) {
@@ -238,7 +240,24 @@ absl::StatusOr<ProtobufRecordEncoder> ProtobufRecordEncoder::Create(
     encoder.changes_.push_back(std::move(entry));
   }
   encoder.field_order_ = OrderByUtf16(names);
-  encoder.fields_.reserve(static_cast<size_t>(n));
+  if (fields != nullptr) {
+    // The configured catalog's fields only, each a column.
+    std::set<std::string> wanted(fields->begin(), fields->end());
+    for (const std::string& name : names) wanted.erase(name);
+    if (!wanted.empty()) {
+      return absl::NotFoundError(absl::StrCat(
+          "the configured catalog lists field \"", *wanted.begin(), "\" of stream ",
+          stream.name(), ", which the table no longer has: run discover again and update "
+          "the connection's schema"));
+    }
+    std::set<std::string> selected(fields->begin(), fields->end());
+    std::vector<int> order;
+    for (int column : encoder.field_order_) {
+      if (selected.count(names[static_cast<size_t>(column)]) != 0) order.push_back(column);
+    }
+    encoder.field_order_ = std::move(order);
+  }
+  encoder.fields_.reserve(encoder.field_order_.size());
   for (int column : encoder.field_order_) encoder.fields_.push_back(by_column[column]);
 
   if (!stream.namespace_().empty()) {

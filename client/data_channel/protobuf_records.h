@@ -81,10 +81,14 @@ class ProtobufRecordEncoder final {
   // (StreamStart.columns). With `changes` (StreamStart.changes) the records gain Airbyte's
   // _ab_cdc_* fields (service/airbyte/cdc_columns.h), made from RecordBatch.changes.
   // `emitted_at_ms`: milliseconds since the Unix epoch, the same for every record.
+  // `fields`: the configured catalog's fields of the stream (its json_schema's properties),
+  // when it lists them: the destination reads `data` by position against them, so only
+  // these columns are written; a field that is no column (the table changed since
+  // discover) is NotFound naming it. Null: every column.
   static absl::StatusOr<ProtobufRecordEncoder> Create(
       const v1::StreamDescriptor& stream,
       const google::protobuf::RepeatedPtrField<v1::Column>& columns, bool changes,
-      uint64_t emitted_at_ms);
+      uint64_t emitted_at_ms, const std::vector<std::string>* fields = nullptr);
 
   ProtobufRecordEncoder(ProtobufRecordEncoder&&) = default;
   ProtobufRecordEncoder& operator=(ProtobufRecordEncoder&&) = default;
@@ -100,7 +104,8 @@ class ProtobufRecordEncoder final {
 
   // The columns of a record: Create's `columns`, then the _ab_cdc_* columns with `changes`.
   const google::protobuf::RepeatedPtrField<v1::Column>& columns() const { return columns_; }
-  // The order of `data`: the value at position k is of column field_order()[k].
+  // The order of `data`: the value at position k is of column field_order()[k] (the
+  // configured fields only, when Create was given them).
   const std::vector<int>& field_order() const { return field_order_; }
 
  private:

@@ -29,10 +29,12 @@ then read on to EOF).
 
 or `read_all(paths, fmt)` for the messages of each socket when nothing is simulated.
 """
+import collections
 import errno
 import json
 import socket
 import struct
+import sys
 import threading
 import time
 
@@ -384,3 +386,35 @@ def read_all(paths, fmt, timeout=60.0, **options):
         if result.error is not None or not result.eof:
             raise AssertionError("socket did not end cleanly: %r" % (result,))
     return [result.messages for result in results]
+
+
+def main(argv):
+    """`socket_destination.py FORMAT PATH...`: connects to each socket, reads it to the end,
+    and prints per socket the records, states, statuses and probes it received (README,
+    speed mode). Exits 1 when a socket did not end cleanly."""
+    if len(argv) < 3 or argv[1] not in (PROTOBUF, JSONL):
+        print("usage: socket_destination.py PROTOBUF|JSONL PATH...", file=sys.stderr)
+        return 2
+    fmt, paths = argv[1], argv[2:]
+    results = SocketDestination(paths, fmt, connect_timeout=600.0).start().wait(timeout=86400)
+    ok = True
+    for result in results:
+        kinds = collections.Counter()
+        for m in result.messages:
+            if fmt == PROTOBUF:
+                m = decode_frame(m)
+                m = {"type": "RECORD"} if "record" in m else m.get("protocol_message", {})
+            kind = m.get("type", "?")
+            if kind == "TRACE":
+                kind = m.get("trace", {}).get("type", "TRACE")
+            kinds[kind] += 1
+        print("%s: %d records, %d states, %d statuses, %d probes, %d bytes%s" % (
+            result.path, kinds["RECORD"], kinds["STATE"], kinds["STREAM_STATUS"], result.probes,
+            result.bytes, "" if result.eof and result.error is None else
+            " (did not end cleanly: %s)" % (result.error or "no end of stream")))
+        ok = ok and result.eof and result.error is None
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

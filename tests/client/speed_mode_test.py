@@ -25,6 +25,7 @@ is a native one and its reads use up to one reader per socket too.
 import collections
 import datetime
 import decimal
+import json
 import os
 import sys
 import unittest
@@ -267,7 +268,10 @@ class SpeedModeBase:
             for sockets in (1, 2, 4):
                 with self.subTest(format=fmt, sockets=sockets):
                     out, delivery = self.speed_read(fmt, sockets)
-                    self.assertIn("speed mode: %s records over %d socket(s)" % (fmt, sockets),
+                    # One chunk reader per socket, within the config's limit.
+                    self.assertIn("speed mode: %s records over %d socket(s), up to %d chunk(s) "
+                                  "read at once" % (fmt, sockets,
+                                                    min(sockets, self.concurrency())),
                                   "\n".join(out.logs("INFO")))
                     rows = sorted((r["data"] for r in delivery.records()),
                                   key=lambda r: r["id"])
@@ -280,6 +284,32 @@ class SpeedModeBase:
                     self.assertEqual(len(changes), 1)
                     self.assertEqual(changes[0]["field"], "v")
                     self.assertIn(changes[0].get("change", 0), ("NULLED", 0))  # PROTOBUF: 0, omitted
+
+    def configure_fields(self, names):
+        """The configured catalog with only `names` in its json_schema (Airbyte's field
+        selection; a name may be one the table lacks)."""
+        catalog = json.loads(json.dumps(self.catalog_dict))
+        schema = catalog["streams"][0]["stream"]["json_schema"]
+        schema["properties"] = {n: schema["properties"].get(n, {"type": ["null", "string"]})
+                                for n in names}
+        self.catalog = self.shim.write("catalog-%s.json" % "-".join(names), catalog)
+        self.fields = sorted(names)
+
+    def test_protobuf_holds_exactly_the_selected_fields(self):
+        # The destination reads PROTOBUF data by position against the configured fields.
+        expected = [{k: r[k] for k in ("id", "time", "v")} for r in self.stdout_rows()]
+        self.configure_fields(["v", "id", "time"])
+        out, delivery = self.speed_read(sd.PROTOBUF, 2)
+        rows = sorted((r["data"] for r in delivery.records()), key=lambda r: r["id"])
+        self.assertEqual(rows, expected)
+        self.check_partitions(out, delivery, 2)
+        # A field the table no longer has: a config error naming it, before any record.
+        self.configure_fields(["id", "gone"])
+        out, delivery = self.speed_read(sd.PROTOBUF, 1, expect_rc=1)
+        error = out.traces("ERROR")[0]["error"]
+        self.assertEqual(error["failure_type"], "config_error", error)
+        self.assertIn('"gone"', error["message"])
+        self.assertEqual(delivery.records(), [])
 
     def resume_loses_nothing(self, out, delivery):
         """The next sync from the destination's last committable state, in stdout mode: with

@@ -37,6 +37,10 @@ device_id); kept and reused while --ht-days stays the same. An untimed pass chec
   (a) psql \copy (SELECT * FROM conditions) TO '/dev/null' (FORMAT binary)
   (d) the Read RPC into bench-read-client, as above
   (e) the shim's read to /dev/null; (e4), (e2) with timescaledb_max_concurrent_chunks 4, 2
+  (s1j, s2j, s4j, s1p, s2p, s4p; only when --ht-methods names them) the shim in speed mode
+      (issue 16): DATA_CHANNEL_MEDIUM=SOCKET, JSONL (j) or PROTOBUF (p) over 1, 2 or 4
+      sockets with as many chunk readers, read to the end by socket_sink.py (which decodes
+      nothing; its CPU is reported apart); rows are the sum of the STATEs' recordCount
 Reported: median wall, rows/s, ratio to (L), and the CPU of the database backends per row
 against (L)'s: the postmaster's cutime+cstime (its reaped children) plus its live children,
 from /proc before and after each run (see PostmasterCpu; "n/m" with the reason when the
@@ -773,7 +777,17 @@ HT_METHODS = [  # key, label, concurrent chunks of the shim
     ("e", "shim read, Airbyte JSON", 1),
     ("e4", "shim read, 4 concurrent chunks", 4),
     ("e2", "shim read, 2 concurrent chunks", 2),
+    # Speed mode (issue 16): the shim's records over N Unix sockets to socket_sink.py, N chunk
+    # readers; not in the default --ht-methods (`--ht-methods L,e,e4,s1j,...`).
+    ("s1j", "shim, speed mode JSONL, 1 socket", 1),
+    ("s2j", "shim, speed mode JSONL, 2 sockets", 2),
+    ("s4j", "shim, speed mode JSONL, 4 sockets", 4),
+    ("s1p", "shim, speed mode PROTOBUF, 1 socket", 1),
+    ("s2p", "shim, speed mode PROTOBUF, 2 sockets", 2),
+    ("s4p", "shim, speed mode PROTOBUF, 4 sockets", 4),
 ]
+HT_DEFAULT_METHODS = "L,a,d,e,e4,e2"
+SOCKET_SINK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "socket_sink.py")
 HT_COLUMNS = """time timestamptz NOT NULL, device_id int NOT NULL, location text,
   temperature float8, humidity float8, status smallint, note text"""
 # Peak RSS against rows read: the uncompressed variant, read by these methods.
@@ -1260,6 +1274,9 @@ class HtBench:
                 result.update(wall=wall, cpu_client=cpu_of(usage), cpu_server=cpu_of(server_usage),
                               rows=figures["rows"], retries=figures["retries"],
                               rss_server=rss_mb(server_usage), rss_client=rss_mb(usage))
+            elif method.startswith("s"):
+                result.update(self.measure_speed_mode(method, variant, concurrent, state_args,
+                                                      incremental))
             else:
                 cfg, cat = self.shim_files(variant, concurrent, incremental)
                 wall, usage, out = run_measured([self.args.shim, "read", "--config", cfg, "--catalog", cat]
@@ -1277,6 +1294,41 @@ class HtBench:
                     result["foreign"] = foreign
         result["load"] = (load_before + loadavg()) / 2
         return result
+
+
+    def measure_speed_mode(self, method, variant, sockets, state_args, incremental):
+        """The shim in speed mode: DATA_CHANNEL_* set, `sockets` sockets read by
+        socket_sink.py (started first; it retries until the shim listens). Rows: the sum of
+        the recordCount of the STATEs on stdout (each its partition's)."""
+        fmt = "JSONL" if method.endswith("j") else "PROTOBUF"
+        cfg, cat = self.shim_files(variant, sockets, incremental)
+        paths = [os.path.join(self.tmp, "%s-%d.sock" % (method, i)) for i in range(sockets)]
+        sink = subprocess.Popen([sys.executable, SOCKET_SINK, fmt] + paths,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        env = dict(os.environ, DATA_CHANNEL_MEDIUM="SOCKET", DATA_CHANNEL_FORMAT=fmt,
+                   DATA_CHANNEL_SOCKET_PATHS=",".join(paths))
+        try:
+            wall, usage, out = run_measured([self.args.shim, "read", "--config", cfg, "--catalog", cat]
+                                            + state_args, stdout="capture", env=env)
+        except BaseException:
+            sink.kill()
+            raise
+        sink_out = sink.stdout.read()
+        sink_err = sink.stderr.read()
+        _, status, sink_rusage = os.wait4(sink.pid, 0)
+        sink.returncode = os.waitstatus_to_exitcode(status)
+        if sink.returncode != 0:
+            raise RuntimeError("socket_sink.py failed (%d): %s" % (sink.returncode,
+                                                                   sink_err.decode(errors="replace")[-2000:]))
+        figures = json.loads(sink_out.decode().strip().splitlines()[-1])
+        rows = 0
+        for line in out.splitlines():
+            message = json.loads(line)
+            if message.get("type") == "STATE":
+                rows += message["state"].get("sourceStats", {}).get("recordCount", 0)
+        return {"wall": wall, "cpu_client": cpu_of(usage), "rss_shim": rss_mb(usage),
+                "cpu_sink": cpu_of(Usage(sink_rusage, None)), "rows": rows,
+                "socket_bytes": figures["bytes"], "per_socket_bytes": figures["per_socket_bytes"]}
 
 
 def ht_check_rows(r, expected, what):
@@ -1668,6 +1720,9 @@ def phase_hypertable(args, pg, dev, server_desc):
                    "foreign_runs": sum(1 for r in rs if r.get("foreign"))}
             if "cpu_server" in rs[0]:
                 row["cpu_server"] = median([r["cpu_server"] for r in rs])
+            if "cpu_sink" in rs[0]:
+                row["cpu_sink"] = median([r["cpu_sink"] for r in rs])
+                row["socket_bytes"] = rs[0]["socket_bytes"]
             if cpu:
                 row["cpu_pg"] = median([r["cpu_pg"] for r in rs])
                 row["cpu_pg_per_row_us"] = row["cpu_pg"] / rows * 1e6
@@ -1726,6 +1781,8 @@ def report_ht_main(res, lines):
             client = "server %.2f + client %.2f" % (r["cpu_server"], r["cpu_client"])
         elif r["method"] in ("L", "a"):
             client = "psql %.2f" % r["cpu_client"]
+        elif "cpu_sink" in r:
+            client = "shim %.2f (+ sink %.2f)" % (r["cpu_client"], r["cpu_sink"])
         else:
             client = "shim %.2f" % r["cpu_client"]
         if cpu_ok:
@@ -2103,7 +2160,7 @@ def main():
                     help="days of data, %d rows a day; a fraction for a tiny test (default 28 "
                          "native, 1 dev)" % HT_ROWS_PER_DAY)
     ht.add_argument("--ht-db", default=HT_DB, help="database created on the native server")
-    ht.add_argument("--ht-methods", default=",".join(k for k, _, _ in HT_METHODS),
+    ht.add_argument("--ht-methods", default=HT_DEFAULT_METHODS,
                     help="subset of L,a,d,e,e4,e2")
     ht.add_argument("--ht-variants", default=",".join(n for n, _, _ in HT_VARIANTS),
                     help="subset of " + ",".join(n for n, _, _ in HT_VARIANTS))

@@ -372,6 +372,38 @@ TEST(ProtobufRecordsTest, FieldsInUtf16OrderOfTheirNames) {
   EXPECT_EQ(values, (std::vector<int64_t>{3, 5, 4, 6, 1, 2, 0}));
 }
 
+// Airbyte's field selection: the configured catalog lists fewer fields; data holds exactly
+// those, in their order, so the destination's positions match.
+TEST(ProtobufRecordsTest, OnlyTheConfiguredFields) {
+  RepeatedPtrField<Column> columns;
+  for (const char* name : {"c", "a", "d", "b"}) {
+    *columns.Add() = MakeColumn(name, v1::VALUE_KIND_INT64);
+  }
+  RecordBatch batch;
+  batch.set_row_count(1);
+  for (int i = 0; i < columns.size(); ++i) Int64s(batch.add_columns(), {i * 10});
+  const std::vector<std::string> fields{"d", "a"};
+  absl::StatusOr<ProtobufRecordEncoder> encoder =
+      ProtobufRecordEncoder::Create(Stream("s"), columns, false, 0, &fields);
+  ASSERT_TRUE(encoder.ok()) << encoder.status();
+  EXPECT_EQ(encoder->field_order(), (std::vector<int>{1, 2}));  // a, d
+  std::string out;
+  ASSERT_TRUE(encoder->AppendBatch(batch, "", &out).ok());
+  const std::vector<pb::AirbyteMessageProtobuf> messages = Decode(out);
+  ASSERT_EQ(messages.size(), 1u);
+  ASSERT_EQ(messages[0].record().data_size(), 2);
+  EXPECT_EQ(messages[0].record().data(0).integer(), 10);
+  EXPECT_EQ(messages[0].record().data(1).integer(), 20);
+
+  // A field the table no longer has: NotFound naming it.
+  const std::vector<std::string> stale{"a", "gone"};
+  absl::StatusOr<ProtobufRecordEncoder> refused =
+      ProtobufRecordEncoder::Create(Stream("s"), columns, false, 0, &stale);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(std::string(refused.status().message()).find("\"gone\""), std::string::npos)
+      << refused.status();
+}
+
 // A batch of every kind over several rows with NULLs, decoded with the generated classes.
 TEST(ProtobufRecordsTest, EveryKindDecodesWithTheGeneratedClasses) {
   RepeatedPtrField<Column> columns;
