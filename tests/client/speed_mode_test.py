@@ -13,7 +13,10 @@ destination, on a multi-chunk table of each dev server:
   socket early, or that stops reading (write timeout) makes a TRACE ERROR of failure type
   transient_error, and the next sync, from the last state the destination could commit
   (ids consecutive, every record of its partition received), loses no row;
-- bad DATA_CHANNEL_* values and socket paths are config errors.
+- bad DATA_CHANNEL_* values and socket paths are config errors; PROTOBUF holds exactly the
+  configured catalog's fields (Airbyte's field selection), a field the table lacks is a
+  config error;
+- change data capture (PostgreSQL): GLOBAL states per partition, snapshot and changes.
 
 Tables: <schema>.metrics, 60,000 rows over 7 days, a TimescaleDB hypertable of 1-day chunks
 (one compressed) on the TimescaleDB server, a table range-partitioned by day on PostgreSQL.
@@ -403,6 +406,99 @@ class PostgresSpeedMode(SpeedModeBase, unittest.TestCase):
                       timestamptz '2024-03-01 00:00:00+00' + (d + 1) * interval '1 day')
         FROM generate_series(0, 6) AS d \\gexec
     """
+
+
+class PostgresCdcSpeedMode(unittest.TestCase):
+    """Change data capture over sockets (PostgreSQL: the TimescaleDB dev server has no logical
+    replication): GLOBAL states, one per partition a checkpoint closes, with ids 1, 2, 3 ...
+    per read and each recordCount equal to its partition's records; the snapshot and then the
+    changes (insert, update, delete with _ab_cdc_deleted_at) arrive on the sockets."""
+
+    def setUp(self):
+        self.db = h.Database("pg")
+        self.schema = h.unique("speed_cdc")
+        self.slot = h.unique("slot")
+        self.publication = h.unique("pub")
+        self.db.sql("CREATE SCHEMA %s; CREATE TABLE %s.items (id bigint PRIMARY KEY, note text);"
+                    "INSERT INTO %s.items SELECT g, 'n' || g FROM generate_series(1, 500) g;"
+                    "CREATE PUBLICATION %s FOR TABLES IN SCHEMA %s;"
+                    "SELECT pg_create_logical_replication_slot('%s', 'pgoutput');"
+                    % (self.schema, self.schema, self.schema, self.publication, self.schema,
+                       self.slot))
+        self.shim = h.Shim()
+        self.runs = 0
+
+    def tearDown(self):
+        self.shim.close()
+        self.db.sql("SELECT pg_drop_replication_slot('%s'); DROP PUBLICATION %s; "
+                    "DROP SCHEMA %s CASCADE;" % (self.slot, self.publication, self.schema))
+
+    def speed_read(self, fmt, config, catalog, fields, state=None):
+        self.runs += 1
+        paths = [str(self.shim.dir / ("c%d-%d.sock" % (self.runs, i))) for i in range(2)]
+        dest = sd.SocketDestination(paths, fmt).start()
+        args = ["read", "--config", config, "--catalog", catalog]
+        if state is not None:
+            args += ["--state", self.shim.write("state%d.json" % self.runs, state)]
+        try:
+            out = self.shim.run(*args, records_on_sockets=True, env={
+                "DATA_CHANNEL_MEDIUM": "SOCKET", "DATA_CHANNEL_FORMAT": fmt,
+                "DATA_CHANNEL_SOCKET_PATHS": ",".join(paths)})
+        finally:
+            dest.stop()
+        delivery = Delivery(fmt, dest.wait(120), fields)
+        for result in delivery.results:
+            self.assertTrue(result.eof and result.error is None, result)
+        self.assertEqual(out.records(), [])
+        states = [m["state"] for m in out.of_type("STATE")]
+        self.assertTrue(states)
+        self.assertTrue(all(s["type"] == "GLOBAL" for s in states), states)
+        self.assertEqual([s["id"] for s in states], list(range(1, len(states) + 1)))
+        counts = collections.Counter(r["partition_id"] for r in delivery.records())
+        closed = [s["partition_id"] for s in states]
+        self.assertEqual(len(closed), len(set(closed)))
+        self.assertLessEqual(set(counts), set(closed))
+        for s in states:
+            self.assertEqual(s["sourceStats"]["recordCount"], counts[s["partition_id"]], s)
+        on_sockets = [p for p in delivery.states()]
+        self.assertEqual(sorted(p["id"] for p in on_sockets), [s["id"] for s in states])
+        return out, delivery
+
+    def test_snapshot_then_changes_over_sockets(self):
+        for fmt in (sd.JSONL, sd.PROTOBUF):
+            with self.subTest(format=fmt):
+                self.db.sql("SELECT pg_drop_replication_slot('%s');"
+                            "SELECT pg_create_logical_replication_slot('%s', 'pgoutput');"
+                            % (self.slot, self.slot))
+                config = self.shim.write("config.json", self.db.config(
+                    [self.schema], replication_method={
+                        "method": "CDC", "replication_slot": self.slot,
+                        "publication": self.publication, "initial_waiting_seconds": 5}))
+                discovered = self.shim.run("discover", "--config", config)
+                catalog = h.configured_catalog(discovered.of_type("CATALOG")[0]["catalog"],
+                                               ["items"], sync_mode="incremental")
+                fields = sorted(catalog["streams"][0]["stream"]["json_schema"]["properties"])
+                catalog_path = self.shim.write("catalog.json", catalog)
+                first, delivery = self.speed_read(fmt, config, catalog_path, fields)
+                self.assertEqual(sorted(r["data"]["id"] for r in delivery.records()),
+                                 list(range(1, 501)))
+                self.db.sql("INSERT INTO %s.items VALUES (501, 'new');"
+                            "UPDATE %s.items SET note = 'changed' WHERE id = 2;"
+                            "DELETE FROM %s.items WHERE id = 3;"
+                            % (self.schema, self.schema, self.schema))
+                second, delivery = self.speed_read(fmt, config, catalog_path, fields,
+                                                   state=h.state_input(first))
+                rows = {r["data"]["id"]: r["data"] for r in delivery.records()}
+                self.assertEqual(sorted(rows), [2, 3, 501])
+                self.assertEqual(rows[2]["note"], "changed")
+                self.assertIsNotNone(rows[3]["_ab_cdc_deleted_at"])
+                self.assertIsNone(rows[501]["_ab_cdc_deleted_at"])
+                self.assertIsInstance(rows[501]["_ab_cdc_lsn"], (int, decimal.Decimal))
+                # Put the table back for the other format.
+                self.db.sql("DELETE FROM %s.items WHERE id = 501;"
+                            "UPDATE %s.items SET note = 'n2' WHERE id = 2;"
+                            "INSERT INTO %s.items VALUES (3, 'n3');"
+                            % (self.schema, self.schema, self.schema))
 
 
 if __name__ == "__main__":
