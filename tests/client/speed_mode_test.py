@@ -205,7 +205,8 @@ class SpeedModeBase:
             args += ["--state", self.shim.write("state%d.json" % self.runs, state)]
         return self.shim.run(*args, **kwargs)
 
-    def speed_read(self, fmt, sockets, expect_rc=0, destination=None, env=None, state=None):
+    def speed_read(self, fmt, sockets, expect_rc=0, destination=None, env=None, state=None,
+                   server=None):
         """A read in speed mode against a test destination: (stdout Output, Delivery)."""
         self.runs += 1
         paths = [str(self.shim.dir / ("r%d-%d.sock" % (self.runs, i))) for i in range(sockets)]
@@ -214,7 +215,8 @@ class SpeedModeBase:
                      "DATA_CHANNEL_SOCKET_PATHS": ",".join(paths)}
         variables.update(env or {})
         try:
-            out = self.read(state, env=variables, expect_rc=expect_rc, records_on_sockets=True)
+            out = self.read(state, env=variables, expect_rc=expect_rc, records_on_sockets=True,
+                            server=server)
         finally:
             dest.stop()
         results = dest.wait(120)
@@ -330,6 +332,20 @@ class SpeedModeBase:
         again = self.read(state)
         self.assertEqual(received | {d["id"] for d in again.data(TABLE)}, self.ids)
         return error
+
+    def test_through_a_remote_server(self):
+        # --server: the same partitions and states from a tsdb-source-server's Read stream; a
+        # destination that closes a socket cancels the call, and nothing is lost.
+        expected = self.stdout_rows()
+        server = h.RemoteServer()
+        self.addCleanup(server.close)
+        out, delivery = self.speed_read(sd.PROTOBUF, 2, server=server.target)
+        self.assertEqual(sorted((r["data"] for r in delivery.records()), key=lambda r: r["id"]),
+                         expected)
+        self.check_partitions(out, delivery, 2)
+        out, delivery = self.speed_read(sd.JSONL, 2, expect_rc=1, server=server.target,
+                                        destination={"close_after": {1: 20000}})
+        self.resume_loses_nothing(out, delivery)
 
     def test_destination_that_never_connects(self):
         out, delivery = self.speed_read(
