@@ -11,6 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "client/data_channel/protobuf_frames.h"
 
 namespace tsdb_source::client {
 namespace {
@@ -128,7 +129,7 @@ absl::StatusOr<ChannelConfig> ParseChannelConfig(const EnvironmentLookup& enviro
 }
 
 std::string IdleProbe(ChannelFormat format) {
-  if (format == ChannelFormat::kProtobuf) return std::string("\x02\x1A\x00", 3);
+  if (format == ChannelFormat::kProtobuf) return std::string(kProbeFrame);
   return "\n";
 }
 
