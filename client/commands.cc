@@ -43,12 +43,14 @@ int RpcError(CommandContext& context, const char* what, const grpc::Status& stat
   return 1;
 }
 
-// A read that speed mode stopped (a socket failed, the destination did not connect, or
-// the records could not be sent as promised): a TRACE ERROR, transient when the channel
-// failed, and the exit code. The states on stdout so far cover only records handed to the
-// sockets before them, so the next sync resumes from the last one the destination took.
-int ChannelError(CommandContext& context, const absl::Status& status) {
-  std::string message = absl::StrCat("speed mode (socket data channel): ", status.message());
+// A read that the shim stopped (its converter could not write records, or in speed mode
+// a socket failed, the destination did not connect, or the records could not be sent as
+// promised): a TRACE ERROR, transient when the channel failed, and the exit code. The
+// states on stdout so far cover only records written (in speed mode: handed to the sockets)
+// before them, so the next sync resumes without loss.
+int ConverterError(CommandContext& context, const absl::Status& status, bool speed_mode) {
+  std::string message = absl::StrCat(speed_mode ? "speed mode (socket data channel): " : "",
+                                     status.message());
   std::fprintf(stderr, "tsdb-source: %s\n", message.c_str());
   // The destination went away or was too slow: transient. The configured catalog names a
   // field the table lacks (NotFound): the connection's config. Anything else: ours.
@@ -212,14 +214,14 @@ int RunRead(CommandContext& context) {
     absl::Status connected = channel->WaitForAnyConnected(absl::InfiniteFuture());
     if (!connected.ok()) {
       channel->Abort();
-      return ChannelError(context, connected);
+      return ConverterError(context, connected, /*speed_mode=*/true);
     }
   }
-  // The read stopped by speed mode: streams INCOMPLETE, the channel dropped, a TRACE ERROR.
+  // The read stopped by the shim: streams INCOMPLETE, the channel dropped, a TRACE ERROR.
   auto channel_failed = [&](const absl::Status& status) {
     converter.MarkIncomplete(std::string(status.message()));
     if (channel != nullptr) channel->Abort();
-    return ChannelError(context, status);
+    return ConverterError(context, status, channel != nullptr);
   };
   // A progress line on stderr when a person watches it (a terminal); null otherwise.
   std::unique_ptr<ProgressDisplay> progress =
@@ -253,7 +255,7 @@ int RunRead(CommandContext& context) {
       const ReadConverter* converter = nullptr;
       bool Emit(const v1::ReadResponse& response) override {
         handle(response);
-        return converter->status().ok();  // speed mode failed: the read stops
+        return converter->status().ok();  // the converter failed: the read stops
       }
     } sink;
     sink.handle = handle;

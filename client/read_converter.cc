@@ -79,6 +79,9 @@ void ReadConverter::WarnNulled(const StreamInfo& info, const ColumnNote& column)
 }
 
 void ReadConverter::Handle(const v1::ReadResponse& response) {
+  // After a failure nothing more is converted: no STATE may follow records that were not
+  // written.
+  if (!status().ok()) return;
   switch (response.event_case()) {
     case v1::ReadResponse::kStreamStart: {
       const v1::StreamStart& start = response.stream_start();
@@ -94,8 +97,9 @@ void ReadConverter::Handle(const v1::ReadResponse& response) {
       if (info.changes) columns.MergeFrom(airbyte::CdcColumns());
       auto formatter = RecordFormatter::Create(columns);
       if (!formatter.ok()) {
-        out_->Log("ERROR", absl::StrCat("cannot format stream ", start.stream().name(), ": ",
-                                        std::string(formatter.status().message())));
+        // Its records could not be written: the read stops rather than lose them.
+        Fail(absl::InternalError(absl::StrCat("cannot format stream ", start.stream().name(),
+                                              ": ", formatter.status().message())));
         info.formatter.reset();
         break;
       }
@@ -195,8 +199,8 @@ void ReadConverter::Handle(const v1::ReadResponse& response) {
 void ReadConverter::Records(const v1::RecordBatch& batch) {
   auto it = streams_.find(KeyOf(batch.stream()));
   if (it == streams_.end() || it->second.formatter == nullptr) {
-    out_->Log("ERROR", absl::StrCat("records of stream ", batch.stream().name(),
-                                    " arrived without its columns; dropped"));
+    Fail(absl::InternalError(absl::StrCat("records of stream ", batch.stream().name(),
+                                          " arrived without its columns")));
     return;
   }
   StreamInfo& info = it->second;
@@ -215,8 +219,8 @@ void ReadConverter::Records(const v1::RecordBatch& batch) {
     status = info.formatter->StartBatch(batch);
   }
   if (!status.ok()) {
-    out_->Log("ERROR", absl::StrCat("malformed batch of stream ", batch.stream().name(), ": ",
-                                    std::string(status.message())));
+    Fail(absl::InternalError(absl::StrCat("malformed batch of stream ", batch.stream().name(),
+                                          ": ", status.message())));
     return;
   }
   // Where the lines go, and how each ends after its data (and meta): "}}", or in speed
@@ -390,7 +394,12 @@ void ReadConverter::UseSockets(data_channel::SocketSet* sockets, bool protobuf,
   speed_->previous[Key{}] = {std::move(global), 0};
 }
 
+void ReadConverter::Fail(absl::Status error) {
+  if (error_.ok()) error_ = std::move(error);
+}
+
 absl::Status ReadConverter::status() const {
+  if (!error_.ok()) return error_;
   if (speed_ == nullptr) return absl::OkStatus();
   if (!speed_->error.ok()) return speed_->error;
   return speed_->outputs.status();

@@ -58,12 +58,15 @@ class ReadConverter final {
   // started from (or an empty one of its sync mode; `xmin`: of replication method Xmin).
   void UseSockets(data_channel::SocketSet* sockets, bool protobuf, const v1::ReadRequest& request,
                   bool xmin);
-  // Speed mode's first failure: a socket (Unavailable), a checkpoint whose counts differ
-  // from the records sent (Internal), a stream PROTOBUF cannot encode or a malformed batch
-  // (InvalidArgument). The read must stop; ok otherwise.
+  // The first failure: records that cannot be written (a stream without columns, one
+  // whose columns cannot be formatted, a malformed batch: Internal); in speed mode also a
+  // socket (Unavailable), a checkpoint whose counts differ from the records sent
+  // (Internal), a configured field the stream lacks (NotFound). The read must stop, and
+  // Handle converts nothing more; ok otherwise.
   absl::Status status() const;
 
-  // Converts one event; a malformed event (a batch of an unknown stream) becomes an ERROR LOG.
+  // Converts one event; a malformed one (a batch of an unknown stream) is a failure
+  // (status()).
   void Handle(const v1::ReadResponse& response);
   // The read failed: every started, unfinished stream gets an INCOMPLETE status.
   void MarkIncomplete(std::string_view reason);
@@ -133,6 +136,8 @@ class ReadConverter final {
     std::string frames;        // scratch: PROTOBUF frames on their way to a socket's output
   };
   std::unique_ptr<Speed> speed_;
+  absl::Status error_;  // the first failure outside speed mode's own
+  void Fail(absl::Status error);
   // Records of this read whose cursor equals the checkpoint's cursor; 0 when unknown.
   uint64_t CursorRecordCount(const v1::Checkpoint& checkpoint) const;
   void SetColumns(const v1::StreamDescriptor& stream,

@@ -2,7 +2,8 @@
 // of their chunk's partition with its id; each checkpoint becomes one STATE per partition it
 // closes, on that socket after its records and on stdout, with consecutive ids and the
 // partition's count, the earlier ones carrying the state before the checkpoint; statuses go
-// to stdout and (but INCOMPLETE) to a socket; stdout carries no record.
+// to stdout and (but INCOMPLETE) to a socket; stdout carries no record. Also, in any mode:
+// records that cannot be written stop the read.
 #include <cstdio>
 #include <map>
 #include <string>
@@ -228,6 +229,44 @@ TEST(SpeedConverter, CountsThatDoNotAddUpAndFailedSocketsStopTheRead) {
     EXPECT_EQ(converter.status().message(), "the destination closed /tmp/s0");
   }
   std::fclose(f);
+}
+
+// Outside speed mode too: records that cannot be written stop the read (status()) instead
+// of being dropped with a log, and no STATE follows them.
+TEST(ReadConverterFailures, RecordsThatCannotBeWrittenStopTheRead) {
+  FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  {
+    AirbyteOutput out(f);
+    ReadConverter converter(&out);
+    converter.Handle(Batch("", {1, 2}));  // no StreamStart: its columns are unknown
+    EXPECT_EQ(converter.status().code(), absl::StatusCode::kInternal);
+    converter.Handle(Checkpoint("after", {}));
+    converter.Finish();
+  }
+  const std::string text = ReadAll(f);
+  std::fclose(f);
+  EXPECT_EQ(text.find("\"STATE\""), std::string::npos) << text;
+  EXPECT_EQ(text.find("\"RECORD\""), std::string::npos) << text;
+
+  FILE* g = std::tmpfile();
+  ASSERT_NE(g, nullptr);
+  {
+    AirbyteOutput out(g);
+    ReadConverter converter(&out);
+    converter.Handle(Start());
+    v1::ReadResponse bad = Batch("", {1, 2});
+    bad.mutable_records()->set_row_count(3);  // more rows than values
+    converter.Handle(bad);
+    EXPECT_EQ(converter.status().code(), absl::StatusCode::kInternal);
+    EXPECT_NE(std::string(converter.status().message()).find("malformed batch"),
+              std::string::npos);
+    converter.Handle(Checkpoint("after", {}));
+    converter.Finish();
+  }
+  const std::string text2 = ReadAll(g);
+  std::fclose(g);
+  EXPECT_EQ(text2.find("\"STATE\""), std::string::npos) << text2;
 }
 
 }  // namespace
