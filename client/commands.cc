@@ -244,6 +244,7 @@ int RunRead(CommandContext& context) {
       // Flushed and closed: a socket that fails now lost what it held.
       absl::Status closed = channel->Close();
       if (!closed.ok()) return channel_failed(closed);
+      converter.Completed();
     }
     if (progress != nullptr) progress->Finish(/*completed=*/true);
     return 0;

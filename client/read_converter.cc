@@ -164,17 +164,22 @@ void ReadConverter::Handle(const v1::ReadResponse& response) {
       }
       StreamInfo& info = streams_[KeyOf(status.stream())];
       info.descriptor = status.stream();
+      if (!status.reason().empty()) {
+        out_->Log("WARN", absl::StrCat("stream ", status.stream().name(), ": ", status.reason()));
+      }
+      if (speed_ != nullptr && status.status() != v1::STREAM_STATUS_KIND_INCOMPLETE) {
+        SpeedStatus(status.stream(), name);
+        if (status.status() == v1::STREAM_STATUS_KIND_COMPLETE) {
+          // Complete only once its records are through the sockets (Completed).
+          speed_->completed.push_back(KeyOf(status.stream()));
+          break;
+        }
+      }
       if (status.status() == v1::STREAM_STATUS_KIND_COMPLETE ||
           status.status() == v1::STREAM_STATUS_KIND_INCOMPLETE) {
         info.finished = true;
       }
-      if (!status.reason().empty()) {
-        out_->Log("WARN", absl::StrCat("stream ", status.stream().name(), ": ", status.reason()));
-      }
       out_->StreamStatus(status.stream(), name);
-      if (speed_ != nullptr && status.status() != v1::STREAM_STATUS_KIND_INCOMPLETE) {
-        SpeedStatus(status.stream(), name);
-      }
       break;
     }
     case v1::ReadResponse::kEstimate:
@@ -403,6 +408,18 @@ absl::Status ReadConverter::status() const {
   if (speed_ == nullptr) return absl::OkStatus();
   if (!speed_->error.ok()) return speed_->error;
   return speed_->outputs.status();
+}
+
+void ReadConverter::Completed() {
+  if (speed_ == nullptr) return;
+  for (const Key& key : speed_->completed) {
+    StreamInfo& info = streams_[key];
+    if (info.finished) continue;
+    info.finished = true;
+    out_->StreamStatus(info.descriptor, "COMPLETE");
+  }
+  speed_->completed.clear();
+  out_->Flush();
 }
 
 void ReadConverter::Finish() {

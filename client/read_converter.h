@@ -70,8 +70,13 @@ class ReadConverter final {
   void Handle(const v1::ReadResponse& response);
   // The read failed: every started, unfinished stream gets an INCOMPLETE status.
   void MarkIncomplete(std::string_view reason);
-  // The read ended normally.
+  // The read ended normally. In speed mode the sockets are then flushed, and the caller
+  // closes the channel and calls Completed.
   void Finish();
+  // Speed mode: the channel closed cleanly, so every record reached the destination: the
+  // streams' COMPLETE statuses, held back until now, go to stdout. (A channel that fails
+  // after the service's COMPLETE leaves those streams INCOMPLETE: MarkIncomplete.)
+  void Completed();
 
   uint64_t records() const { return records_; }
 
@@ -134,6 +139,7 @@ class ReadConverter final {
     std::map<Key, std::pair<v1::Checkpoint, uint64_t>> previous;
     std::string record_close;  // scratch: ,"partition_id":"<id>"}}
     std::string frames;        // scratch: PROTOBUF frames on their way to a socket's output
+    std::vector<Key> completed;  // COMPLETE statuses held back from stdout (Completed)
   };
   std::unique_ptr<Speed> speed_;
   absl::Status error_;  // the first failure outside speed mode's own

@@ -139,6 +139,9 @@ TEST(SpeedConverter, RecordsPartitionsAndStatesGoWhereTheDestinationWantsThem) {
     converter.Handle(Status(v1::STREAM_STATUS_KIND_COMPLETE));
     EXPECT_TRUE(converter.status().ok()) << converter.status();
     converter.Finish();
+    // COMPLETE reaches stdout only once the channel closed cleanly (Completed).
+    EXPECT_FALSE(Has(ReadAll(f), R"("status":"COMPLETE")"));
+    converter.Completed();
   }
   const std::vector<std::string> s0 = sockets.Lines(0);
   const std::vector<std::string> s1 = sockets.Lines(1);
@@ -229,6 +232,31 @@ TEST(SpeedConverter, CountsThatDoNotAddUpAndFailedSocketsStopTheRead) {
     EXPECT_EQ(converter.status().message(), "the destination closed /tmp/s0");
   }
   std::fclose(f);
+}
+
+// A channel that fails after the service's COMPLETE (the destination closed a socket while
+// the last records were on their way): the stream ends INCOMPLETE on stdout, never COMPLETE.
+TEST(SpeedConverter, AStreamIsCompleteOnlyOnceTheChannelClosedCleanly) {
+  FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  BufferSockets sockets(1);
+  {
+    AirbyteOutput out(f);
+    ReadConverter converter(&out);
+    converter.UseSockets(&sockets, /*protobuf=*/false, Request(), /*xmin=*/false);
+    converter.Handle(Status(v1::STREAM_STATUS_KIND_STARTED));
+    converter.Handle(Start());
+    converter.Handle(Batch("A", {1}));
+    converter.Handle(End("A"));
+    converter.Handle(Checkpoint("final", {{"A", 1, true}}));
+    converter.Handle(Status(v1::STREAM_STATUS_KIND_COMPLETE));
+    converter.Finish();
+    converter.MarkIncomplete("the destination closed a socket");  // Close failed
+  }
+  const std::string text = ReadAll(f);
+  std::fclose(f);
+  EXPECT_FALSE(Has(text, R"("status":"COMPLETE")")) << text;
+  EXPECT_TRUE(Has(text, R"("status":"INCOMPLETE")")) << text;
 }
 
 // Outside speed mode too: records that cannot be written stop the read (status()) instead
