@@ -21,28 +21,11 @@ namespace tsdb_source::client {
 namespace {
 
 using testing::ConnectUnix;
+using testing::kLong;
+using testing::Options;
+using testing::Pattern;
 using testing::TempDir;
 using testing::TestPeer;
-
-constexpr absl::Duration kLong = absl::Seconds(60);  // never reached in a passing test
-
-std::string Pattern(size_t size, uint32_t seed) {
-  std::string s(size, '\0');
-  uint32_t x = seed * 2654435761u + 1;
-  for (char& c : s) {
-    x = x * 1103515245u + 12345u;
-    c = static_cast<char>(x >> 24);
-  }
-  return s;
-}
-
-SocketOptions Options() {
-  SocketOptions options;
-  options.accept_timeout = kLong;
-  options.write_timeout = kLong;
-  options.idle_probe_interval = absl::ZeroDuration();
-  return options;
-}
 
 class DataChannelTest : public ::testing::Test {
  protected:

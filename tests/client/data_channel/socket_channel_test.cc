@@ -29,10 +29,11 @@ namespace tsdb_source::client {
 namespace {
 
 using testing::ConnectUnix;
+using testing::kLong;
+using testing::Options;
+using testing::Pattern;
 using testing::TempDir;
 using testing::TestPeer;
-
-constexpr absl::Duration kLong = absl::Seconds(60);  // never reached in a passing test
 
 // The states a socket went through, as its callback reported them.
 class StateLog {
@@ -65,26 +66,6 @@ class StateLog {
   std::vector<SocketState> states_;
   std::vector<absl::Status> errors_;
 };
-
-// `size` bytes that differ with `seed` and position, so a lost, repeated or reordered
-// buffer shows.
-std::string Pattern(size_t size, uint32_t seed) {
-  std::string s(size, '\0');
-  uint32_t x = seed * 2654435761u + 1;
-  for (char& c : s) {
-    x = x * 1103515245u + 12345u;
-    c = static_cast<char>(x >> 24);
-  }
-  return s;
-}
-
-SocketOptions Options() {
-  SocketOptions options;
-  options.accept_timeout = kLong;
-  options.write_timeout = kLong;
-  options.idle_probe_interval = absl::ZeroDuration();  // no probes unless a test wants them
-  return options;
-}
 
 class SocketChannelTest : public ::testing::Test {
  protected:

@@ -13,6 +13,24 @@
 
 namespace tsdb_source::client::testing {
 
+std::string Pattern(size_t size, uint32_t seed) {
+  std::string s(size, '\0');
+  uint32_t x = seed * 2654435761u + 1;
+  for (char& c : s) {
+    x = x * 1103515245u + 12345u;
+    c = static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
+SocketOptions Options() {
+  SocketOptions options;
+  options.accept_timeout = kLong;
+  options.write_timeout = kLong;
+  options.idle_probe_interval = absl::ZeroDuration();
+  return options;
+}
+
 TempDir::TempDir() {
   char pattern[] = "/tmp/tsdb-dc-XXXXXX";
   if (mkdtemp(pattern) != nullptr) dir_ = pattern;

@@ -6,15 +6,27 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "absl/time/time.h"
+#include "client/data_channel/socket_channel.h"
 #include "client/data_channel/unique_fd.h"
 
 namespace tsdb_source::client::testing {
+
+// A timeout never reached in a passing test.
+inline constexpr absl::Duration kLong = absl::Seconds(60);
+
+// `size` bytes that differ with `seed` and position, so a lost, repeated or reordered
+// buffer shows.
+std::string Pattern(size_t size, uint32_t seed);
+
+// Socket options for tests: kLong timeouts, no probes unless a test wants them.
+SocketOptions Options();
 
 // A fresh directory under /tmp, removed with what it holds when the object goes.
 class TempDir final {
